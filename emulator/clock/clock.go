@@ -1,0 +1,150 @@
+// Package clock is the only source of time for the emulator.
+//
+// Every instant pdemu reads (token issuance, expiry checks, created_at
+// stamps) comes from a Clock, so tests can pin time and move it an hour
+// forward without sleeping. This file is the only one in the emulator that
+// may call time.Now; a test enforces that.
+package clock
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// Clock reads the current time. It is the smallest interface that fits:
+// the emulator checks expiry lazily and never sleeps or sets timers.
+type Clock interface {
+	// Now returns the current instant, in UTC.
+	Now() time.Time
+}
+
+// Controllable is a Clock that can be set and advanced, as the control
+// plane (`/_emulator/clock`) and the Go API require.
+type Controllable interface {
+	Clock
+	// Set moves the clock to t; earlier instants are allowed.
+	Set(t time.Time)
+	// Advance moves the clock forward by d. It returns ErrNegative for d < 0.
+	Advance(d time.Duration) error
+}
+
+// ErrNegative is returned by Advance for a negative duration: time moves
+// backwards only through Set, so a typo cannot silently rewind it.
+var ErrNegative = errors.New("clock: cannot advance by a negative duration")
+
+// DefaultStart is where a Fake clock starts when none is given: a fixed,
+// round instant far enough in the future that no real token collides.
+var DefaultStart = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Fake is a Controllable clock that stands still until moved. It is safe
+// for concurrent use. The zero value is not usable; call NewFake.
+type Fake struct {
+	mu  sync.RWMutex
+	now time.Time
+}
+
+var _ Controllable = (*Fake)(nil)
+
+// NewFake returns a Fake clock at start (DefaultStart when start is zero).
+func NewFake(start time.Time) *Fake {
+	if start.IsZero() {
+		start = DefaultStart
+	}
+	return &Fake{now: start.UTC()}
+}
+
+// Now returns the clock's instant.
+func (f *Fake) Now() time.Time {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.now
+}
+
+// Set moves the clock to t.
+func (f *Fake) Set(t time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = t.UTC()
+}
+
+// Advance moves the clock forward by d.
+func (f *Fake) Advance(d time.Duration) error {
+	if d < 0 {
+		return ErrNegative
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
+	return nil
+}
+
+// Offset follows real time from its start, shifted by whatever was set or
+// advanced (the tailscale FollowRealTime model): a standalone emulator whose
+// tokens expire after a real hour, yet whose clock scripts can move. A
+// frozen Offset stands still until moved, like Fake.
+type Offset struct {
+	mu     sync.RWMutex
+	real   func() time.Time
+	shift  time.Duration
+	frozen bool
+	fixed  time.Time // the instant a frozen clock shows
+}
+
+var _ Controllable = (*Offset)(nil)
+
+// NewOffset returns a clock that follows real time. With frozen set it
+// starts at the current real instant and stands still until moved.
+func NewOffset(frozen bool) *Offset {
+	o := &Offset{real: time.Now, frozen: frozen}
+	if frozen {
+		o.fixed = time.Now().UTC()
+	}
+	return o
+}
+
+// Now returns real time plus the offset, or the frozen instant.
+func (o *Offset) Now() time.Time {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.frozen {
+		return o.fixed
+	}
+	return o.real().UTC().Add(o.shift)
+}
+
+// Set makes Now return t at this moment; a following clock keeps running from there.
+func (o *Offset) Set(t time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.frozen {
+		o.fixed = t.UTC()
+		return
+	}
+	o.shift = t.Sub(o.real())
+}
+
+// Advance moves the clock forward by d.
+func (o *Offset) Advance(d time.Duration) error {
+	if d < 0 {
+		return ErrNegative
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.frozen {
+		o.fixed = o.fixed.Add(d)
+		return nil
+	}
+	o.shift += d
+	return nil
+}
+
+// Stopwatch measures real elapsed time, for request logs: durations of work
+// on this machine, unrelated to the emulated time a Clock shows.
+type Stopwatch struct{ start time.Time }
+
+// StartStopwatch starts a Stopwatch.
+func StartStopwatch() Stopwatch { return Stopwatch{start: time.Now()} }
+
+// Elapsed returns the real time since the Stopwatch started.
+func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }

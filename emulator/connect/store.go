@@ -1,0 +1,342 @@
+// Package connect holds the Connect API's resources (projects, external
+// users, and the families that follow) and the rules around them: which
+// caller sees what, environments, and pagination. It knows nothing of HTTP.
+package connect
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/names"
+)
+
+// MaxExternalIDLen is the longest external user id (older docs: 250).
+const MaxExternalIDLen = 250
+
+// Workspace is a Pipedream workspace (organization), the owner of projects
+// and of OAuth clients; its id is the tokens' sub claim.
+type Workspace struct {
+	ID   string
+	Name string
+}
+
+// Project is a Connect project.
+type Project struct {
+	ID                        string
+	WorkspaceID               string
+	Name                      string
+	AppName                   string
+	SupportEmail              string
+	ConnectRequireKeyAuthTest bool
+	CreatedAt                 time.Time
+	UpdatedAt                 time.Time
+	seq                       uint64
+}
+
+// ProjectSpec is what a create or update may set. Nil fields are left as
+// they are on update and empty on create.
+type ProjectSpec struct {
+	ID                        string // fixed id, for seeds; empty makes one up
+	Name                      *string
+	AppName                   *string
+	SupportEmail              *string
+	ConnectRequireKeyAuthTest *bool
+}
+
+// ExternalUser is one of the developer's end users, as Connect knows them.
+type ExternalUser struct {
+	ID          string
+	ExternalID  string
+	ProjectID   string
+	Environment Environment
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	seq         uint64
+}
+
+// Access is what a caller may reach: its workspace, and optionally only some
+// of that workspace's projects. Anything else looks absent (404), so a
+// caller learns nothing of other workspaces.
+type Access struct {
+	WorkspaceID string
+	ProjectIDs  []string // nil means every project of the workspace
+}
+
+func (a Access) allows(p *Project) bool {
+	return p.WorkspaceID == a.WorkspaceID && (a.ProjectIDs == nil || slices.Contains(a.ProjectIDs, p.ID))
+}
+
+type userKey struct {
+	project    string
+	env        Environment
+	externalID string
+}
+
+// Store is the in-memory state of the Connect API. It is safe for
+// concurrent use; it returns copies, never its own records.
+type Store struct {
+	clock clock.Clock
+
+	mu         sync.RWMutex
+	seq        uint64
+	workspaces map[string]Workspace
+	projects   map[string]*Project
+	users      map[userKey]*ExternalUser
+}
+
+// NewStore returns an empty store.
+func NewStore(c clock.Clock) *Store {
+	s := &Store{clock: c}
+	s.Reset()
+	return s
+}
+
+// Reset empties the store.
+func (s *Store) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workspaces = make(map[string]Workspace)
+	s.projects = make(map[string]*Project)
+	s.users = make(map[userKey]*ExternalUser)
+}
+
+// AddWorkspace adds a workspace. Errors: conflict if the id exists.
+func (s *Store) AddWorkspace(w Workspace) (Workspace, error) {
+	if w.ID == "" {
+		w.ID = ids.New("o_", 7)
+	} else if !strings.HasPrefix(w.ID, "o_") || len(w.ID) < 3 {
+		return Workspace{}, apperr.ErrInvalid.WithMessage("workspace id %q must look like o_…", w.ID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.workspaces[w.ID]; ok {
+		return Workspace{}, apperr.ErrConflict.WithMessage("workspace %q already exists", w.ID)
+	}
+	s.workspaces[w.ID] = w
+	return w, nil
+}
+
+// Workspace returns a workspace. Errors: not_found.
+func (s *Store) Workspace(id string) (Workspace, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	w, ok := s.workspaces[id]
+	if !ok {
+		return Workspace{}, apperr.ErrNotFound.WithMessage("no workspace %q", id)
+	}
+	return w, nil
+}
+
+// ProjectWorkspace returns the workspace that owns a project.
+func (s *Store) ProjectWorkspace(id string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.projects[id]
+	if !ok {
+		return "", false
+	}
+	return p.WorkspaceID, true
+}
+
+// ProjectExists reports whether a project of the workspace has this id.
+func (s *Store) ProjectExists(workspaceID, id string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, ok := s.projects[id]
+	return ok && p.WorkspaceID == workspaceID
+}
+
+func validateProjectID(id string) error {
+	rest, ok := strings.CutPrefix(id, "proj_")
+	if !ok || rest == "" || strings.IndexFunc(rest, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}) >= 0 {
+		return apperr.ErrInvalid.WithMessage("project id %q must match ^proj_[a-zA-Z0-9]+$", id)
+	}
+	return nil
+}
+
+func validateProjectSpec(spec ProjectSpec, create bool) error {
+	if spec.Name != nil || create {
+		name := ""
+		if spec.Name != nil {
+			name = *spec.Name
+		}
+		if err := names.Validate("project", name); err != nil {
+			return err
+		}
+	}
+	for field, v := range map[string]*string{"app_name": spec.AppName, "support_email": spec.SupportEmail} {
+		if v != nil && len(*v) > 1000 {
+			return apperr.ErrInvalid.WithMessage("%s is longer than 1000 characters", field)
+		}
+	}
+	return nil
+}
+
+// CreateProject adds a project to a workspace. Errors: invalid_request for a
+// bad name or id, not_found for an unknown workspace, conflict for a taken id.
+func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, error) {
+	if err := validateProjectSpec(spec, true); err != nil {
+		return Project{}, err
+	}
+	if spec.ID == "" {
+		spec.ID = ids.New("proj_", 7)
+	} else if err := validateProjectID(spec.ID); err != nil {
+		return Project{}, err
+	}
+	now := s.clock.Now()
+	p := &Project{ID: spec.ID, WorkspaceID: workspaceID, CreatedAt: now}
+	p.apply(spec, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.workspaces[workspaceID]; !ok {
+		return Project{}, apperr.ErrNotFound.WithMessage("no workspace %q", workspaceID)
+	}
+	if _, ok := s.projects[p.ID]; ok {
+		return Project{}, apperr.ErrConflict.WithMessage("project %q already exists", p.ID)
+	}
+	s.seq++
+	p.seq = s.seq
+	s.projects[p.ID] = p
+	return *p, nil
+}
+
+func (p *Project) apply(spec ProjectSpec, now time.Time) {
+	if spec.Name != nil {
+		p.Name = *spec.Name
+	}
+	if spec.AppName != nil {
+		p.AppName = *spec.AppName
+	}
+	if spec.SupportEmail != nil {
+		p.SupportEmail = *spec.SupportEmail
+	}
+	if spec.ConnectRequireKeyAuthTest != nil {
+		p.ConnectRequireKeyAuthTest = *spec.ConnectRequireKeyAuthTest
+	}
+	p.UpdatedAt = now
+}
+
+// project returns the record if a can see it; callers hold the lock.
+func (s *Store) project(a Access, id string) (*Project, error) {
+	p, ok := s.projects[id]
+	if !ok || !a.allows(p) {
+		return nil, apperr.ErrNotFound.WithMessage("no project %q", id)
+	}
+	return p, nil
+}
+
+// Project returns a project the caller can see. Errors: not_found.
+func (s *Store) Project(a Access, id string) (Project, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p, err := s.project(a, id)
+	if err != nil {
+		return Project{}, err
+	}
+	return *p, nil
+}
+
+// ListProjects pages through the projects the caller can see, oldest
+// first; q keeps those whose name contains it (case-insensitive).
+func (s *Store) ListProjects(a Access, q string, req PageRequest) Page[Project] {
+	q = strings.ToLower(q)
+	s.mu.RLock()
+	var all []Project
+	for _, p := range s.projects {
+		if a.allows(p) && strings.Contains(strings.ToLower(p.Name), q) {
+			all = append(all, *p)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(x, y Project) int { return cmp.Compare(x.seq, y.seq) })
+	return Paginate(all, func(p Project) string { return seqKey(p.seq) }, req)
+}
+
+// UpdateProject changes the fields spec sets. Errors: invalid_request,
+// not_found.
+func (s *Store) UpdateProject(a Access, id string, spec ProjectSpec) (Project, error) {
+	if err := validateProjectSpec(spec, false); err != nil {
+		return Project{}, err
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.project(a, id)
+	if err != nil {
+		return Project{}, err
+	}
+	p.apply(spec, now)
+	return *p, nil
+}
+
+// DeleteProject removes a project and every external user in it.
+// Errors: not_found.
+func (s *Store) DeleteProject(a Access, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.project(a, id); err != nil {
+		return err
+	}
+	delete(s.projects, id)
+	for k := range s.users {
+		if k.project == id {
+			delete(s.users, k)
+		}
+	}
+	return nil
+}
+
+// EnsureUser returns the external user with this id in a project and
+// environment, creating it first if needed: Connect creates users when a
+// token or an account is made for them. Errors: invalid_request, not_found.
+func (s *Store) EnsureUser(a Access, projectID string, env Environment, externalID string) (ExternalUser, error) {
+	if strings.TrimSpace(externalID) == "" || len(externalID) > MaxExternalIDLen {
+		return ExternalUser{}, apperr.ErrInvalid.WithMessage("external_user_id must be 1..%d characters", MaxExternalIDLen)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.project(a, projectID); err != nil {
+		return ExternalUser{}, err
+	}
+	k := userKey{projectID, env, externalID}
+	if u, ok := s.users[k]; ok {
+		return *u, nil
+	}
+	now := s.clock.Now()
+	s.seq++
+	u := &ExternalUser{
+		ID: ids.New("exu_", 7), ExternalID: externalID, ProjectID: projectID,
+		Environment: env, CreatedAt: now, UpdatedAt: now, seq: s.seq,
+	}
+	s.users[k] = u
+	return *u, nil
+}
+
+// ListUsers pages through a project's external users in one environment,
+// oldest first; q keeps those whose external id contains it
+// (case-insensitive). Errors: not_found for a project the caller can't see.
+func (s *Store) ListUsers(a Access, projectID string, env Environment, q string, req PageRequest) (Page[ExternalUser], error) {
+	q = strings.ToLower(q)
+	s.mu.RLock()
+	if _, err := s.project(a, projectID); err != nil {
+		s.mu.RUnlock()
+		return Page[ExternalUser]{}, err
+	}
+	var all []ExternalUser
+	for k, u := range s.users {
+		if k.project == projectID && k.env == env && strings.Contains(strings.ToLower(u.ExternalID), q) {
+			all = append(all, *u)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(x, y ExternalUser) int { return cmp.Compare(x.seq, y.seq) })
+	return Paginate(all, func(u ExternalUser) string { return seqKey(u.seq) }, req), nil
+}

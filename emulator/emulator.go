@@ -1,0 +1,299 @@
+// Package emulator is an in-memory emulator of Pipedream's OAuth client
+// credentials API and of the scope-protected Connect API behind it.
+//
+// An *Emulator is an http.Handler: mount it in an httptest.Server for Go
+// tests (see package testutil), or run it with `pdemu serve`. Time comes only
+// from its clock, which tests move through the Go API or the control plane
+// under /_emulator/, so a token's one-hour expiry can be tested in a
+// microsecond. What is emulated, and how, is in the README's "Features and
+// limitations".
+package emulator
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/token"
+)
+
+// DefaultIssuer is the iss claim of the tokens the emulator signs: the same
+// as real tokens, so code that checks it works unchanged.
+const DefaultIssuer = "https://api.pipedream.com"
+
+// DefaultMaxBodyBytes bounds every request body the emulator reads.
+const DefaultMaxBodyBytes = 64 << 10
+
+// The OAuth client types, re-exported so users of the Go API need one import.
+type (
+	// ClientSpec describes an OAuth client to create.
+	ClientSpec = oauth.ClientSpec
+	// Client is an OAuth client as it may be shown: never with its secret.
+	Client = oauth.Client
+	// ClientCredentials is a client id with its secret, shown once.
+	ClientCredentials = oauth.Credentials
+	// TokenRequest is a client credentials token request.
+	TokenRequest = oauth.TokenRequest
+	// Token is an issued access token.
+	Token = oauth.Token
+)
+
+// Emulator is the emulated Pipedream API. It is safe for concurrent use.
+type Emulator struct {
+	clock        clock.Controllable
+	logger       *slog.Logger
+	maxBodyBytes int64
+	issuer       string
+
+	seed    Seed // materialised: every id and secret filled in
+	keys    *token.Keys
+	auth    *oauth.Server
+	connect *connect.Store
+	handler http.Handler
+
+	// resetMu lets Reset swap state wholesale while requests hold it for
+	// reading, so no request sees a half-reset emulator.
+	resetMu sync.RWMutex
+}
+
+var _ http.Handler = (*Emulator)(nil)
+
+type config struct {
+	clock          clock.Controllable
+	logger         *slog.Logger
+	seed           *Seed
+	revokeOnRotate bool
+	maxBodyBytes   int64
+	issuer         string
+	ttl            time.Duration
+}
+
+// Option configures an Emulator.
+type Option func(*config)
+
+// WithClock sets the clock. The default is a clock.Fake at
+// clock.DefaultStart that stands still until moved.
+func WithClock(c clock.Controllable) Option { return func(o *config) { o.clock = c } }
+
+// WithLogger logs one structured line per request (method, route, status,
+// duration): never a header, body, secret or token. The default logs nothing.
+func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
+
+// WithSeed sets the state the emulator starts from and returns to on Reset.
+// The default is DefaultSeed.
+func WithSeed(s Seed) Option { return func(o *config) { o.seed = &s } }
+
+// WithRotationRevokesTokens makes rotating a client's secret revoke every
+// token issued to it at once. By default those tokens stay valid until they
+// expire; Pipedream does not document which policy it follows.
+func WithRotationRevokesTokens() Option { return func(o *config) { o.revokeOnRotate = true } }
+
+// WithMaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes);
+// larger ones get 413.
+func WithMaxBodyBytes(n int64) Option { return func(o *config) { o.maxBodyBytes = n } }
+
+// WithIssuer sets the iss claim of issued tokens (default DefaultIssuer).
+func WithIssuer(iss string) Option { return func(o *config) { o.issuer = iss } }
+
+// WithTokenTTL sets the access-token lifetime (default one hour, as on
+// Pipedream). expires_in, exp and the bearer check all follow it.
+func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }
+
+// New returns an emulator in its seeded state. It fails only for a seed
+// that cannot be applied (duplicate ids, bad names, unknown projects).
+func New(opts ...Option) (*Emulator, error) {
+	cfg := config{maxBodyBytes: DefaultMaxBodyBytes, issuer: DefaultIssuer}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if cfg.clock == nil {
+		cfg.clock = clock.NewFake(time.Time{})
+	}
+	if cfg.seed == nil {
+		s := DefaultSeed()
+		cfg.seed = &s
+	}
+	if cfg.maxBodyBytes <= 0 {
+		cfg.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	keys, err := token.NewKeys(cfg.issuer, 0)
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{
+		clock:        cfg.clock,
+		logger:       cfg.logger,
+		maxBodyBytes: cfg.maxBodyBytes,
+		issuer:       cfg.issuer,
+		seed:         cfg.seed.materialize(),
+		keys:         keys,
+		auth: oauth.NewServer(oauth.Config{
+			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate,
+		}),
+		connect: connect.NewStore(cfg.clock),
+	}
+	if err := e.seed.apply(e.connect, e.auth); err != nil {
+		return nil, err
+	}
+	e.handler = e.routes()
+	return e, nil
+}
+
+// MustNew is New for callers that pass a known-good seed; it panics on error.
+func MustNew(opts ...Option) *Emulator {
+	e, err := New(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// ServeHTTP serves the emulated API and the control plane.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.handler.ServeHTTP(w, r)
+}
+
+// Clock returns the emulator's clock, to read, set or advance.
+func (e *Emulator) Clock() clock.Controllable { return e.clock }
+
+// Seed returns the seed as applied, with every generated id and secret.
+func (e *Emulator) Seed() Seed { return e.seed.materialize() }
+
+// Credentials is what an SDK needs to talk to the emulator, as the
+// PIPEDREAM_* environment variables carry it.
+type Credentials struct {
+	WorkspaceID  string
+	ProjectID    string
+	ClientID     string
+	ClientSecret string
+}
+
+// Credentials returns the seed's first workspace, its first project and its
+// first client. Fields are empty where the seed has none.
+func (e *Emulator) Credentials() Credentials {
+	var c Credentials
+	if len(e.seed.Workspaces) == 0 {
+		return c
+	}
+	w := e.seed.Workspaces[0]
+	c.WorkspaceID = w.ID
+	if len(w.Projects) > 0 {
+		c.ProjectID = w.Projects[0].ID
+	}
+	if len(w.Clients) > 0 {
+		c.ClientID, c.ClientSecret = w.Clients[0].ClientID, w.Clients[0].ClientSecret
+	}
+	return c
+}
+
+// Reset returns the emulator to its seeded state: clients, projects and
+// users made since are gone, and every token issued so far stops working
+// (the signing key is replaced). The clock is left where it is.
+func (e *Emulator) Reset() error {
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	return e.reseed()
+}
+
+// reseed is Reset for a caller that holds resetMu for writing.
+func (e *Emulator) reseed() error {
+	if err := e.keys.Rotate(); err != nil {
+		return err
+	}
+	e.auth.DeleteAll()
+	e.connect.Reset()
+	return e.seed.apply(e.connect, e.auth)
+}
+
+// CreateClient creates an OAuth client in a workspace (the first seeded one
+// when spec.WorkspaceID is empty) and returns it with its secret, the only
+// time the secret is available. Errors: *apperr.Error invalid_request,
+// not_found (workspace or project), conflict (id taken).
+func (e *Emulator) CreateClient(spec ClientSpec) (Client, ClientCredentials, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.newClient(spec)
+}
+
+// newClient is CreateClient for a caller that holds resetMu.
+func (e *Emulator) newClient(spec ClientSpec) (Client, ClientCredentials, error) {
+	if spec.WorkspaceID == "" {
+		spec.WorkspaceID = e.Credentials().WorkspaceID
+	}
+	if _, err := e.connect.Workspace(spec.WorkspaceID); err != nil {
+		return Client{}, ClientCredentials{}, err
+	}
+	for _, pid := range spec.ProjectIDs {
+		if !e.connect.ProjectExists(spec.WorkspaceID, pid) {
+			return Client{}, ClientCredentials{}, apperr.ErrNotFound.WithMessage("no project %q in workspace %q", pid, spec.WorkspaceID)
+		}
+	}
+	return e.auth.Create(spec)
+}
+
+// Clients lists every OAuth client, without secrets, oldest first.
+func (e *Emulator) Clients() []Client {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.auth.List("")
+}
+
+// GetClient returns one OAuth client, without its secret.
+func (e *Emulator) GetClient(id string) (Client, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.auth.Get(id)
+}
+
+// RotateSecret gives a client a new secret and returns it; the old one
+// fails at once. Errors: *apperr.Error not_found.
+func (e *Emulator) RotateSecret(clientID string) (ClientCredentials, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	_, creds, err := e.auth.RotateSecret(clientID)
+	return creds, err
+}
+
+// DeleteClient deletes a client; its tokens fail at once.
+// Errors: *apperr.Error not_found.
+func (e *Emulator) DeleteClient(clientID string) error {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.auth.Delete(clientID)
+}
+
+// IssueToken runs the client credentials grant without HTTP, exactly as
+// POST /v1/oauth/token does. Errors: *apperr.Error with the RFC 6749 code.
+func (e *Emulator) IssueToken(req TokenRequest) (Token, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.auth.Issue(req)
+}
+
+// AddExternalUser makes an external user exist in a project and environment
+// ("production" when empty), as Connect does when a token or account is
+// made for one; it is idempotent.
+func (e *Emulator) AddExternalUser(projectID, environment, externalID string) error {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	_, err := e.addExternalUser(projectID, environment, externalID)
+	return err
+}
+
+// addExternalUser is AddExternalUser for a caller that holds resetMu.
+func (e *Emulator) addExternalUser(projectID, environment, externalID string) (connect.ExternalUser, error) {
+	env, err := connect.ParseEnvironment(environment)
+	if err != nil {
+		return connect.ExternalUser{}, err
+	}
+	ws, ok := e.connect.ProjectWorkspace(projectID)
+	if !ok {
+		return connect.ExternalUser{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
+	}
+	return e.connect.EnsureUser(connect.Access{WorkspaceID: ws}, projectID, env, externalID)
+}

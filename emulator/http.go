@@ -1,0 +1,368 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/oauth"
+)
+
+// realm names the protection space in WWW-Authenticate challenges.
+const realm = "api.pipedream.com"
+
+// call is what the adapter learned about a request before its handler runs.
+type call struct {
+	principal oauth.Principal
+	env       connect.Environment
+	// header is the response's header, for handlers that must set one
+	// whether they succeed or fail (the token endpoint's Cache-Control).
+	header http.Header
+}
+
+// access is what the caller's token may reach in the Connect store.
+func (c *call) access() connect.Access {
+	return connect.Access{WorkspaceID: c.principal.WorkspaceID, ProjectIDs: c.principal.ProjectIDs}
+}
+
+// response is a handler's result; the adapter writes it as JSON.
+type response struct {
+	status int
+	body   any // nil writes no body
+}
+
+// handlerFunc is an HTTP adapter: parse the request, call the domain,
+// return the value to write. It never writes to the ResponseWriter itself.
+type handlerFunc func(r *http.Request, c *call) (response, error)
+
+func ok(body any) (response, error) { return response{status: http.StatusOK, body: body}, nil }
+func created(body any) (response, error) {
+	return response{status: http.StatusCreated, body: body}, nil
+}
+func noContent() (response, error) { return response{status: http.StatusNoContent}, nil }
+
+// wrap turns a table row into an http.Handler: it bounds the body, checks
+// the bearer token and scope, reads the environment, runs the handler and
+// writes its result or error. A panic becomes a JSON 500, never a dropped
+// connection.
+func (e *Emulator) wrap(ep Endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, _ := r.Context().Value(logKey{}).(*logInfo); info != nil {
+			info.route = ep.Name
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				e.writeError(w, ep, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		r.Body = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
+		if ep.exclusive {
+			e.resetMu.Lock()
+			defer e.resetMu.Unlock()
+		} else {
+			e.resetMu.RLock()
+			defer e.resetMu.RUnlock()
+		}
+
+		c := &call{header: w.Header()}
+		if ep.Auth == OAuthToken {
+			p, err := e.authorize(r, ep)
+			if err != nil {
+				e.writeError(w, ep, err)
+				return
+			}
+			c.principal = p
+		}
+		if ep.ProjectScoped {
+			env, err := connect.ParseEnvironment(r.Header.Get("X-Pd-Environment"))
+			if err != nil {
+				e.writeError(w, ep, err)
+				return
+			}
+			c.env = env
+		}
+		resp, err := ep.handle(r, c)
+		if err != nil {
+			e.writeError(w, ep, err)
+			return
+		}
+		writeJSON(w, resp.status, resp.body)
+	})
+}
+
+// authorize runs the RFC 6750 bearer check and the endpoint's scope check.
+func (e *Emulator) authorize(r *http.Request, ep Endpoint) (oauth.Principal, error) {
+	raw, err := bearerToken(r.Header.Get("Authorization"))
+	if err != nil {
+		return oauth.Principal{}, err
+	}
+	p, err := e.auth.Authenticate(raw)
+	if err != nil {
+		return oauth.Principal{}, err
+	}
+	if len(ep.Scopes) > 0 && !p.Scopes.CoversAny(ep.Scopes) {
+		return oauth.Principal{}, oauth.ErrInsufficientScope.
+			WithMessage("this endpoint requires the scope %s", strings.Join(ep.Scopes, " or ")).
+			WithDetails(map[string]any{"required_scopes": ep.Scopes})
+	}
+	return p, nil
+}
+
+// bearerToken extracts the token of an `Authorization: Bearer` header. The
+// scheme is case-insensitive (RFC 6750 §2.1 via RFC 7235). Another scheme
+// is treated as no token; a Bearer header whose token is not b64token
+// syntax is an invalid token.
+func bearerToken(h string) (string, error) {
+	scheme, tok, _ := strings.Cut(h, " ")
+	if h == "" || !strings.EqualFold(scheme, "Bearer") {
+		return "", oauth.ErrMissingToken.WithMessage("send a bearer token: Authorization: Bearer <access token>")
+	}
+	tok = strings.TrimLeft(tok, " ")
+	if !isB64Token(tok) {
+		return "", oauth.ErrInvalidToken.WithMessage("the Authorization header does not hold a well-formed bearer token")
+	}
+	return tok, nil
+}
+
+// isB64Token checks b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
+func isB64Token(s string) bool {
+	if s == "" {
+		return false
+	}
+	end := len(strings.TrimRight(s, "="))
+	if end == 0 {
+		return false
+	}
+	for i := 0; i < end; i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusOf maps an error kind to its HTTP status: the one place that does.
+var statusOf = map[apperr.Kind]int{
+	apperr.Internal:         http.StatusInternalServerError,
+	apperr.Invalid:          http.StatusBadRequest,
+	apperr.Unauthenticated:  http.StatusUnauthorized,
+	apperr.Forbidden:        http.StatusForbidden,
+	apperr.NotFound:         http.StatusNotFound,
+	apperr.Conflict:         http.StatusConflict,
+	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
+	apperr.UnsupportedMedia: http.StatusUnsupportedMediaType,
+	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
+}
+
+// errorBody is every error's JSON: the RFC 6749 §5.2 pair, which also fills
+// Pipedream's ErrorResponse {error, code?, details?}.
+type errorBody struct {
+	Error            string         `json:"error"`
+	ErrorDescription string         `json:"error_description,omitempty"`
+	Details          map[string]any `json:"details,omitempty"`
+}
+
+// writeError writes err as JSON with its status and, on protected
+// endpoints, the RFC 6750 §3 challenge.
+func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error) {
+	ae := apperr.As(err)
+	if ae.Kind == apperr.Internal && e.logger != nil {
+		e.logger.Error("internal error", "route", ep.Name, "error", err.Error())
+	}
+	status := statusOf[ae.Kind]
+	if ep.Auth == OAuthToken {
+		switch {
+		case errors.Is(ae, oauth.ErrMissingToken):
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q", realm))
+		case ae.Kind == apperr.Unauthenticated:
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q, error=%q, error_description=%q", realm, ae.Code, ae.Message))
+		case errors.Is(ae, oauth.ErrInsufficientScope):
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q, error=%q, scope=%q", realm, ae.Code, strings.Join(ep.Scopes, " ")))
+		}
+	}
+	writeJSON(w, status, errorBody{Error: ae.Code, ErrorDescription: ae.Message, Details: ae.Details})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	if body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // descriptions quote <placeholders>; this is not HTML
+	if err := enc.Encode(body); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"server_error","error_description":"response could not be encoded"}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// decodeJSON reads a JSON object body into v. A Content-Type other than
+// application/json is a 415; with strict, an unknown field is an error (the
+// control plane catches typos that way, while Connect endpoints ignore
+// unknown fields as a forward-compatible API does).
+func decodeJSON(r *http.Request, v any, strict bool) error {
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(r.Body)
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return bodyError(err)
+			}
+		}
+		return apperr.ErrInvalid.WithMessage("request body has data after the JSON object")
+	}
+	return nil
+}
+
+func requireJSON(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil // lenient: a body without a type is read as JSON
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return errUnsupportedMedia("application/json")
+	}
+	return nil
+}
+
+func errUnsupportedMedia(want string) error {
+	return &apperr.Error{Kind: apperr.UnsupportedMedia, Code: "invalid_request",
+		Message: "Content-Type must be " + want}
+}
+
+// bodyError turns a read or decode failure into a client error that says
+// what to fix.
+func bodyError(err error) error {
+	var (
+		ae  *apperr.Error
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return &apperr.Error{Kind: apperr.TooLarge, Code: "invalid_request",
+			Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+	case errors.Is(err, io.EOF):
+		return apperr.ErrInvalid.WithMessage("request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.ErrInvalid.WithMessage("request body is truncated JSON")
+	case errors.As(err, &se):
+		return apperr.ErrInvalid.WithMessage("request body is not valid JSON (at byte %d)", se.Offset)
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return apperr.ErrInvalid.WithMessage("request body must be a JSON object")
+		}
+		return apperr.ErrInvalid.WithMessage("field %q must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return apperr.ErrInvalid.WithMessage("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return apperr.ErrInvalid.WithMessage("request body could not be read")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+func notFound(r *http.Request, _ *call) (response, error) {
+	return response{}, apperr.ErrNotFound.WithMessage("no endpoint %s %s", r.Method, truncate(r.URL.Path, 200))
+}
+
+func methodNotAllowed(r *http.Request, _ *call) (response, error) {
+	return response{}, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
+		Message: fmt.Sprintf("%s is not allowed on %s", r.Method, truncate(r.URL.Path, 200))}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// logKey carries a *logInfo through the request context so the wrapped
+// handler can name the route it matched.
+type logKey struct{}
+
+type logInfo struct{ route string }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// logRequests logs one line per request. It names the route, not the path:
+// paths can carry identifiers, and some (Connect tokens) are secrets.
+func (e *Emulator) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := clock.StartStopwatch()
+		info := &logInfo{}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(contextWith(r, info)))
+		e.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", info.route),
+			slog.Int("status", rec.status),
+			slog.Duration("duration", sw.Elapsed()),
+		)
+	})
+}
+
+func contextWith(r *http.Request, info *logInfo) context.Context {
+	return context.WithValue(r.Context(), logKey{}, info)
+}

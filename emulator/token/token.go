@@ -1,0 +1,208 @@
+// Package token mints and verifies the emulator's access tokens: EdDSA
+// (Ed25519) JWTs with the claim set seen on real Pipedream tokens.
+//
+// Signing costs tens of microseconds and a bearer check must be far cheaper,
+// so a Keys value remembers the tokens whose signature it already verified.
+// The cache holds only claims; expiry and revocation are decided by the
+// caller on every request, so a cached token still fails the instant it
+// expires or its client is deleted.
+package token
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// TypeAccess is the token_type claim of an OAuth access token.
+const TypeAccess = "oauth_access_token"
+
+// Audience is the aud claim real tokens carry.
+var Audience = []string{"api", "catcher"}
+
+// Claims is the payload of an access token. The first nine claims are those
+// of real Pipedream tokens; ClientID (RFC 9068 §2.2) and Generation are
+// pdemu's, so that deleting a client or rotating its secret can revoke its
+// tokens without keeping a record per token.
+type Claims struct {
+	ID         string   `json:"jti"`
+	Issuer     string   `json:"iss"`
+	IssuedAt   int64    `json:"iat"`
+	NotBefore  int64    `json:"nbf"`
+	Expiry     int64    `json:"exp"`
+	TokenType  string   `json:"token_type"`
+	Audience   []string `json:"aud"`
+	Subject    string   `json:"sub"`
+	Scopes     []string `json:"scopes"`
+	ClientID   string   `json:"client_id"`
+	Generation uint64   `json:"cgen"`
+}
+
+// The jwt.Claims methods below let golang-jwt parse Claims directly; the
+// emulator validates times itself, against its own clock.
+
+// GetExpirationTime implements jwt.Claims.
+func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) { return numeric(c.Expiry), nil }
+
+// GetIssuedAt implements jwt.Claims.
+func (c *Claims) GetIssuedAt() (*jwt.NumericDate, error) { return numeric(c.IssuedAt), nil }
+
+// GetNotBefore implements jwt.Claims.
+func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) { return numeric(c.NotBefore), nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *Claims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *Claims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *Claims) GetAudience() (jwt.ClaimStrings, error) { return c.Audience, nil }
+
+func numeric(s int64) *jwt.NumericDate { return jwt.NewNumericDate(time.Unix(s, 0)) }
+
+// ErrInvalid reports a token that is not one this emulator signed with its
+// current key, or whose claims are not those of an access token.
+var ErrInvalid = errors.New("token: invalid")
+
+// DefaultCacheSize bounds how many verified tokens are remembered. Beyond it
+// entries are dropped at random: a dropped token is simply verified again.
+const DefaultCacheSize = 16384
+
+// Keys signs and verifies tokens with one Ed25519 key pair at a time. It is
+// safe for concurrent use.
+type Keys struct {
+	issuer    string
+	cacheSize int
+	state     atomic.Pointer[keyState]
+}
+
+// keyState is one key pair and the cache of tokens it verified. Rotating
+// swaps the whole state, so no token verified by an old key survives.
+type keyState struct {
+	kid  string
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+
+	mu       sync.RWMutex
+	verified map[string]*Claims
+}
+
+// NewKeys returns Keys with a fresh key pair. Tokens name issuer in iss and
+// must name it to verify. cacheSize <= 0 selects DefaultCacheSize.
+func NewKeys(issuer string, cacheSize int) (*Keys, error) {
+	if cacheSize <= 0 {
+		cacheSize = DefaultCacheSize
+	}
+	k := &Keys{issuer: issuer, cacheSize: cacheSize}
+	if err := k.Rotate(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Issuer returns the iss value of the tokens k signs.
+func (k *Keys) Issuer() string { return k.issuer }
+
+// Rotate replaces the key pair. Every token signed before stops verifying.
+func (k *Keys) Rotate() error {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("token: generate key: %w", err)
+	}
+	var kid [9]byte
+	if _, err := rand.Read(kid[:]); err != nil {
+		return fmt.Errorf("token: generate key id: %w", err)
+	}
+	k.state.Store(&keyState{
+		kid:      base64.RawURLEncoding.EncodeToString(kid[:]),
+		priv:     priv,
+		pub:      pub,
+		verified: make(map[string]*Claims),
+	})
+	return nil
+}
+
+// Sign returns the compact JWT for c. The header is {"alg":"EdDSA","typ":"JWT"}
+// with no kid, as on real tokens; the JWKS holds a single key.
+func (k *Keys) Sign(c *Claims) (string, error) {
+	st := k.state.Load()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(st.priv)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	return s, nil
+}
+
+var parser = jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}), jwt.WithoutClaimsValidation())
+
+// Verify checks raw's signature and shape and returns its claims. It does not
+// judge time or revocation: callers decide those against their clock and
+// state on every use. The returned Claims are shared and must not be changed.
+func (k *Keys) Verify(raw string) (*Claims, error) {
+	st := k.state.Load()
+	st.mu.RLock()
+	c, ok := st.verified[raw]
+	st.mu.RUnlock()
+	if ok {
+		return c, nil
+	}
+	c = new(Claims)
+	if _, err := parser.ParseWithClaims(raw, c, func(*jwt.Token) (any, error) { return st.pub, nil }); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c.Issuer != k.issuer || c.TokenType != TypeAccess || !slices.Contains(c.Audience, "api") ||
+		c.ClientID == "" || c.Subject == "" || c.Expiry == 0 {
+		return nil, fmt.Errorf("%w: not an access token of this issuer", ErrInvalid)
+	}
+	st.mu.Lock()
+	if len(st.verified) >= k.cacheSize {
+		// Go randomises map iteration, so this drops an arbitrary eighth.
+		n := k.cacheSize/8 + 1
+		for key := range st.verified {
+			delete(st.verified, key)
+			if n--; n == 0 {
+				break
+			}
+		}
+	}
+	st.verified[raw] = c
+	st.mu.Unlock()
+	return c, nil
+}
+
+// JWK is one public key in a JSON Web Key Set (RFC 8037 for Ed25519).
+type JWK struct {
+	KeyType   string `json:"kty"`
+	Curve     string `json:"crv"`
+	X         string `json:"x"`
+	KeyID     string `json:"kid"`
+	Use       string `json:"use"`
+	Algorithm string `json:"alg"`
+}
+
+// JWKS is the document served at /.well-known/jwks.json.
+type JWKS struct {
+	Keys []JWK `json:"keys"`
+}
+
+// PublicJWKS returns the current public key as a key set.
+func (k *Keys) PublicJWKS() JWKS {
+	st := k.state.Load()
+	return JWKS{Keys: []JWK{{
+		KeyType:   "OKP",
+		Curve:     "Ed25519",
+		X:         base64.RawURLEncoding.EncodeToString(st.pub),
+		KeyID:     st.kid,
+		Use:       "sig",
+		Algorithm: "EdDSA",
+	}}}
+}

@@ -1,0 +1,181 @@
+package token
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const iss = "https://api.pipedream.com"
+
+func sample() *Claims {
+	iat := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	return &Claims{
+		ID: "5f0c7a3e-0000-4000-8000-000000000000", Issuer: iss,
+		IssuedAt: iat, NotBefore: iat - 5, Expiry: iat + 3600,
+		TokenType: TypeAccess, Audience: Audience, Subject: "o_abc",
+		Scopes: []string{"*"}, ClientID: "oc_1", Generation: 2,
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(t, err)
+	raw, err := k.Sign(sample())
+	require.NoError(t, err)
+
+	parts := strings.Split(raw, ".")
+	require.Len(t, parts, 3)
+	header, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"alg":"EdDSA","typ":"JWT"}`, string(header))
+
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(payload, &m))
+	for _, claim := range []string{"jti", "iss", "iat", "nbf", "exp", "token_type", "aud", "sub", "scopes"} {
+		assert.Contains(t, m, claim)
+	}
+	assert.Equal(t, []any{"api", "catcher"}, m["aud"])
+
+	got, err := k.Verify(raw)
+	require.NoError(t, err)
+	assert.Equal(t, sample(), got)
+
+	again, err := k.Verify(raw)
+	require.NoError(t, err)
+	assert.Same(t, got, again, "second check is served from the cache")
+}
+
+func TestVerifyRejects(t *testing.T) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(t, err)
+	other, err := NewKeys(iss, 0)
+	require.NoError(t, err)
+	good, err := k.Sign(sample())
+	require.NoError(t, err)
+
+	withClaims := func(mut func(*Claims)) string {
+		c := sample()
+		mut(c)
+		s, err := k.Sign(c)
+		require.NoError(t, err)
+		return s
+	}
+	fromOther, err := other.Sign(sample())
+	require.NoError(t, err)
+	hs, err := jwt.NewWithClaims(jwt.SigningMethodHS256, sample()).SignedString([]byte("secret"))
+	require.NoError(t, err)
+	none, err := jwt.NewWithClaims(jwt.SigningMethodNone, sample()).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	require.NoError(t, err)
+	parts := strings.Split(good, ".")
+	tampered := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"o_evil"}`)) + "." + parts[2]
+
+	tests := map[string]string{
+		"empty":            "",
+		"junk":             "not-a-jwt",
+		"two parts":        parts[0] + "." + parts[1],
+		"bad base64":       "!!!.???.###",
+		"tampered payload": tampered,
+		"truncated sig":    good[:len(good)-4],
+		"other key":        fromOther,
+		"hs256":            hs,
+		"alg none":         none,
+		"wrong issuer":     withClaims(func(c *Claims) { c.Issuer = "https://evil" }),
+		"wrong token type": withClaims(func(c *Claims) { c.TokenType = "connect_token" }),
+		"no api audience":  withClaims(func(c *Claims) { c.Audience = []string{"catcher"} }),
+		"no client":        withClaims(func(c *Claims) { c.ClientID = "" }),
+		"no subject":       withClaims(func(c *Claims) { c.Subject = "" }),
+		"no expiry":        withClaims(func(c *Claims) { c.Expiry = 0 }),
+	}
+	for name, raw := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := k.Verify(raw)
+			assert.ErrorIs(t, err, ErrInvalid)
+		})
+	}
+}
+
+func TestRotateInvalidatesEarlierTokens(t *testing.T) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(t, err)
+	raw, err := k.Sign(sample())
+	require.NoError(t, err)
+	_, err = k.Verify(raw) // now cached
+	require.NoError(t, err)
+	before := k.PublicJWKS().Keys[0]
+
+	require.NoError(t, k.Rotate())
+	_, err = k.Verify(raw)
+	assert.ErrorIs(t, err, ErrInvalid, "a cached token must not outlive its key")
+	assert.NotEqual(t, before.X, k.PublicJWKS().Keys[0].X)
+}
+
+func TestCacheIsBounded(t *testing.T) {
+	k, err := NewKeys(iss, 64)
+	require.NoError(t, err)
+	for i := 0; i < 1000; i++ {
+		c := sample()
+		c.IssuedAt += int64(i)
+		raw, err := k.Sign(c)
+		require.NoError(t, err)
+		_, err = k.Verify(raw)
+		require.NoError(t, err)
+	}
+	st := k.state.Load()
+	assert.LessOrEqual(t, len(st.verified), 64)
+}
+
+func TestJWKSVerifiesSignature(t *testing.T) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(t, err)
+	raw, err := k.Sign(sample())
+	require.NoError(t, err)
+	set := k.PublicJWKS()
+	require.Len(t, set.Keys, 1)
+	jwk := set.Keys[0]
+	assert.Equal(t, "OKP", jwk.KeyType)
+	assert.Equal(t, "Ed25519", jwk.Curve)
+	assert.Equal(t, "EdDSA", jwk.Algorithm)
+	x, err := base64.RawURLEncoding.DecodeString(jwk.X)
+	require.NoError(t, err)
+	require.Len(t, x, ed25519.PublicKeySize)
+
+	i := strings.LastIndexByte(raw, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(raw[i+1:])
+	require.NoError(t, err)
+	assert.True(t, ed25519.Verify(ed25519.PublicKey(x), []byte(raw[:i]), sig))
+}
+
+func BenchmarkSign(b *testing.B) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(b, err)
+	c := sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Sign(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyCached(b *testing.B) {
+	k, err := NewKeys(iss, 0)
+	require.NoError(b, err)
+	raw, err := k.Sign(sample())
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Verify(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
