@@ -1,0 +1,140 @@
+package emulator_test
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/emulator/scope"
+	"github.com/pdemu/pdemu/testutil"
+)
+
+// pathFor fills a route template with ids that exist in the seeded state.
+func pathFor(srv *testutil.Server, ep emulator.Endpoint) string {
+	return strings.NewReplacer(
+		"{project_id}", srv.Credentials.ProjectID,
+		"{client_id}", srv.Credentials.ClientID,
+	).Replace(ep.Path)
+}
+
+// unrelatedScope returns a known scope that grants none of required.
+func unrelatedScope(t *testing.T, required []string) string {
+	for _, s := range scope.Known {
+		if set := (scope.Set{s}); !set.CoversAny(required) {
+			return s
+		}
+	}
+	t.Fatalf("every scope covers %v", required)
+	return ""
+}
+
+// TestScopeEnforcement is generated from the route table, so an endpoint
+// cannot be added without its scope row being exercised.
+func TestScopeEnforcement(t *testing.T) {
+	srv := testutil.NewServer(t)
+	var protected int
+	for _, ep := range srv.Emulator.Endpoints() {
+		if ep.Auth != emulator.OAuthToken {
+			continue
+		}
+		protected++
+		require.NotEmpty(t, ep.Scopes, "%s has no scope row", ep.Name)
+		for _, s := range ep.Scopes {
+			require.True(t, scope.IsKnown(s), "%s requires undocumented scope %q", ep.Name, s)
+		}
+		t.Run(ep.Name, func(t *testing.T) {
+			path := pathFor(srv, ep)
+			// Each call starts from the seeded state (deletes are real), with
+			// a token minted after the reset, which replaced the signing key.
+			do := func(mint func() string) testutil.Response {
+				srv.Reset()
+				return srv.Do(ep.Method, path, mint(), map[string]any{"name": "scope check"})
+			}
+			token := func(scopes ...string) func() string { return func() string { return srv.Token(scopes...) } }
+			literal := func(s string) func() string { return func() string { return s } }
+
+			r := do(literal(""))
+			assert.Equal(t, http.StatusUnauthorized, r.Status)
+			assert.Equal(t, `Bearer realm="api.pipedream.com"`, r.Header.Get("WWW-Authenticate"), "no error code when no token was sent")
+			assert.Equal(t, "unauthorized", r.JSON(t)["error"])
+
+			r = do(literal("not.a.token"))
+			assert.Equal(t, http.StatusUnauthorized, r.Status)
+			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+			assert.Equal(t, "invalid_token", r.JSON(t)["error"])
+
+			other := unrelatedScope(t, ep.Scopes)
+			r = do(token(other))
+			assert.Equal(t, http.StatusForbidden, r.Status, "token with only %s", other)
+			assert.Equal(t, "insufficient_scope", r.JSON(t)["error"])
+			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `scope="`+strings.Join(ep.Scopes, " ")+`"`)
+			assert.Contains(t, r.JSON(t)["error_description"], ep.Scopes[0], "the 403 names the scope needed")
+
+			for _, granted := range append([]string{"*", "connect:*"}, ep.Scopes...) {
+				r = do(token(granted))
+				assert.Less(t, r.Status, 300, "token with %s: %s", granted, r.Body)
+			}
+		})
+	}
+	assert.Positive(t, protected)
+}
+
+func TestRouteTableIsWellFormed(t *testing.T) {
+	srv := testutil.NewServer(t)
+	seen := map[string]bool{}
+	pathRe := regexp.MustCompile(`^/[a-z0-9_./{}-]+$`)
+	for _, ep := range srv.Emulator.Endpoints() {
+		key := ep.Method + " " + ep.Path
+		assert.False(t, seen[key], "duplicate route %s", key)
+		seen[key] = true
+		assert.Regexp(t, pathRe, ep.Path)
+		assert.NotEmpty(t, ep.Name)
+		switch ep.Auth {
+		case emulator.ControlPlane:
+			assert.True(t, strings.HasPrefix(ep.Path, "/_emulator/"), "%s: control routes live under /_emulator/", ep.Name)
+		case emulator.OAuthToken:
+			assert.True(t, strings.HasPrefix(ep.Path, "/v1/"), ep.Name)
+		}
+		assert.Equal(t, strings.HasPrefix(ep.Path, "/v1/connect/{project_id}/"), ep.ProjectScoped, "%s: project-scoped flag", ep.Name)
+	}
+}
+
+func TestBearerHeaderParsing(t *testing.T) {
+	srv := testutil.NewServer(t)
+	tok := srv.Token()
+	tests := []struct {
+		name   string
+		header string
+		status int
+		code   string
+	}{
+		{name: "bearer", header: "Bearer " + tok, status: 200},
+		{name: "lower-case scheme", header: "bearer " + tok, status: 200},
+		{name: "upper-case scheme", header: "BEARER " + tok, status: 200},
+		{name: "no header", header: "", status: 401, code: "unauthorized"},
+		{name: "basic scheme", header: "Basic dXNlcjpwYXNz", status: 401, code: "unauthorized"},
+		{name: "scheme only", header: "Bearer", status: 401, code: "invalid_token"},
+		{name: "empty token", header: "Bearer ", status: 401, code: "invalid_token"},
+		{name: "junk characters", header: "Bearer <script>", status: 401, code: "invalid_token"},
+		{name: "only padding", header: "Bearer ===", status: 401, code: "invalid_token"},
+		{name: "token with trailing junk", header: "Bearer " + tok + " extra", status: 401, code: "invalid_token"},
+		{name: "tampered token", header: "Bearer " + tok[:len(tok)-2] + "xx", status: 401, code: "invalid_token"},
+		{name: "huge token", header: "Bearer " + strings.Repeat("a", 100000), status: 401, code: "invalid_token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := srv.Do("GET", "/v1/connect/projects", "", nil, "Authorization", tc.header)
+			require.Equal(t, tc.status, r.Status, string(r.Body))
+			if tc.code != "" {
+				assert.Equal(t, tc.code, r.JSON(t)["error"])
+				assert.NotEmpty(t, r.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+}

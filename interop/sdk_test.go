@@ -1,0 +1,85 @@
+package interop_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pdemu/pdemu/testutil"
+)
+
+// sdkUsers is how many external users TestOfficialSDK adds: more than two
+// pages at the script's limit of 10.
+const sdkUsers = 25
+
+// requireSDK skips the test when node or the installed SDK is missing,
+// unless PDEMU_REQUIRE_SDK=1 (CI), where a missing install is a failure
+// rather than a silent pass.
+func requireSDK(t *testing.T) string {
+	t.Helper()
+	missing := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...) + "; run `npm ci --prefix interop/sdk` (from the repository root) to run the official SDK's interop test"
+		if os.Getenv("PDEMU_REQUIRE_SDK") == "1" {
+			t.Fatalf("%s (PDEMU_REQUIRE_SDK=1, so this fails instead of skipping)", msg)
+		}
+		t.Skip(msg)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node (Node.js >= 18) is not on PATH")
+	}
+	if _, err := os.Stat(filepath.Join("sdk", "node_modules", "@pipedream", "sdk", "package.json")); err != nil {
+		missing("interop/sdk/node_modules/@pipedream/sdk is not installed")
+	}
+	return node
+}
+
+// TestOfficialSDK runs interop/sdk/sdk-check.mjs, which drives the official
+// @pipedream/sdk (version pinned in interop/sdk/package-lock.json) against
+// an in-process emulator: client-credentials auth, project CRUD, users.list
+// across pages with the SDK's pager, and a 401 for its cached token once
+// the emulator's clock has moved an hour.
+func TestOfficialSDK(t *testing.T) {
+	node := requireSDK(t)
+
+	// Go's test cache does not see what node reads; opening the files here
+	// makes a change to the script or the pinned SDK version rerun the test.
+	for _, f := range []string{"sdk-check.mjs", "package.json", "package-lock.json"} {
+		if _, err := os.ReadFile(filepath.Join("sdk", f)); err != nil {
+			t.Fatalf("read interop/sdk/%s: %v", f, err)
+		}
+	}
+
+	srv := testutil.NewServer(t)
+	for i := 1; i <= sdkUsers; i++ {
+		if err := srv.Emulator.AddExternalUser(srv.Credentials.ProjectID, "development", fmt.Sprintf("user-%02d", i)); err != nil {
+			t.Fatalf("add external user %d: %v", i, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "sdk-check.mjs")
+	cmd.Dir = "sdk"
+	cmd.Env = append(os.Environ(), srv.Env()...)
+	cmd.Env = append(cmd.Env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers))
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("sdk-check.mjs did not finish within 2 minutes:\n%s", out)
+	}
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("sdk-check.mjs exited with status %d:\n%s", ee.ExitCode(), out)
+		}
+		t.Fatalf("run sdk-check.mjs: %v\n%s", err, out)
+	}
+	t.Logf("sdk-check.mjs:\n%s", out)
+}
