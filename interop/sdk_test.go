@@ -34,10 +34,34 @@ func requireSDK(t *testing.T) string {
 	if err != nil {
 		missing("node (Node.js >= 18) is not on PATH")
 	}
-	if _, err := os.Stat(filepath.Join("sdk", "node_modules", "@pipedream", "sdk", "package.json")); err != nil {
+	installed := filepath.Join("sdk", "node_modules", "@pipedream", "sdk", "package.json")
+	if _, err := os.Stat(installed); err != nil {
+		installSDK(t)
+	}
+	if _, err := os.Stat(installed); err != nil {
 		missing("interop/sdk/node_modules/@pipedream/sdk is not installed")
 	}
 	return node
+}
+
+// installSDK runs `npm ci` for the pinned SDK when it is missing, so that a
+// plain `go test ./...` on a fresh machine with Node runs every test. The
+// lock file pins the exact version; npm ci never changes it.
+func installSDK(t *testing.T) {
+	t.Helper()
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return // requireSDK reports the missing install
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	cmd.Dir = "sdk"
+	cmd.WaitDelay = 5 * time.Second
+	t.Log("interop/sdk/node_modules is missing: running npm ci")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("npm ci failed: %v\n%s", err, out)
+	}
 }
 
 // TestOfficialSDK runs interop/sdk/sdk-check.mjs, which drives the official
