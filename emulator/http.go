@@ -122,38 +122,19 @@ func (e *Emulator) authorize(r *http.Request, ep Endpoint) (oauth.Principal, err
 }
 
 // bearerToken extracts the token of an `Authorization: Bearer` header. The
-// scheme is case-insensitive (RFC 6750 §2.1 via RFC 7235). Another scheme
-// is treated as no token; a Bearer header whose token is not b64token
-// syntax is an invalid token.
+// scheme is case-insensitive (RFC 6750 §2.1 via RFC 7235). Another scheme is
+// treated as no token. The token's syntax is not checked here: the
+// verification cache answers for tokens seen before, and the JWT parser
+// refuses anything else, so a scan on every request would buy nothing.
 func bearerToken(h string) (string, error) {
 	scheme, tok, _ := strings.Cut(h, " ")
 	if h == "" || !strings.EqualFold(scheme, "Bearer") {
 		return "", oauth.ErrMissingToken.WithMessage("send a bearer token: Authorization: Bearer <access token>")
 	}
-	tok = strings.TrimLeft(tok, " ")
-	if !isB64Token(tok) {
-		return "", oauth.ErrInvalidToken.WithMessage("the Authorization header does not hold a well-formed bearer token")
+	if tok = strings.TrimLeft(tok, " "); tok == "" {
+		return "", oauth.ErrInvalidToken.WithMessage("the Authorization header holds no bearer token")
 	}
 	return tok, nil
-}
-
-// isB64Token checks b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
-func isB64Token(s string) bool {
-	if s == "" {
-		return false
-	}
-	end := len(strings.TrimRight(s, "="))
-	if end == 0 {
-		return false
-	}
-	for i := 0; i < end; i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			return false
-		}
-	}
-	return true
 }
 
 // statusOf maps an error kind to its HTTP status: the one place that does.

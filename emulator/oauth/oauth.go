@@ -7,7 +7,6 @@ package oauth
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -355,12 +354,8 @@ func (s *Server) Issue(req TokenRequest) (Token, error) {
 		ClientID:   rec.ID,
 		Generation: rec.generation,
 	}
-	raw, err := s.keys.Sign(claims)
-	if err != nil {
-		return Token{}, fmt.Errorf("oauth: issue: %w", err)
-	}
 	return Token{
-		AccessToken: raw,
+		AccessToken: s.keys.Sign(claims),
 		TokenType:   "Bearer",
 		ExpiresIn:   int(s.ttl / time.Second),
 		CreatedAt:   time.Unix(iat, 0).UTC(),

@@ -1,0 +1,267 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/emulator/token"
+)
+
+// The benchmarks run handlers in-process through ServeHTTP and an
+// httptest.ResponseRecorder: no sockets, so they isolate the handler's cost.
+// Every iteration checks the status, so a broken endpoint fails instead of
+// posting a fast time. Ratios, as throughput: BareHandler/POST ns/op over
+// IssueToken ns/op, and BareHandler/GET ns/op over BearerCheck ns/op (see
+// README.md).
+
+func newBenchEmulator(b *testing.B) (*emulator.Emulator, emulator.Credentials) {
+	b.Helper()
+	emu, err := emulator.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return emu, emu.Credentials()
+}
+
+func issue(b *testing.B, emu *emulator.Emulator, creds emulator.Credentials) string {
+	b.Helper()
+	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials",
+		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
+// recorder is a ResponseWriter that is reset between iterations, so the
+// benchmarks measure the handler rather than httptest's per-request
+// allocations (httptest.NewRequest alone parses a request through a 4 KB
+// bufio.Reader).
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
+
+func (w *recorder) Header() http.Header { return w.header }
+
+func (w *recorder) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+func (w *recorder) Write(p []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.body.Write(p)
+}
+
+func (w *recorder) reset() {
+	clear(w.header)
+	w.code = 0
+	w.body.Reset()
+}
+
+// client sends one kind of request over and over. Each iteration gets a
+// shallow copy of a prepared request (handlers may replace r.Body) and a
+// rewound body.
+type client struct {
+	base *http.Request
+	body []byte
+	rd   *bytes.Reader
+	w    *recorder
+}
+
+func newPostClient(body []byte) *client {
+	base := httptest.NewRequest(http.MethodPost, "/v1/oauth/token", nil)
+	base.Header.Set("Content-Type", "application/json")
+	base.ContentLength = int64(len(body))
+	return &client{base: base, body: body, rd: bytes.NewReader(body), w: newRecorder()}
+}
+
+func newGetClient(tok string) *client {
+	base := httptest.NewRequest(http.MethodGet, "/v1/connect/projects", nil)
+	base.Header.Set("Authorization", "Bearer "+tok)
+	return &client{base: base, w: newRecorder()}
+}
+
+// do serves one request and returns the status, or an error for any other
+// status than 200.
+func (c *client) do(h http.Handler) error {
+	r := c.base.WithContext(c.base.Context())
+	if c.body != nil {
+		c.rd.Reset(c.body)
+		r.Body = io.NopCloser(c.rd)
+	} else {
+		r.Body = http.NoBody
+	}
+	c.w.reset()
+	h.ServeHTTP(c.w, r)
+	if c.w.code != http.StatusOK {
+		return fmt.Errorf("%s %s: status %d: %s", r.Method, r.URL.Path, c.w.code, c.w.body.Bytes())
+	}
+	return nil
+}
+
+// setAuth points a GET client at another Authorization header value, made
+// beforehand so that switching costs nothing.
+func (c *client) setAuth(v []string) { c.base.Header["Authorization"] = v }
+
+// BenchmarkBareHandler is the baseline: the same requests, decoded and
+// answered with a fixed body.
+func BenchmarkBareHandler(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	body := TokenRequestBody(creds.ClientID, creds.ClientSecret)
+	tok := issue(b, emu, creds)
+	var h BareHandler
+	b.Run("POST", func(b *testing.B) {
+		c := newPostClient(body)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.do(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GET", func(b *testing.B) {
+		c := newGetClient(tok)
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := c.do(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkIssueToken is POST /v1/oauth/token with a JSON body through
+// ServeHTTP: routing, decoding, client authentication, signing, encoding.
+func BenchmarkIssueToken(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	c := newPostClient(TokenRequestBody(creds.ClientID, creds.ClientSecret))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.do(emu); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if !bytes.Contains(c.w.body.Bytes(), []byte(`"access_token":"ey`)) {
+		b.Fatalf("no token in %s", c.w.body.Bytes())
+	}
+}
+
+// BenchmarkIssueTokenGoAPI is the grant without HTTP.
+func BenchmarkIssueTokenGoAPI(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	req := emulator.TokenRequest{GrantType: "client_credentials", ClientID: creds.ClientID, ClientSecret: creds.ClientSecret}
+	b.ReportAllocs()
+	for b.Loop() {
+		tok, err := emu.IssueToken(req)
+		if err != nil || tok.AccessToken == "" {
+			b.Fatalf("issue token: %v", err)
+		}
+	}
+}
+
+// BenchmarkBearerCheck is GET /v1/connect/projects with one valid token
+// (verified once, then served from the verification cache).
+func BenchmarkBearerCheck(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	c := newGetClient(issue(b, emu, creds))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.do(emu); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBearerCheckRotating cycles through 1000 tokens, so the cache is
+// exercised with more than one key.
+func BenchmarkBearerCheckRotating(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	auths := make([][]string, DefaultDistinctTokens)
+	for i := range auths {
+		auths[i] = []string{"Bearer " + issue(b, emu, creds)}
+	}
+	c := newGetClient("")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.setAuth(auths[i%len(auths)])
+		if err := c.do(emu); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkBearerCheckParallel is BenchmarkBearerCheck on every P, to show
+// contention on the emulator's locks and the verification cache.
+func BenchmarkBearerCheckParallel(b *testing.B) {
+	emu, creds := newBenchEmulator(b)
+	tok := issue(b, emu, creds)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		c := newGetClient(tok)
+		for pb.Next() {
+			if err := c.do(emu); err != nil {
+				// Fatal must not be called off the benchmark's goroutine.
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkVerify isolates the token package's signature check: "cached"
+// is the path every repeated bearer check takes, "uncached" what a first
+// use of a token costs (a cache of one entry, two tokens in turn, so every
+// call misses).
+func BenchmarkVerify(b *testing.B) {
+	for _, tc := range []struct {
+		name      string
+		cacheSize int
+	}{{"cached", 0}, {"uncached", 1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			keys, err := token.NewKeys(emulator.DefaultIssuer, tc.cacheSize)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var toks [2]string
+			for i := range toks {
+				toks[i] = keys.Sign(&token.Claims{ID: string(rune('a' + i)), Issuer: emulator.DefaultIssuer,
+					IssuedAt: 1, NotBefore: 1, Expiry: 2, TokenType: token.TypeAccess, Audience: token.Audience,
+					Subject: "o_bench", Scopes: []string{"*"}, ClientID: "oc_bench", Generation: 1})
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := keys.Verify(toks[i&1]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkNewEmulator is emulator.New with the default seed.
+func BenchmarkNewEmulator(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		emu, err := emulator.New()
+		if err != nil || emu == nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pdemu/pdemu/emulator"
+)
+
+// writeEnv prints the block a user pastes into a shell: a comment, so the
+// whole block pastes cleanly, then the variables the official SDKs read.
+// It is the only place the client secret is ever written.
+func writeEnv(w io.Writer, bound net.Addr, c emulator.Credentials) error {
+	const noClient = "the seed's first workspace has no OAuth client"
+	vars := []struct{ name, value, missing string }{
+		{"PIPEDREAM_BASE_URL", baseURL(bound), ""},
+		{"PIPEDREAM_CLIENT_ID", c.ClientID, noClient},
+		{"PIPEDREAM_CLIENT_SECRET", c.ClientSecret, noClient},
+		{"PIPEDREAM_PROJECT_ID", c.ProjectID, "the seed's first workspace has no project"},
+		{"PIPEDREAM_PROJECT_ENVIRONMENT", "development", ""},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# pdemu listening on http://%s\n", bound)
+	for _, v := range vars {
+		if v.value == "" {
+			// An empty export would pass for a value and fail later, inside
+			// an SDK, with a less helpful message.
+			fmt.Fprintf(&b, "# %s is not set: %s\n", v.name, v.missing)
+			continue
+		}
+		fmt.Fprintf(&b, "export %s=%s\n", v.name, shellQuote(v.value))
+	}
+	// One write, so a reader never sees half a block.
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// baseURL is the URL a client on this machine should use. A wildcard
+// listener (--addr :8787) reports 0.0.0.0 or [::], which is where it
+// listens, not an address to connect to; loopback reaches it either way.
+func baseURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return "http://" + a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+}
+
+// shellQuote leaves plain values bare, so the usual output reads cleanly,
+// and single-quotes anything else: a secret may hold $, quotes or
+// backslashes, and inside single quotes a POSIX shell expands nothing.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, needsQuoting) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func needsQuoting(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	case strings.ContainsRune("_./:-", r):
+		return false
+	}
+	return true
+}

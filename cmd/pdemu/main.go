@@ -1,0 +1,63 @@
+// Command pdemu runs a local emulator of Pipedream's OAuth client-credentials
+// API and of the scope-protected Connect API behind it, so SDKs and services
+// can be tested offline.
+//
+// Usage:
+//
+//	pdemu [serve] [flags]
+//	pdemu help
+//
+// serve, the default subcommand, listens on 127.0.0.1:8787, seeds a
+// workspace with a project and an OAuth client, and prints to stdout the
+// PIPEDREAM_* variables the official SDKs read, as lines a shell accepts
+// when pasted:
+//
+//	# pdemu listening on http://127.0.0.1:8787
+//	export PIPEDREAM_BASE_URL=http://127.0.0.1:8787
+//	export PIPEDREAM_CLIENT_ID=oc_...
+//	export PIPEDREAM_CLIENT_SECRET=...
+//	export PIPEDREAM_PROJECT_ID=proj_...
+//	export PIPEDREAM_PROJECT_ENVIRONMENT=development
+//
+// stdout is the only place the client secret appears. Logs go to stderr and
+// never carry a secret or a token.
+//
+// Flags of serve:
+//
+//	--addr HOST:PORT       where to listen (default 127.0.0.1:8787; port 0 picks a free one)
+//	--client-id ID         fix the seeded client's id
+//	--client-secret S      fix the seeded client's secret
+//	--project-id ID        fix the seeded project's id (proj_...)
+//	--workspace-id ID      fix the seeded workspace's id (o_...)
+//	--seed FILE            start from a JSON seed; the flags above override its
+//	                       first workspace's first project and client
+//	--freeze-clock         the emulated clock stands still until moved
+//	--revoke-on-rotate     rotating a client's secret revokes its tokens
+//	--log-format FORMAT    text or json (default text)
+//	--log-level LEVEL      debug, info, warn or error (default info)
+//	--max-body-bytes N     largest request body accepted (default 65536)
+//
+// The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal
+// ends it at once. Exit status is 0 after a clean shutdown, 2 for a command
+// line pdemu cannot act on, and 1 for any other failure.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Once the first signal has started a graceful shutdown, restore the
+	// default handling so that a second Ctrl-C kills a shutdown that hangs.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitStatus(os.Stderr, err))
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/emulator/clock"
+)
+
+const defaultAddr = "127.0.0.1:8787"
+
+// shutdownTimeout bounds a graceful shutdown: requests to the emulator take
+// microseconds, so one still running after this is stuck, and a signal
+// should not leave the process hanging for it.
+const shutdownTimeout = 5 * time.Second
+
+// serveConfig is what serve was asked for.
+type serveConfig struct {
+	addr string
+	// fixed holds the ids and secret given on the command line; an empty
+	// field leaves that value to the seed.
+	fixed          emulator.Credentials
+	seedFile       string
+	freezeClock    bool
+	revokeOnRotate bool
+	logFormat      string
+	logLevel       levelFlag
+	maxBodyBytes   int64
+}
+
+// levelFlag is a slog.Level flag. It prints lower case, as users type it,
+// where slog.Level prints INFO.
+type levelFlag struct{ slog.Level }
+
+// String is also the default the help shows.
+func (l *levelFlag) String() string { return strings.ToLower(l.Level.String()) }
+
+// Set takes slog's names in any case (and its offsets, such as warn+2).
+func (l *levelFlag) Set(s string) error { return l.UnmarshalText([]byte(s)) }
+
+// newServeFlagSet is shared by serve and help, so the help lists exactly
+// the flags serve parses.
+func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("pdemu serve", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&cfg.addr, "addr", defaultAddr, "`host:port` to listen on; port 0 picks a free port")
+	fs.StringVar(&cfg.fixed.ClientID, "client-id", "", "`id` of the seeded OAuth client (default: generated)")
+	fs.StringVar(&cfg.fixed.ClientSecret, "client-secret", "", "`secret` of the seeded OAuth client (default: generated)")
+	fs.StringVar(&cfg.fixed.ProjectID, "project-id", "", "`id` of the seeded project, proj_... (default: generated)")
+	fs.StringVar(&cfg.fixed.WorkspaceID, "workspace-id", "", "`id` of the seeded workspace, o_... (default: generated)")
+	fs.StringVar(&cfg.seedFile, "seed", "", "JSON `file` of workspaces, projects and clients to start from;\n"+
+		"the four flags above override its first workspace, project and client")
+	fs.BoolVar(&cfg.freezeClock, "freeze-clock", false, "the emulated clock stands still until moved through /_emulator/clock\n"+
+		"(default: it follows real time, so tokens expire after a real hour)")
+	fs.BoolVar(&cfg.revokeOnRotate, "revoke-on-rotate", false, "rotating a client's secret also revokes the tokens issued to it")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format` on stderr: text or json")
+	fs.Var(&cfg.logLevel, "log-level", "log `level`: debug, info, warn or error")
+	fs.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", emulator.DefaultMaxBodyBytes, "largest request body accepted, in `bytes`; larger ones get 413")
+	fs.Usage = func() { printUsage(fs.Output(), fs) }
+	return fs
+}
+
+// parseServeFlags returns flag.ErrHelp when -h was given and the flag
+// package has printed the usage.
+func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
+	var cfg serveConfig
+	fs := newServeFlagSet(&cfg, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, &usageError{err: err, reported: true}
+	}
+	if fs.NArg() > 0 {
+		return cfg, usageErrorf("serve takes flags only, got %q", strings.Join(fs.Args(), " "))
+	}
+	if err := checkAddr(cfg.addr); err != nil {
+		return cfg, err
+	}
+	if cfg.logFormat != "text" && cfg.logFormat != "json" {
+		return cfg, usageErrorf("invalid --log-format %q: want text or json", cfg.logFormat)
+	}
+	if cfg.maxBodyBytes <= 0 {
+		return cfg, usageErrorf("invalid --max-body-bytes %d: want a positive number of bytes", cfg.maxBodyBytes)
+	}
+	return cfg, nil
+}
+
+// checkAddr rejects what net.Listen would reject for its form, before
+// anything starts, as a usage error. A well-formed address that cannot be
+// bound (a port in use) is left to net.Listen.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if ae, ok := errors.AsType[*net.AddrError](err); ok {
+		// The address is in our message already; AddrError repeats it.
+		err = errors.New(ae.Err)
+	}
+	if err == nil {
+		if _, perr := strconv.ParseUint(port, 10, 16); perr != nil {
+			err = fmt.Errorf("port %q is not a number from 0 to 65535", port)
+		}
+	}
+	if err != nil {
+		return usageErrorf("invalid --addr %q: %v; want host:port, such as %s", addr, err, defaultAddr)
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServeFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	seed, err := loadSeed(cfg.seedFile, cfg.fixed)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.logFormat, cfg.logLevel.Level)
+	opts := []emulator.Option{
+		emulator.WithClock(clock.NewOffset(cfg.freezeClock)),
+		emulator.WithLogger(logger),
+		emulator.WithSeed(seed),
+		emulator.WithMaxBodyBytes(cfg.maxBodyBytes),
+	}
+	if cfg.revokeOnRotate {
+		opts = append(opts, emulator.WithRotationRevokesTokens())
+	}
+	// The emulator validates ids and secrets, flags and seed alike; building
+	// it before listening means a bad value never opens a port.
+	emu, err := emulator.New(opts...)
+	if err != nil {
+		return fmt.Errorf("cannot start the emulator: %w", err)
+	}
+
+	// Listen before printing, so the URL carries the port actually bound
+	// (--addr :0) and a client that reads it can connect at once.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w (is another pdemu running? --addr 127.0.0.1:0 picks a free port)", err)
+		}
+		return err
+	}
+	creds := emu.Credentials()
+	clockMode := "real time"
+	if cfg.freezeClock {
+		clockMode = "frozen"
+	}
+	// Logged before the export lines, so whoever waits for those can read
+	// the whole startup from stderr. Never the secret.
+	attrs := []slog.Attr{
+		slog.String("addr", ln.Addr().String()),
+		slog.String("workspace_id", creds.WorkspaceID),
+		slog.String("project_id", creds.ProjectID),
+		slog.String("client_id", creds.ClientID),
+		slog.String("clock", clockMode),
+		slog.Bool("revoke_on_rotate", cfg.revokeOnRotate),
+	}
+	if cfg.seedFile != "" {
+		attrs = append(attrs, slog.String("seed", cfg.seedFile))
+	}
+	logger.LogAttrs(ctx, slog.LevelInfo, "pdemu started", attrs...)
+	if err := writeEnv(stdout, ln.Addr(), creds); err != nil {
+		ln.Close()
+		return fmt.Errorf("writing the export lines: %w", err)
+	}
+	return serveUntilDone(ctx, ln, emu, logger)
+}
+
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serveUntilDone serves on ln until ctx is done, then shuts down gracefully:
+// requests in flight finish, and a clean shutdown is not an error.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler: h,
+		// Bodies are at most --max-body-bytes and every response is built in
+		// memory, so a client slower than these is stuck, not busy; the
+		// header timeout is what stops a slowloris.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		// SDKs keep connections alive between token refreshes and calls.
+		IdleTimeout: 2 * time.Minute,
+		// net/http's own complaints (TLS attempts, panics) go to the same
+		// structured log rather than to the standard logger's format.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", slog.String("reason", context.Cause(ctx).Error()))
+	// ctx is already done; the shutdown gets its own deadline.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("requests still running after %v, closed them: %w", shutdownTimeout, err)
+	}
+	<-served // http.ErrServerClosed, once Shutdown has begun
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,68 @@
+package testutil_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/testutil"
+)
+
+func TestNewServerAndHelpers(t *testing.T) {
+	srv := testutil.NewServer(t)
+	assert.Equal(t, clock.DefaultStart, srv.Now(), "a fixed fake clock")
+	assert.Equal(t, srv.Now(), srv.Now(), "that stands still")
+
+	env := strings.Join(srv.Env(), "\n")
+	for _, want := range []string{"PIPEDREAM_BASE_URL=" + srv.URL, "PIPEDREAM_CLIENT_ID=" + srv.Credentials.ClientID,
+		"PIPEDREAM_CLIENT_SECRET=" + srv.Credentials.ClientSecret, "PIPEDREAM_PROJECT_ID=" + srv.Credentials.ProjectID,
+		"PIPEDREAM_PROJECT_ENVIRONMENT=development"} {
+		assert.Contains(t, env, want)
+	}
+
+	ci := srv.CreateClient("ci", "connect:users:read")
+	tok := srv.TokenFor(ci)
+	assert.Equal(t, 403, srv.Do("GET", "/v1/connect/projects", tok, nil).Status)
+	assert.Equal(t, 200, srv.Do("GET", "/v1/connect/"+srv.Credentials.ProjectID+"/users", tok, nil).Status)
+
+	srv.Advance(time.Hour)
+	assert.Equal(t, 401, srv.Do("GET", "/v1/connect/"+srv.Credentials.ProjectID+"/users", tok, nil).Status)
+	srv.SetNow(clock.DefaultStart)
+	assert.Equal(t, 200, srv.Do("GET", "/v1/connect/"+srv.Credentials.ProjectID+"/users", tok, nil).Status)
+
+	rotated := srv.RotateSecret(ci.ClientID)
+	assert.NotEqual(t, ci.ClientSecret, rotated.ClientSecret)
+	srv.DeleteClient(ci.ClientID)
+	assert.Equal(t, 401, srv.Do("GET", "/v1/connect/"+srv.Credentials.ProjectID+"/users", tok, nil).Status)
+
+	r := srv.Do("POST", "/v1/connect/projects", srv.Token(), map[string]string{"name": "x"}, "X-PD-Environment", "production")
+	require.Equal(t, 201, r.Status)
+	assert.Equal(t, "x", r.JSON(t)["name"])
+	srv.Reset()
+	assert.Len(t, srv.Do("GET", "/v1/connect/projects", srv.Token(), nil).JSON(t)["data"], 1)
+}
+
+// fatalRecorder captures a helper's failure instead of failing the test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper()                           {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) { f.msg = format; panic(f) }
+
+func TestHelpersFailTheTest(t *testing.T) {
+	srv := testutil.NewServer(t)
+	rec := &fatalRecorder{TB: t}
+	bad := *srv
+	testutil.Rebind(&bad, rec)
+	func() {
+		defer func() { assert.Same(t, rec, recover()) }()
+		bad.DeleteClient("oc_missing")
+	}()
+	assert.Contains(t, rec.msg, "delete client")
+}
