@@ -86,12 +86,18 @@ func TestOfficialSDK(t *testing.T) {
 			t.Fatalf("add external user %d: %v", i, err)
 		}
 	}
+	runSDKCheck(t, node, srv.Env())
+}
 
+// runSDKCheck runs sdk-check.mjs with the given PIPEDREAM_* variables and
+// fails the test with its output unless every step passed.
+func runSDKCheck(t *testing.T, node string, env []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "sdk-check.mjs")
 	cmd.Dir = "sdk"
-	cmd.Env = append(os.Environ(), srv.Env()...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers))
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
