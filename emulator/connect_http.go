@@ -1,10 +1,9 @@
 package emulator
 
 import (
+	"github.com/pdemu/pdemu/emulator/apperr"
 	"net/http"
 	"time"
-
-	"github.com/gorilla/mux"
 
 	"github.com/pdemu/pdemu/emulator/connect"
 )
@@ -86,7 +85,7 @@ func (e *Emulator) createProject(r *http.Request, c *call) (response, error) {
 }
 
 func (e *Emulator) getProject(r *http.Request, c *call) (response, error) {
-	p, err := e.connect.Project(c.access(), mux.Vars(r)["project_id"])
+	p, err := e.connect.Project(c.access(), c.vars["project_id"])
 	if err != nil {
 		return response{}, err
 	}
@@ -98,7 +97,7 @@ func (e *Emulator) updateProject(r *http.Request, c *call) (response, error) {
 	if err := decodeJSON(r, &body, false); err != nil {
 		return response{}, err
 	}
-	p, err := e.connect.UpdateProject(c.access(), mux.Vars(r)["project_id"], body.spec())
+	p, err := e.connect.UpdateProject(c.access(), c.vars["project_id"], body.spec())
 	if err != nil {
 		return response{}, err
 	}
@@ -106,7 +105,7 @@ func (e *Emulator) updateProject(r *http.Request, c *call) (response, error) {
 }
 
 func (e *Emulator) deleteProject(r *http.Request, c *call) (response, error) {
-	if err := e.connect.DeleteProject(c.access(), mux.Vars(r)["project_id"]); err != nil {
+	if err := e.connect.DeleteProject(c.access(), c.vars["project_id"]); err != nil {
 		return response{}, err
 	}
 	return noContent()
@@ -117,9 +116,22 @@ func (e *Emulator) listUsers(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	page, err := e.connect.ListUsers(c.access(), mux.Vars(r)["project_id"], c.env, r.URL.Query().Get("q"), req)
+	page, err := e.connect.ListUsers(c.access(), c.projectID, c.env, r.URL.Query().Get("q"), req)
 	if err != nil {
 		return response{}, err
 	}
 	return ok(mapPage(page, toUserJSON))
+}
+
+// deleteUser serves DELETE /v1/connect/{project_id}/users/{external_user_id}:
+// the user goes with their accounts, deployed triggers and Connect tokens.
+func (e *Emulator) deleteUser(r *http.Request, c *call) (response, error) {
+	id := c.vars["external_user_id"]
+	if ct := c.connectToken; ct != nil && ct.ExternalUserID != id {
+		return response{}, apperr.ErrNotFound.WithMessage("no external user %q", id)
+	}
+	if err := e.connect.DeleteUser(c.access(), c.projectID, c.env, id); err != nil {
+		return response{}, err
+	}
+	return noContent()
 }

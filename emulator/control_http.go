@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/oauth"
 )
@@ -114,27 +112,27 @@ func (e *Emulator) listClients(*http.Request, *call) (response, error) {
 	return ok(map[string]any{"data": out})
 }
 
-func (e *Emulator) getClient(r *http.Request, _ *call) (response, error) {
-	c, err := e.auth.Get(mux.Vars(r)["client_id"])
+func (e *Emulator) getClient(r *http.Request, c *call) (response, error) {
+	client, err := e.auth.Get(c.vars["client_id"])
 	if err != nil {
 		return response{}, err
 	}
-	return ok(toClientJSON(c))
+	return ok(toClientJSON(client))
 }
 
-func (e *Emulator) rotateSecret(r *http.Request, _ *call) (response, error) {
-	c, creds, err := e.auth.RotateSecret(mux.Vars(r)["client_id"])
+func (e *Emulator) rotateSecret(r *http.Request, c *call) (response, error) {
+	client, creds, err := e.auth.RotateSecret(c.vars["client_id"])
 	if err != nil {
 		return response{}, err
 	}
 	return ok(map[string]string{
 		"client_id": creds.ClientID, "client_secret": creds.ClientSecret,
-		"secret_rotated_at": c.SecretRotatedAt.Format(time.RFC3339),
+		"secret_rotated_at": client.SecretRotatedAt.Format(time.RFC3339),
 	})
 }
 
-func (e *Emulator) deleteClient(r *http.Request, _ *call) (response, error) {
-	if err := e.auth.Delete(mux.Vars(r)["client_id"]); err != nil {
+func (e *Emulator) deleteClient(r *http.Request, c *call) (response, error) {
+	if err := e.auth.Delete(c.vars["client_id"]); err != nil {
 		return response{}, err
 	}
 	return noContent()
@@ -194,7 +192,7 @@ func (e *Emulator) reset(*http.Request, *call) (response, error) {
 	return ok(map[string]string{"status": "ok"})
 }
 
-func (e *Emulator) addUser(r *http.Request, _ *call) (response, error) {
+func (e *Emulator) addUser(r *http.Request, c *call) (response, error) {
 	var body struct {
 		ExternalID  string `json:"external_id"`
 		Environment string `json:"environment"`
@@ -202,7 +200,7 @@ func (e *Emulator) addUser(r *http.Request, _ *call) (response, error) {
 	if err := decodeJSON(r, &body, true); err != nil {
 		return response{}, err
 	}
-	u, err := e.addExternalUser(mux.Vars(r)["project_id"], body.Environment, body.ExternalID)
+	u, err := e.addExternalUser(c.vars["project_id"], body.Environment, body.ExternalID)
 	if err != nil {
 		return response{}, err
 	}

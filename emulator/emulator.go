@@ -19,6 +19,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/scope"
 	"github.com/pdemu/pdemu/emulator/token"
 )
 
@@ -296,4 +297,24 @@ func (e *Emulator) addExternalUser(projectID, environment, externalID string) (c
 		return connect.ExternalUser{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
 	}
 	return e.connect.EnsureUser(connect.Access{WorkspaceID: ws}, projectID, env, externalID)
+}
+
+// CreateConnectToken makes a Connect token for an external user of a
+// project, as POST /v1/connect/{project_id}/tokens does for a token with
+// full access: scopes is space-separated ("" means connect:*). environment
+// "" means production. It returns the ctok_… string.
+func (e *Emulator) CreateConnectToken(projectID, environment, externalUserID, scopes string) (string, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	env, err := connect.ParseEnvironment(environment)
+	if err != nil {
+		return "", err
+	}
+	ws, ok := e.connect.ProjectWorkspace(projectID)
+	if !ok {
+		return "", apperr.ErrNotFound.WithMessage("no project %q", projectID)
+	}
+	t, err := e.connect.CreateToken(connect.Access{WorkspaceID: ws}, projectID, env, scope.Set{scope.All},
+		connect.TokenSpec{ExternalUserID: externalUserID, Scope: &scopes})
+	return t.Token, err
 }

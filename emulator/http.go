@@ -1,11 +1,15 @@
 package emulator
 
 import (
+	"net/url"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gorilla/mux"
+	"github.com/pdemu/pdemu/emulator/scope"
 	"io"
 	"log/slog"
 	"mime"
@@ -23,8 +27,16 @@ const realm = "api.pipedream.com"
 
 // call is what the adapter learned about a request before its handler runs.
 type call struct {
+	// principal is the OAuth caller; zero when a Connect token called.
 	principal oauth.Principal
+	// connectToken is the Connect-token caller, or nil.
+	connectToken *connect.ConnectToken
+	// projectID is the project a project-scoped endpoint acts on: from the
+	// path, or implied by a Connect token. Already checked to be visible.
+	projectID string
 	env       connect.Environment
+	// vars are the route's path variables, unescaped.
+	vars map[string]string
 	// header is the response's header, for handlers that must set one
 	// whether they succeed or fail (the token endpoint's Cache-Control).
 	header http.Header
@@ -32,7 +44,39 @@ type call struct {
 
 // access is what the caller's token may reach in the Connect store.
 func (c *call) access() connect.Access {
+	if ct := c.connectToken; ct != nil {
+		return connect.Access{WorkspaceID: ct.WorkspaceID, ProjectIDs: []string{ct.ProjectID}}
+	}
 	return connect.Access{WorkspaceID: c.principal.WorkspaceID, ProjectIDs: c.principal.ProjectIDs}
+}
+
+// scopes is the caller's granted scope set.
+func (c *call) scopes() scope.Set {
+	if c.connectToken != nil {
+		return c.connectToken.Scopes
+	}
+	return c.principal.Scopes
+}
+
+// isOAuth reports whether an OAuth access token (not a Connect token) called.
+func (c *call) isOAuth() bool { return c.connectToken == nil && c.principal.ClientID != "" }
+
+// externalUser returns the external user a request acts for: a Connect
+// token's own user, or the query parameter external_user_id for OAuth
+// callers. A Connect token naming another user is refused, and so is an
+// OAuth request without one when required is set.
+func (c *call) externalUser(r *http.Request, required bool) (string, error) {
+	q := r.URL.Query().Get("external_user_id")
+	if ct := c.connectToken; ct != nil {
+		if q != "" && q != ct.ExternalUserID {
+			return "", apperr.ErrInvalid.WithMessage("this Connect token belongs to another external user")
+		}
+		return ct.ExternalUserID, nil
+	}
+	if q == "" && required {
+		return "", apperr.ErrInvalid.WithMessage("external_user_id is required")
+	}
+	return q, nil
 }
 
 // response is a handler's result; the adapter writes it as JSON.
@@ -78,21 +122,9 @@ func (e *Emulator) wrap(ep Endpoint) http.Handler {
 		}
 
 		c := &call{header: w.Header()}
-		if ep.Auth == OAuthToken {
-			p, err := e.authorize(r, ep)
-			if err != nil {
-				e.writeError(w, ep, err)
-				return
-			}
-			c.principal = p
-		}
-		if ep.ProjectScoped {
-			env, err := connect.ParseEnvironment(r.Header.Get("X-Pd-Environment"))
-			if err != nil {
-				e.writeError(w, ep, err)
-				return
-			}
-			c.env = env
+		if err := e.prepare(r, ep, c); err != nil {
+			e.writeError(w, ep, err)
+			return
 		}
 		resp, err := ep.handle(r, c)
 		if err != nil {
@@ -103,22 +135,89 @@ func (e *Emulator) wrap(ep Endpoint) http.Handler {
 	})
 }
 
-// authorize runs the RFC 6750 bearer check and the endpoint's scope check.
-func (e *Emulator) authorize(r *http.Request, ep Endpoint) (oauth.Principal, error) {
+// prepare fills c before the handler runs: path variables, the caller
+// (RFC 6750 bearer check and the endpoint's scope), and for project-scoped
+// endpoints the project and environment.
+func (e *Emulator) prepare(r *http.Request, ep Endpoint, c *call) error {
+	raw := mux.Vars(r)
+	c.vars = make(map[string]string, len(raw))
+	for k, v := range raw {
+		u, err := url.PathUnescape(v)
+		if err != nil {
+			return apperr.ErrInvalid.WithMessage("path parameter %s is not valid percent-encoding", k)
+		}
+		c.vars[k] = u
+	}
+	if ep.Auth.AcceptsOAuth() || ep.Auth.AcceptsConnectToken() {
+		if err := e.authorize(r, ep, c); err != nil {
+			return err
+		}
+	}
+	if ep.ProjectScoped {
+		return e.scopeToProject(r, c)
+	}
+	return nil
+}
+
+// authorize identifies the caller and checks the endpoint's scope.
+func (e *Emulator) authorize(r *http.Request, ep Endpoint, c *call) error {
 	raw, err := bearerToken(r.Header.Get("Authorization"))
 	if err != nil {
-		return oauth.Principal{}, err
+		return err
 	}
-	p, err := e.auth.Authenticate(raw)
-	if err != nil {
-		return oauth.Principal{}, err
+	if strings.HasPrefix(raw, connect.TokenPrefix) {
+		if !ep.Auth.AcceptsConnectToken() {
+			return oauth.ErrInvalidToken.WithMessage("this endpoint takes an OAuth access token, not a Connect token")
+		}
+		ct, err := e.connect.AuthenticateToken(raw)
+		if err != nil {
+			return err
+		}
+		c.connectToken = &ct
+	} else {
+		if !ep.Auth.AcceptsOAuth() {
+			return oauth.ErrInvalidToken.WithMessage("this endpoint takes a Connect token (ctok_…), not an OAuth access token")
+		}
+		if c.principal, err = e.auth.Authenticate(raw); err != nil {
+			return err
+		}
 	}
-	if len(ep.Scopes) > 0 && !p.Scopes.CoversAny(ep.Scopes) {
-		return oauth.Principal{}, oauth.ErrInsufficientScope.
+	if len(ep.Scopes) > 0 && !c.scopes().CoversAny(ep.Scopes) {
+		return oauth.ErrInsufficientScope.
 			WithMessage("this endpoint requires the scope %s", strings.Join(ep.Scopes, " or ")).
 			WithDetails(map[string]any{"required_scopes": ep.Scopes})
 	}
-	return p, nil
+	return nil
+}
+
+// scopeToProject settles which project and environment a project-scoped
+// request acts on. A Connect token implies both; a path or header that
+// contradicts it is refused.
+func (e *Emulator) scopeToProject(r *http.Request, c *call) error {
+	header := r.Header.Get("X-Pd-Environment")
+	env, err := connect.ParseEnvironment(header)
+	if err != nil {
+		return err
+	}
+	c.projectID = c.vars["project_id"]
+	if ct := c.connectToken; ct != nil {
+		if c.projectID == "" {
+			c.projectID = ct.ProjectID
+		}
+		if header == "" {
+			env = ct.Environment
+		} else if env != ct.Environment {
+			return apperr.ErrInvalid.WithMessage("x-pd-environment is %s but the Connect token was made for %s", env, ct.Environment)
+		}
+	}
+	if c.projectID == "" {
+		return apperr.ErrInvalid.WithMessage("this path needs a project id: /v1/connect/{project_id}/… (only Connect tokens imply one)")
+	}
+	if _, err := e.connect.Project(c.access(), c.projectID); err != nil {
+		return err
+	}
+	c.env = env
+	return nil
 }
 
 // bearerToken extracts the token of an `Authorization: Bearer` header. The

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -13,30 +15,44 @@ type Auth string
 
 // The ways an endpoint is protected.
 const (
-	// Public endpoints need no credentials (the token endpoint, JWKS).
+	// Public endpoints need no credentials (the token endpoint, JWKS,
+	// Connect-token validation).
 	Public Auth = "public"
-	// OAuthToken endpoints need a bearer access token carrying one of the
-	// endpoint's scopes (RFC 6750).
+	// OAuthToken endpoints need a bearer OAuth access token (RFC 6750).
 	OAuthToken Auth = "oauth"
+	// ConnectTokenOnly endpoints need a bearer Connect token (ctok_…).
+	ConnectTokenOnly Auth = "connect"
+	// AnyToken endpoints take either an OAuth access token or a Connect
+	// token, as the OpenAPI document's security lists say.
+	AnyToken Auth = "oauth|connect"
 	// ControlPlane endpoints drive the emulator; a real server has none.
 	ControlPlane Auth = "control"
 )
 
+// AcceptsOAuth reports whether an OAuth access token may call the endpoint.
+func (a Auth) AcceptsOAuth() bool { return a == OAuthToken || a == AnyToken }
+
+// AcceptsConnectToken reports whether a Connect token may call the endpoint.
+func (a Auth) AcceptsConnectToken() bool { return a == ConnectTokenOnly || a == AnyToken }
+
 // Endpoint is one row of the route table: a route, who may call it, and the
-// scope it demands. The table is data so that the README's scope table,
+// scope it demands. The table is data so that the README's endpoint table,
 // the scope-enforcement tests and the router all come from the same rows.
 type Endpoint struct {
 	// Name is the official SDK's method name, or a descriptive one.
 	Name   string
 	Method string
-	// Path is a gorilla/mux template.
+	// Path is a gorilla/mux template; {project_id} only ever matches
+	// Pipedream's proj_… ids.
 	Path string
 	Auth Auth
-	// Scopes lists the scopes any one of which grants access (OAuthToken
+	// Scopes lists the scopes any one of which grants access (token
 	// endpoints only).
 	Scopes []string
-	// ProjectScoped endpoints live under /v1/connect/{project_id}/ and read
-	// x-pd-environment.
+	// ProjectScoped endpoints live under /v1/connect/{project_id}/, read
+	// x-pd-environment, and (when Connect tokens may call them) are also
+	// served without the project id, which a Connect token implies: the
+	// SDK calls /v1/connect/accounts with one.
 	ProjectScoped bool
 
 	handle handlerFunc
@@ -44,22 +60,116 @@ type Endpoint struct {
 	exclusive bool
 }
 
+// Scope sets used by several rows.
+var (
+	scopesComponents = []string{scope.ConnectActions, scope.ConnectTriggers}
+	// Resources no documented scope names: only the wildcards reach them.
+	scopesUnnamed = []string{scope.Connect}
+)
+
+func one(s string) []string { return []string{s} }
+
 // endpoints is the route table: every path the emulator serves.
 func (e *Emulator) endpoints() []Endpoint {
+	const p = "/v1/connect/{project_id}"
 	return []Endpoint{
 		// OAuth (RFC 6749) and token verification.
 		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken},
 		{Name: "jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Auth: Public, handle: e.jwks},
 
-		// Connect API: projects (OAuth only).
-		{Name: "projects.list", Method: http.MethodGet, Path: "/v1/connect/projects", Auth: OAuthToken, Scopes: []string{scope.ConnectProjectsRead}, handle: e.listProjects},
-		{Name: "projects.create", Method: http.MethodPost, Path: "/v1/connect/projects", Auth: OAuthToken, Scopes: []string{scope.ConnectProjectsWrite}, handle: e.createProject},
-		{Name: "projects.retrieve", Method: http.MethodGet, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: []string{scope.ConnectProjectsRead}, handle: e.getProject},
-		{Name: "projects.update", Method: http.MethodPatch, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: []string{scope.ConnectProjectsWrite}, handle: e.updateProject},
-		{Name: "projects.delete", Method: http.MethodDelete, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: []string{scope.ConnectProjectsWrite}, handle: e.deleteProject},
+		// Projects (OAuth only, workspace-wide).
+		{Name: "projects.list", Method: http.MethodGet, Path: "/v1/connect/projects", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsRead), handle: e.listProjects},
+		{Name: "projects.create", Method: http.MethodPost, Path: "/v1/connect/projects", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsWrite), handle: e.createProject},
+		{Name: "projects.retrieve", Method: http.MethodGet, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsRead), handle: e.getProject},
+		{Name: "projects.update", Method: http.MethodPatch, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsWrite), handle: e.updateProject},
+		{Name: "projects.delete", Method: http.MethodDelete, Path: "/v1/connect/projects/{project_id}", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsWrite), handle: e.deleteProject},
+		{Name: "projects.updateLogo", Method: http.MethodPost, Path: "/v1/connect/projects/{project_id}/logo", Auth: OAuthToken, Scopes: one(scope.ConnectProjectsWrite), handle: e.updateProjectLogo},
+		{Name: "projects.retrieveInfo", Method: http.MethodGet, Path: p + "/projects/info", Auth: AnyToken, Scopes: one(scope.ConnectProjectsRead), ProjectScoped: true, handle: e.projectInfo},
 
-		// Connect API: external users.
-		{Name: "users.list", Method: http.MethodGet, Path: "/v1/connect/{project_id}/users", Auth: OAuthToken, Scopes: []string{scope.ConnectUsersRead}, ProjectScoped: true, handle: e.listUsers},
+		// Connect tokens.
+		{Name: "tokens.create", Method: http.MethodPost, Path: p + "/tokens", Auth: OAuthToken, Scopes: one(scope.ConnectTokensCreate), ProjectScoped: true, handle: e.createConnectToken},
+		{Name: "tokens.validate", Method: http.MethodGet, Path: "/v1/connect/tokens/{ctok}/validate", Auth: Public, handle: e.validateConnectToken},
+
+		// External users.
+		{Name: "users.list", Method: http.MethodGet, Path: p + "/users", Auth: OAuthToken, Scopes: one(scope.ConnectUsersRead), ProjectScoped: true, handle: e.listUsers},
+		{Name: "users.deleteExternalUser", Method: http.MethodDelete, Path: p + "/users/{external_user_id}", Auth: AnyToken, Scopes: one(scope.ConnectUsersWrite), ProjectScoped: true, handle: e.deleteUser},
+
+		// Accounts.
+		{Name: "accounts.list", Method: http.MethodGet, Path: p + "/accounts", Auth: AnyToken, Scopes: one(scope.ConnectAccountsRead), ProjectScoped: true, handle: e.listAccounts},
+		{Name: "accounts.create", Method: http.MethodPost, Path: p + "/accounts", Auth: ConnectTokenOnly, Scopes: one(scope.ConnectAccountsWrite), ProjectScoped: true, handle: e.createAccount},
+		{Name: "accounts.retrieve", Method: http.MethodGet, Path: p + "/accounts/{account_id}", Auth: AnyToken, Scopes: one(scope.ConnectAccountsRead), ProjectScoped: true, handle: e.getAccount},
+		{Name: "accounts.delete", Method: http.MethodDelete, Path: p + "/accounts/{account_id}", Auth: AnyToken, Scopes: one(scope.ConnectAccountsWrite), ProjectScoped: true, handle: e.deleteAccount},
+		{Name: "accounts.deleteByApp", Method: http.MethodDelete, Path: p + "/apps/{app_id}/accounts", Auth: AnyToken, Scopes: one(scope.ConnectAccountsWrite), ProjectScoped: true, handle: e.deleteAccountsByApp},
+		{Name: "accounts.listByExternalUser", Method: http.MethodGet, Path: p + "/users/{external_user_id}/accounts", Auth: AnyToken, Scopes: one(scope.ConnectAccountsRead), ProjectScoped: true, handle: e.listUserAccounts},
+
+		// Apps and app categories (a catalog shared by every workspace).
+		{Name: "apps.list", Method: http.MethodGet, Path: "/v1/connect/apps", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.listApps},
+		{Name: "apps.retrieve", Method: http.MethodGet, Path: "/v1/connect/apps/{app_id}", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.getApp},
+		{Name: "appCategories.list", Method: http.MethodGet, Path: "/v1/connect/app_categories", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.listAppCategories},
+		{Name: "appCategories.retrieve", Method: http.MethodGet, Path: "/v1/connect/app_categories/{id}", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.getAppCategory},
+		// The OpenAPI document also lists unprefixed aliases.
+		{Name: "apps.list (/v1 alias)", Method: http.MethodGet, Path: "/v1/apps", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.listApps},
+		{Name: "apps.retrieve (/v1 alias)", Method: http.MethodGet, Path: "/v1/apps/{app_id}", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.getApp},
+		{Name: "appCategories.list (/v1 alias)", Method: http.MethodGet, Path: "/v1/app_categories", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.listAppCategories},
+		{Name: "appCategories.retrieve (/v1 alias)", Method: http.MethodGet, Path: "/v1/app_categories/{id}", Auth: AnyToken, Scopes: one(scope.ConnectApps), handle: e.getAppCategory},
+
+		// Components, actions, triggers.
+		{Name: "components.list", Method: http.MethodGet, Path: p + "/components", Auth: AnyToken, Scopes: scopesComponents, ProjectScoped: true, handle: e.listComponents("")},
+		{Name: "components.configureProp", Method: http.MethodPost, Path: p + "/components/configure", Auth: AnyToken, Scopes: scopesComponents, ProjectScoped: true, handle: e.configureProp("")},
+		{Name: "components.reloadProps", Method: http.MethodPost, Path: p + "/components/props", Auth: AnyToken, Scopes: scopesComponents, ProjectScoped: true, handle: e.reloadProps("")},
+		{Name: "components.retrieve", Method: http.MethodGet, Path: p + "/components/{component_id}", Auth: AnyToken, Scopes: scopesComponents, ProjectScoped: true, handle: e.getComponent("")},
+		{Name: "actions.list", Method: http.MethodGet, Path: p + "/actions", Auth: AnyToken, Scopes: one(scope.ConnectActions), ProjectScoped: true, handle: e.listComponents(kindAction)},
+		{Name: "actions.configureProp", Method: http.MethodPost, Path: p + "/actions/configure", Auth: AnyToken, Scopes: one(scope.ConnectActions), ProjectScoped: true, handle: e.configureProp(kindAction)},
+		{Name: "actions.reloadProps", Method: http.MethodPost, Path: p + "/actions/props", Auth: AnyToken, Scopes: one(scope.ConnectActions), ProjectScoped: true, handle: e.reloadProps(kindAction)},
+		{Name: "actions.run", Method: http.MethodPost, Path: p + "/actions/run", Auth: AnyToken, Scopes: one(scope.ConnectActions), ProjectScoped: true, handle: e.runAction},
+		{Name: "actions.retrieve", Method: http.MethodGet, Path: p + "/actions/{component_id}", Auth: AnyToken, Scopes: one(scope.ConnectActions), ProjectScoped: true, handle: e.getComponent(kindAction)},
+		{Name: "triggers.list", Method: http.MethodGet, Path: p + "/triggers", Auth: AnyToken, Scopes: one(scope.ConnectTriggers), ProjectScoped: true, handle: e.listComponents(kindTrigger)},
+		{Name: "triggers.configureProp", Method: http.MethodPost, Path: p + "/triggers/configure", Auth: AnyToken, Scopes: one(scope.ConnectTriggers), ProjectScoped: true, handle: e.configureProp(kindTrigger)},
+		{Name: "triggers.reloadProps", Method: http.MethodPost, Path: p + "/triggers/props", Auth: AnyToken, Scopes: one(scope.ConnectTriggers), ProjectScoped: true, handle: e.reloadProps(kindTrigger)},
+		{Name: "triggers.deploy", Method: http.MethodPost, Path: p + "/triggers/deploy", Auth: AnyToken, Scopes: one(scope.ConnectTriggers), ProjectScoped: true, handle: e.deployTrigger},
+		{Name: "triggers.retrieve", Method: http.MethodGet, Path: p + "/triggers/{component_id}", Auth: AnyToken, Scopes: one(scope.ConnectTriggers), ProjectScoped: true, handle: e.getComponent(kindTrigger)},
+
+		// Deployed triggers.
+		{Name: "deployedTriggers.list", Method: http.MethodGet, Path: p + "/deployed-triggers", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.listDeployedTriggers},
+		{Name: "deployedTriggers.retrieve", Method: http.MethodGet, Path: p + "/deployed-triggers/{trigger_id}", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.getDeployedTrigger},
+		{Name: "deployedTriggers.update", Method: http.MethodPut, Path: p + "/deployed-triggers/{trigger_id}", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersWrite), ProjectScoped: true, handle: e.updateDeployedTrigger},
+		{Name: "deployedTriggers.delete", Method: http.MethodDelete, Path: p + "/deployed-triggers/{trigger_id}", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersWrite), ProjectScoped: true, handle: e.deleteDeployedTrigger},
+		{Name: "deployedTriggers.listEvents", Method: http.MethodGet, Path: p + "/deployed-triggers/{trigger_id}/events", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.listTriggerEvents},
+		{Name: "deployedTriggers.listWorkflows", Method: http.MethodGet, Path: p + "/deployed-triggers/{trigger_id}/pipelines", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.listTriggerWorkflows},
+		{Name: "deployedTriggers.updateWorkflows", Method: http.MethodPut, Path: p + "/deployed-triggers/{trigger_id}/pipelines", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersWrite), ProjectScoped: true, handle: e.updateTriggerWorkflows},
+		{Name: "deployedTriggers.listWebhooks", Method: http.MethodGet, Path: p + "/deployed-triggers/{trigger_id}/webhooks", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.listTriggerWebhooks},
+		{Name: "deployedTriggers.updateWebhooks", Method: http.MethodPut, Path: p + "/deployed-triggers/{trigger_id}/webhooks", Auth: AnyToken, Scopes: one(scope.ConnectDeployedTriggersWrite), ProjectScoped: true, handle: e.updateTriggerWebhooks},
+		{Name: "deployedTriggers.retrieveWebhook", Method: http.MethodGet, Path: p + "/deployed-triggers/{trigger_id}/webhooks/{webhook_id}", Auth: OAuthToken, Scopes: one(scope.ConnectDeployedTriggersRead), ProjectScoped: true, handle: e.getTriggerWebhook},
+		{Name: "deployedTriggers.regenerateWebhookSigningKey", Method: http.MethodPost, Path: p + "/deployed-triggers/{trigger_id}/webhooks/{webhook_id}/regenerate_signing_key", Auth: OAuthToken, Scopes: one(scope.ConnectDeployedTriggersWrite), ProjectScoped: true, handle: e.regenerateTriggerWebhookKey},
+
+		// Proxy: any of five methods, one handler.
+		{Name: "proxy.get", Method: http.MethodGet, Path: p + "/proxy/{url_64}", Auth: AnyToken, Scopes: one(scope.ConnectProxy), ProjectScoped: true, handle: e.proxy},
+		{Name: "proxy.post", Method: http.MethodPost, Path: p + "/proxy/{url_64}", Auth: AnyToken, Scopes: one(scope.ConnectProxy), ProjectScoped: true, handle: e.proxy},
+		{Name: "proxy.put", Method: http.MethodPut, Path: p + "/proxy/{url_64}", Auth: AnyToken, Scopes: one(scope.ConnectProxy), ProjectScoped: true, handle: e.proxy},
+		{Name: "proxy.delete", Method: http.MethodDelete, Path: p + "/proxy/{url_64}", Auth: AnyToken, Scopes: one(scope.ConnectProxy), ProjectScoped: true, handle: e.proxy},
+		{Name: "proxy.patch", Method: http.MethodPatch, Path: p + "/proxy/{url_64}", Auth: AnyToken, Scopes: one(scope.ConnectProxy), ProjectScoped: true, handle: e.proxy},
+
+		// Project environment webhook.
+		{Name: "projectEnvironment.retrieveWebhook", Method: http.MethodGet, Path: p + "/webhook", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.getProjectWebhook},
+		{Name: "projectEnvironment.updateWebhook", Method: http.MethodPut, Path: p + "/webhook", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.updateProjectWebhook},
+		{Name: "projectEnvironment.deleteWebhook", Method: http.MethodDelete, Path: p + "/webhook", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.deleteProjectWebhook},
+		{Name: "projectEnvironment.regenerateWebhookSigningKey", Method: http.MethodPost, Path: p + "/webhook/regenerate_signing_key", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.regenerateProjectWebhookKey},
+
+		// OAuth apps (custom OAuth clients for third-party apps) and app overrides.
+		{Name: "oauthApps.list", Method: http.MethodGet, Path: p + "/oauth_apps", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.listOAuthApps},
+		{Name: "oauthApps.create", Method: http.MethodPost, Path: p + "/oauth_apps", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.createOAuthApp},
+		{Name: "oauthApps.retrieve", Method: http.MethodGet, Path: p + "/oauth_apps/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.getOAuthApp},
+		{Name: "oauthApps.update", Method: http.MethodPut, Path: p + "/oauth_apps/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.updateOAuthApp},
+		{Name: "oauthApps.delete", Method: http.MethodDelete, Path: p + "/oauth_apps/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.deleteOAuthApp},
+		{Name: "appOverrides.list", Method: http.MethodGet, Path: p + "/app_overrides", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.listAppOverrides},
+		{Name: "appOverrides.create", Method: http.MethodPost, Path: p + "/app_overrides", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.createAppOverride},
+		{Name: "appOverrides.retrieve", Method: http.MethodGet, Path: p + "/app_overrides/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.getAppOverride},
+		{Name: "appOverrides.update", Method: http.MethodPut, Path: p + "/app_overrides/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.updateAppOverride},
+		{Name: "appOverrides.delete", Method: http.MethodDelete, Path: p + "/app_overrides/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.deleteAppOverride},
+
+		// Usage and the file stash.
+		{Name: "usage.list", Method: http.MethodGet, Path: "/v1/connect/usage", Auth: OAuthToken, Scopes: one(scope.ConnectUsageRead), handle: e.listUsage},
+		{Name: "fileStash.downloadFile", Method: http.MethodGet, Path: p + "/file_stash/download", Auth: AnyToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.downloadFile},
 
 		// Control plane (emulator only).
 		{Name: "health", Method: http.MethodGet, Path: "/_emulator/health", Auth: ControlPlane, handle: e.health},
@@ -74,27 +184,65 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "clock.advance", Method: http.MethodPost, Path: "/_emulator/clock/advance", Auth: ControlPlane, handle: e.advanceClock},
 		{Name: "reset", Method: http.MethodPost, Path: "/_emulator/reset", Auth: ControlPlane, handle: e.reset, exclusive: true},
 		{Name: "users.create", Method: http.MethodPost, Path: "/_emulator/projects/{project_id}/users", Auth: ControlPlane, handle: e.addUser},
+		{Name: "accounts.connect", Method: http.MethodPost, Path: "/_emulator/projects/{project_id}/accounts", Auth: ControlPlane, handle: e.connectAccount},
+		{Name: "apps.add", Method: http.MethodPost, Path: "/_emulator/apps", Auth: ControlPlane, handle: e.addApp},
+		{Name: "components.register", Method: http.MethodPost, Path: "/_emulator/components", Auth: ControlPlane, handle: e.registerComponent},
+		{Name: "deployedTriggers.emit", Method: http.MethodPost, Path: "/_emulator/deployed-triggers/{trigger_id}/events", Auth: ControlPlane, handle: e.emitEvent},
+		{Name: "files.put", Method: http.MethodPut, Path: "/_emulator/projects/{project_id}/files", Auth: ControlPlane, handle: e.putFile},
+		{Name: "workflows.register", Method: http.MethodPost, Path: "/_emulator/workflows", Auth: ControlPlane, handle: e.registerWorkflow},
+		{Name: "workflows.invocations", Method: http.MethodGet, Path: "/_emulator/workflows/{endpoint_id}/invocations", Auth: ControlPlane, handle: e.listWorkflowInvocations},
+		{Name: "proxy.allowHosts", Method: http.MethodPut, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.setProxyAllowedHosts},
 	}
 }
 
 // Endpoints returns the route table, for documentation and tests.
 func (e *Emulator) Endpoints() []Endpoint { return e.endpoints() }
 
+// projectIDPattern keeps {project_id} from swallowing the literal segments
+// of other routes (/v1/connect/projects/info, /v1/connect/users/…).
+const projectIDPattern = "{project_id:proj_[A-Za-z0-9]+}"
+
 // routes builds the router from the table.
 func (e *Emulator) routes() http.Handler {
 	r := mux.NewRouter()
-	// Keep paths as sent: the SDK's Connect-token proxy calls use a double
-	// slash that the real API serves, and mux would redirect it.
+	// Paths are routed as sent (see collapseConnectSlashes for the one
+	// repair): mux's cleaning would answer with redirects. Matching the
+	// escaped path keeps an encoded "/" inside one segment: the SDK sends
+	// the proxy's url_64 through encodeURIComponent. wrap unescapes vars.
 	r.SkipClean(true)
+	r.UseEncodedPath()
 	for _, ep := range e.endpoints() {
-		r.Path(ep.Path).Methods(ep.Method).Handler(e.wrap(ep))
+		h := e.wrap(ep)
+		r.Path(strings.Replace(ep.Path, "{project_id}", projectIDPattern, 1)).Methods(ep.Method).Handler(h)
+		if ep.ProjectScoped && ep.Auth.AcceptsConnectToken() {
+			// A Connect token names its project, so the SDK leaves it out.
+			r.Path(strings.Replace(ep.Path, "/{project_id}/", "/", 1)).Methods(ep.Method).Handler(h)
+		}
 	}
 	// mux leaves these nil and does not run middleware on them; both must
 	// still answer JSON.
 	r.NotFoundHandler = e.wrap(Endpoint{Name: "notFound", Auth: Public, handle: notFound})
 	r.MethodNotAllowedHandler = e.wrap(Endpoint{Name: "methodNotAllowed", Auth: Public, handle: methodNotAllowed})
+	var h http.Handler = collapseConnectSlashes(r)
 	if e.logger != nil {
-		return e.logRequests(r)
+		h = e.logRequests(h)
 	}
-	return r
+	return h
+}
+
+// collapseConnectSlashes serves /v1/connect//… as /v1/connect/…: with a
+// Connect token the SDK's proxy calls put an empty project id there (its
+// other resources collapse the slashes themselves), and Pipedream serves them.
+func collapseConnectSlashes(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/v1/connect//"); ok {
+			r2 := r.Clone(r.Context())
+			r2.URL.RawPath = "/v1/connect/" + strings.TrimLeft(rest, "/")
+			if p, err := url.PathUnescape(r2.URL.RawPath); err == nil {
+				r2.URL.Path = p
+				r = r2
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

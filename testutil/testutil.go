@@ -194,3 +194,15 @@ func (s *Server) Do(method, path, token string, body any, headers ...string) Res
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
+
+// ConnectToken makes a Connect token (ctok_…) for an external user of the
+// seeded project in the development environment, with the given scopes
+// (none means connect:*).
+func (s *Server) ConnectToken(externalUserID string, scopes ...string) string {
+	s.tb.Helper()
+	tok, err := s.Emulator.CreateConnectToken(s.Credentials.ProjectID, "development", externalUserID, strings.Join(scopes, " "))
+	if err != nil {
+		s.tb.Fatalf("testutil: connect token for %q: %v", externalUserID, err)
+	}
+	return tok
+}

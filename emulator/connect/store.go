@@ -83,11 +83,47 @@ type userKey struct {
 type Store struct {
 	clock clock.Clock
 
+	// mu guards everything below, every family's state included: one lock
+	// keeps cascades (deleting a user deletes its accounts and triggers)
+	// atomic without a lock order to get wrong.
 	mu         sync.RWMutex
 	seq        uint64
 	workspaces map[string]Workspace
 	projects   map[string]*Project
 	users      map[userKey]*ExternalUser
+
+	tokens     tokenState
+	accounts   accountState
+	apps       appCatalog
+	components componentCatalog
+	deployed   deployedState
+	hooks      projectHookState
+	oauthApps  oauthAppState
+	overrides  overrideState
+	usage      usageState
+	files      fileState
+	workflows  workflowState
+}
+
+// family is what every resource family's state provides to the store, so
+// that reset and the cascades of user and project deletion reach them all.
+type family interface {
+	reset()
+	// deleteUser removes what belongs to one external user.
+	deleteUser(project string, env Environment, externalID string)
+	// deleteProject removes what belongs to a project.
+	deleteProject(project string)
+}
+
+func (s *Store) families() []family {
+	return []family{&s.tokens, &s.accounts, &s.apps, &s.components, &s.deployed, &s.hooks,
+		&s.oauthApps, &s.overrides, &s.usage, &s.files, &s.workflows}
+}
+
+// nextSeq returns a new creation sequence number; callers hold mu.
+func (s *Store) nextSeq() uint64 {
+	s.seq++
+	return s.seq
 }
 
 // NewStore returns an empty store.
@@ -104,6 +140,9 @@ func (s *Store) Reset() {
 	s.workspaces = make(map[string]Workspace)
 	s.projects = make(map[string]*Project)
 	s.users = make(map[userKey]*ExternalUser)
+	for _, f := range s.families() {
+		f.reset()
+	}
 }
 
 // AddWorkspace adds a workspace. Errors: conflict if the id exists.
@@ -131,6 +170,15 @@ func (s *Store) Workspace(id string) (Workspace, error) {
 		return Workspace{}, apperr.ErrNotFound.WithMessage("no workspace %q", id)
 	}
 	return w, nil
+}
+
+// ValidateExternalID checks an external user id: 1..250 characters, not
+// blank. Errors: invalid_request.
+func ValidateExternalID(id string) error {
+	if strings.TrimSpace(id) == "" || len(id) > MaxExternalIDLen {
+		return apperr.ErrInvalid.WithMessage("external_user_id must be 1..%d characters", MaxExternalIDLen)
+	}
+	return nil
 }
 
 // ProjectWorkspace returns the workspace that owns a project.
@@ -202,8 +250,7 @@ func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, er
 	if _, ok := s.projects[p.ID]; ok {
 		return Project{}, apperr.ErrConflict.WithMessage("project %q already exists", p.ID)
 	}
-	s.seq++
-	p.seq = s.seq
+	p.seq = s.nextSeq()
 	s.projects[p.ID] = p
 	return *p, nil
 }
@@ -291,6 +338,9 @@ func (s *Store) DeleteProject(a Access, id string) error {
 			delete(s.users, k)
 		}
 	}
+	for _, f := range s.families() {
+		f.deleteProject(id)
+	}
 	return nil
 }
 
@@ -298,26 +348,50 @@ func (s *Store) DeleteProject(a Access, id string) error {
 // environment, creating it first if needed: Connect creates users when a
 // token or an account is made for them. Errors: invalid_request, not_found.
 func (s *Store) EnsureUser(a Access, projectID string, env Environment, externalID string) (ExternalUser, error) {
-	if strings.TrimSpace(externalID) == "" || len(externalID) > MaxExternalIDLen {
-		return ExternalUser{}, apperr.ErrInvalid.WithMessage("external_user_id must be 1..%d characters", MaxExternalIDLen)
+	if err := ValidateExternalID(externalID); err != nil {
+		return ExternalUser{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return ExternalUser{}, err
 	}
-	k := userKey{projectID, env, externalID}
+	return *s.ensureUser(userKey{projectID, env, externalID}), nil
+}
+
+// ensureUser returns the user for k, creating it; callers hold mu for
+// writing and have checked the project.
+func (s *Store) ensureUser(k userKey) *ExternalUser {
 	if u, ok := s.users[k]; ok {
-		return *u, nil
+		return u
 	}
 	now := s.clock.Now()
-	s.seq++
 	u := &ExternalUser{
-		ID: ids.New("exu_", 7), ExternalID: externalID, ProjectID: projectID,
-		Environment: env, CreatedAt: now, UpdatedAt: now, seq: s.seq,
+		ID: ids.New("exu_", 7), ExternalID: k.externalID, ProjectID: k.project,
+		Environment: k.env, CreatedAt: now, UpdatedAt: now, seq: s.nextSeq(),
 	}
 	s.users[k] = u
-	return *u, nil
+	return u
+}
+
+// DeleteUser removes an external user of a project's environment with
+// everything that belongs to them: accounts, deployed triggers, Connect
+// tokens. Errors: not_found for an unknown project or user.
+func (s *Store) DeleteUser(a Access, projectID string, env Environment, externalID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.project(a, projectID); err != nil {
+		return err
+	}
+	k := userKey{projectID, env, externalID}
+	if _, ok := s.users[k]; !ok {
+		return apperr.ErrNotFound.WithMessage("no external user %q in %s", externalID, env)
+	}
+	delete(s.users, k)
+	for _, f := range s.families() {
+		f.deleteUser(projectID, env, externalID)
+	}
+	return nil
 }
 
 // ListUsers pages through a project's external users in one environment,
