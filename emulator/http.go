@@ -79,10 +79,14 @@ func (c *call) externalUser(r *http.Request, required bool) (string, error) {
 	return q, nil
 }
 
-// response is a handler's result; the adapter writes it as JSON.
+// response is a handler's result; the adapter writes it as JSON, or raw
+// bytes for the few endpoints that return files or upstream bodies.
 type response struct {
 	status int
 	body   any // nil writes no body
+	// raw, when not nil, is written as is with contentType instead of body.
+	raw         []byte
+	contentType string
 }
 
 // handlerFunc is an HTTP adapter: parse the request, call the domain,
@@ -129,6 +133,12 @@ func (e *Emulator) wrap(ep Endpoint) http.Handler {
 		resp, err := ep.handle(r, c)
 		if err != nil {
 			e.writeError(w, ep, err)
+			return
+		}
+		if resp.raw != nil {
+			w.Header().Set("Content-Type", resp.contentType)
+			w.WriteHeader(resp.status)
+			_, _ = w.Write(resp.raw)
 			return
 		}
 		writeJSON(w, resp.status, resp.body)
@@ -265,7 +275,7 @@ func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error) {
 		e.logger.Error("internal error", "route", ep.Name, "error", err.Error())
 	}
 	status := statusOf[ae.Kind]
-	if ep.Auth == OAuthToken {
+	if ep.Auth.AcceptsOAuth() || ep.Auth.AcceptsConnectToken() {
 		switch {
 		case errors.Is(ae, oauth.ErrMissingToken):
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q", realm))

@@ -29,7 +29,8 @@ func endpointTable(eps []emulator.Endpoint) string {
 		if len(ep.Scopes) > 0 {
 			scopes = "`" + strings.Join(ep.Scopes, "` or `") + "`"
 		}
-		auth := map[emulator.Auth]string{emulator.Public: "none", emulator.OAuthToken: "OAuth bearer", emulator.ControlPlane: "control plane"}[ep.Auth]
+		auth := map[emulator.Auth]string{emulator.Public: "none", emulator.OAuthToken: "OAuth", emulator.ConnectTokenOnly: "Connect token",
+			emulator.AnyToken: "OAuth or Connect token", emulator.ControlPlane: "control plane"}[ep.Auth]
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` |\n", ep.Method, ep.Path, auth, scopes, ep.Name)
 	}
 	return b.String()

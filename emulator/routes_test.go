@@ -14,18 +14,21 @@ import (
 	"github.com/pdemu/pdemu/testutil"
 )
 
-// pathFor fills a route template with ids that exist in the seeded state.
-func pathFor(srv *testutil.Server, ep emulator.Endpoint) string {
-	return strings.NewReplacer(
+// pathFor fills a route template with ids that exist in the seeded state
+// (the project, the client) or, for other ids, placeholders: the scope
+// check must pass before the handler can even say 404.
+func pathFor(srv *testutil.Server, path string) string {
+	return regexp.MustCompile(`\{[a-z_0-9]+\}`).ReplaceAllStringFunc(strings.NewReplacer(
 		"{project_id}", srv.Credentials.ProjectID,
 		"{client_id}", srv.Credentials.ClientID,
-	).Replace(ep.Path)
+		"{external_user_id}", "alice",
+	).Replace(path), func(string) string { return "x" })
 }
 
-// unrelatedScope returns a known scope that grants none of required.
+// unrelatedScope returns a connect: scope that grants none of required.
 func unrelatedScope(t *testing.T, required []string) string {
 	for _, s := range scope.Known {
-		if set := (scope.Set{s}); !set.CoversAny(required) {
+		if set := (scope.Set{s}); strings.HasPrefix(s, "connect:") && s != scope.Connect && !set.CoversAny(required) {
 			return s
 		}
 	}
@@ -34,12 +37,17 @@ func unrelatedScope(t *testing.T, required []string) string {
 }
 
 // TestScopeEnforcement is generated from the route table, so an endpoint
-// cannot be added without its scope row being exercised.
+// cannot be added without its scope row being exercised: for every token
+// endpoint, no token is a 401, a junk token a 401, a token of the wrong
+// kind a 401, a token without the scope a 403 naming it, and a token with
+// any scope that grants it gets past authorization (neither 401 nor 403,
+// and never a 5xx), for OAuth tokens and Connect tokens alike, on both the
+// project path and the project-less path a Connect token may use.
 func TestScopeEnforcement(t *testing.T) {
 	srv := testutil.NewServer(t)
 	var protected int
 	for _, ep := range srv.Emulator.Endpoints() {
-		if ep.Auth != emulator.OAuthToken {
+		if !ep.Auth.AcceptsOAuth() && !ep.Auth.AcceptsConnectToken() {
 			continue
 		}
 		protected++
@@ -48,37 +56,67 @@ func TestScopeEnforcement(t *testing.T) {
 			require.True(t, scope.IsKnown(s), "%s requires undocumented scope %q", ep.Name, s)
 		}
 		t.Run(ep.Name, func(t *testing.T) {
-			path := pathFor(srv, ep)
+			paths := []string{pathFor(srv, ep.Path)}
+			if ep.ProjectScoped && ep.Auth.AcceptsConnectToken() {
+				paths = append(paths, pathFor(srv, strings.Replace(ep.Path, "/{project_id}/", "/", 1)))
+			}
 			// Each call starts from the seeded state (deletes are real), with
 			// a token minted after the reset, which replaced the signing key.
-			do := func(mint func() string) testutil.Response {
+			do := func(path string, mint func() string) testutil.Response {
 				srv.Reset()
 				return srv.Do(ep.Method, path, mint(), map[string]any{"name": "scope check"})
 			}
-			token := func(scopes ...string) func() string { return func() string { return srv.Token(scopes...) } }
+			oauthToken := func(scopes ...string) func() string { return func() string { return srv.Token(scopes...) } }
+			connectToken := func(scopes ...string) func() string {
+				return func() string { return srv.ConnectToken("alice", scopes...) }
+			}
 			literal := func(s string) func() string { return func() string { return s } }
+			passes := func(r testutil.Response, who string) {
+				t.Helper()
+				assert.NotContains(t, []int{401, 403}, r.Status, "%s: %s", who, r.Body)
+				assert.Less(t, r.Status, 500, "%s: %s", who, r.Body)
+			}
+			other := unrelatedScope(t, ep.Scopes)
 
-			r := do(literal(""))
+			r := do(paths[0], literal(""))
 			assert.Equal(t, http.StatusUnauthorized, r.Status)
 			assert.Equal(t, `Bearer realm="api.pipedream.com"`, r.Header.Get("WWW-Authenticate"), "no error code when no token was sent")
 			assert.Equal(t, "unauthorized", r.JSON(t)["error"])
 
-			r = do(literal("not.a.token"))
+			r = do(paths[0], literal("not.a.token"))
 			assert.Equal(t, http.StatusUnauthorized, r.Status)
 			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
 			assert.Equal(t, "invalid_token", r.JSON(t)["error"])
 
-			other := unrelatedScope(t, ep.Scopes)
-			r = do(token(other))
-			assert.Equal(t, http.StatusForbidden, r.Status, "token with only %s", other)
-			assert.Equal(t, "insufficient_scope", r.JSON(t)["error"])
-			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
-			assert.Contains(t, r.Header.Get("WWW-Authenticate"), `scope="`+strings.Join(ep.Scopes, " ")+`"`)
-			assert.Contains(t, r.JSON(t)["error_description"], ep.Scopes[0], "the 403 names the scope needed")
+			if ep.Auth.AcceptsOAuth() {
+				r = do(paths[0], oauthToken(other))
+				assert.Equal(t, http.StatusForbidden, r.Status, "OAuth token with only %s", other)
+				assert.Equal(t, "insufficient_scope", r.JSON(t)["error"])
+				assert.Contains(t, r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
+				assert.Contains(t, r.Header.Get("WWW-Authenticate"), `scope="`+strings.Join(ep.Scopes, " ")+`"`)
+				assert.Contains(t, r.JSON(t)["error_description"], ep.Scopes[0], "the 403 names the scope needed")
+				for _, granted := range append([]string{"*", "connect:*"}, ep.Scopes...) {
+					passes(do(paths[0], oauthToken(granted)), "OAuth token with "+granted)
+				}
+			} else {
+				r = do(paths[0], oauthToken("*"))
+				assert.Equal(t, http.StatusUnauthorized, r.Status, "an OAuth token on a Connect-token-only endpoint")
+				assert.Equal(t, "invalid_token", r.JSON(t)["error"])
+			}
 
-			for _, granted := range append([]string{"*", "connect:*"}, ep.Scopes...) {
-				r = do(token(granted))
-				assert.Less(t, r.Status, 300, "token with %s: %s", granted, r.Body)
+			if ep.Auth.AcceptsConnectToken() {
+				for _, path := range paths {
+					r = do(path, connectToken(other))
+					assert.Equal(t, http.StatusForbidden, r.Status, "%s: Connect token with only %s", path, other)
+					assert.Equal(t, "insufficient_scope", r.JSON(t)["error"])
+					for _, granted := range append([]string{"connect:*"}, ep.Scopes...) {
+						passes(do(path, connectToken(granted)), path+": Connect token with "+granted)
+					}
+				}
+			} else {
+				r = do(paths[0], connectToken())
+				assert.Equal(t, http.StatusUnauthorized, r.Status, "a Connect token on an OAuth-only endpoint")
+				assert.Equal(t, "invalid_token", r.JSON(t)["error"])
 			}
 		})
 	}
@@ -98,8 +136,9 @@ func TestRouteTableIsWellFormed(t *testing.T) {
 		switch ep.Auth {
 		case emulator.ControlPlane:
 			assert.True(t, strings.HasPrefix(ep.Path, "/_emulator/"), "%s: control routes live under /_emulator/", ep.Name)
-		case emulator.OAuthToken:
+		case emulator.OAuthToken, emulator.ConnectTokenOnly, emulator.AnyToken:
 			assert.True(t, strings.HasPrefix(ep.Path, "/v1/"), ep.Name)
+			assert.NotEmpty(t, ep.Scopes, ep.Name)
 		}
 		assert.Equal(t, strings.HasPrefix(ep.Path, "/v1/connect/{project_id}/"), ep.ProjectScoped, "%s: project-scoped flag", ep.Name)
 	}
