@@ -2,26 +2,109 @@ package emulator
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/pdemu/pdemu/emulator/connect"
 )
 
-// STUB: replaced by the family owner.
+// The app catalog (apps.*, appCategories.*) and the control plane's way to
+// add apps to it. The catalog is global: every workspace sees the same one.
 
+// AppSpec describes an app to add to the catalog (see AddApp).
+type AppSpec = connect.AppSpec
+
+// listApps serves apps.list (and GET /v1/apps): {data, page_info}.
 func (e *Emulator) listApps(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	q := r.URL.Query()
+	query := connect.AppQuery{Q: q.Get("q"), SortKey: q.Get("sort_key"), SortDirection: q.Get("sort_direction")}
+	// The SDK repeats the key (category_ids=a&category_ids=b); a
+	// comma-separated list is read too.
+	for _, v := range q["category_ids"] {
+		for id := range strings.SplitSeq(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				query.CategoryIDs = append(query.CategoryIDs, id)
+			}
+		}
+	}
+	var err error
+	for name, dst := range map[string]**bool{
+		"has_components": &query.HasComponents, "has_actions": &query.HasActions, "has_triggers": &query.HasTriggers,
+	} {
+		if *dst, err = queryBool(q, name); err != nil {
+			return response{}, err
+		}
+	}
+	req, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
+	}
+	page, err := e.connect.ListApps(query, req)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(mapPage(page, toAppJSON))
 }
+
+// getApp serves apps.retrieve by id or name slug: {data: App}.
 func (e *Emulator) getApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	a, err := e.connect.App(c.vars["app_id"])
+	if err != nil {
+		return response{}, err
+	}
+	return ok(map[string]appJSON{"data": toAppJSON(a)})
 }
+
+// appCategoryJSON is the SDK's AppCategory.
+type appCategoryJSON struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func toAppCategoryJSON(c connect.AppCategory) appCategoryJSON {
+	return appCategoryJSON{ID: c.ID, Name: c.Name, Description: c.Description}
+}
+
+// listAppCategories serves appCategories.list: a bare array, by name.
 func (e *Emulator) listAppCategories(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	cats := e.connect.AppCategories()
+	out := make([]appCategoryJSON, len(cats))
+	for i, cat := range cats {
+		out[i] = toAppCategoryJSON(cat)
+	}
+	return ok(out)
 }
+
+// getAppCategory serves appCategories.retrieve: the bare category.
 func (e *Emulator) getAppCategory(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	cat, err := e.connect.AppCategory(c.vars["id"])
+	if err != nil {
+		return response{}, err
+	}
+	return ok(toAppCategoryJSON(cat))
 }
+
+// addApp serves POST /_emulator/apps: 201 with the app; 409 when its slug
+// or id is taken.
 func (e *Emulator) addApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	var spec connect.AppSpec
+	if err := decodeJSON(r, &spec, true); err != nil {
+		return response{}, err
+	}
+	a, err := e.connect.AddApp(spec)
+	if err != nil {
+		return response{}, err
+	}
+	return created(toAppJSON(a))
+}
+
+// AddApp adds an app to the catalog every workspace shares, as
+// POST /_emulator/apps does; Reset removes it again. Errors: *apperr.Error
+// invalid_request, conflict (name slug or id taken).
+func (e *Emulator) AddApp(spec AppSpec) (connect.App, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.connect.AddApp(spec)
 }
 
 // appJSON is an App on the wire (the SDK's App type).
@@ -50,8 +133,15 @@ func toAppJSON(a connect.App) appJSON {
 	if out.Categories == nil {
 		out.Categories = []string{}
 	}
+	if out.CustomFieldsJSON == "" {
+		out.CustomFieldsJSON = "[]"
+	}
 	for _, p := range a.ScopeProfiles {
-		out.ScopeProfiles = append(out.ScopeProfiles, scopeProfileJSON{Name: p.Name, Scopes: p.Scopes})
+		scopes := p.Scopes
+		if scopes == nil {
+			scopes = []string{}
+		}
+		out.ScopeProfiles = append(out.ScopeProfiles, scopeProfileJSON{Name: p.Name, Scopes: scopes})
 	}
 	return out
 }

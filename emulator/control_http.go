@@ -20,7 +20,8 @@ func (e *Emulator) health(*http.Request, *call) (response, error) {
 // Capabilities lists what the control plane can do, for the conformance kit
 // and scripts that must tell an emulator from a real server.
 func (e *Emulator) Capabilities() []string {
-	caps := []string{"admin_clients", "clock", "reset", "external_users"}
+	caps := []string{"admin_clients", "clock", "reset", "external_users", "connect_accounts", "apps",
+		"components", "trigger_events", "workflows", "file_stash", "proxy_allowed_hosts"}
 	if e.auth.RevokesOnRotate() {
 		caps = append(caps, "rotation_revokes_tokens")
 	}

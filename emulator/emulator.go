@@ -10,6 +10,7 @@
 package emulator
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -72,6 +73,7 @@ type config struct {
 	maxBodyBytes   int64
 	issuer         string
 	ttl            time.Duration
+	proxyHosts     []string // nil: loopback only
 }
 
 // Option configures an Emulator.
@@ -100,6 +102,15 @@ func WithMaxBodyBytes(n int64) Option { return func(o *config) { o.maxBodyBytes 
 
 // WithIssuer sets the iss claim of issued tokens (default DefaultIssuer).
 func WithIssuer(iss string) Option { return func(o *config) { o.issuer = iss } }
+
+// WithProxyAllowedHosts sets the upstream hosts the Connect proxy may reach,
+// and that Reset restores (default: loopback only, so pdemu is never an open
+// relay). A rule is a host name, "*.example.com", "*", an IP address or a
+// CIDR range; see connect.ProxyPolicy. The control plane can change the list
+// at run time (PUT /_emulator/proxy/allowed-hosts).
+func WithProxyAllowedHosts(hosts ...string) Option {
+	return func(o *config) { o.proxyHosts = append([]string{}, hosts...) }
+}
 
 // WithTokenTTL sets the access-token lifetime (default one hour, as on
 // Pipedream). expires_in, exp and the bearer check all follow it.
@@ -137,6 +148,11 @@ func New(opts ...Option) (*Emulator, error) {
 			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate,
 		}),
 		connect: connect.NewStore(cfg.clock),
+	}
+	if cfg.proxyHosts != nil {
+		if _, err := e.connect.SetProxyBaseHosts(cfg.proxyHosts); err != nil {
+			return nil, fmt.Errorf("proxy allowed hosts: %w", err)
+		}
 	}
 	if err := e.seed.apply(e.connect, e.auth); err != nil {
 		return nil, err

@@ -257,6 +257,8 @@ var statusOf = map[apperr.Kind]int{
 	apperr.TooLarge:         http.StatusRequestEntityTooLarge,
 	apperr.UnsupportedMedia: http.StatusUnsupportedMediaType,
 	apperr.MethodNotAllowed: http.StatusMethodNotAllowed,
+	apperr.BadGateway:       http.StatusBadGateway,
+	apperr.GatewayTimeout:   http.StatusGatewayTimeout,
 }
 
 // errorBody is every error's JSON: the RFC 6749 §5.2 pair, which also fills

@@ -1,36 +1,261 @@
 package emulator
 
-import "net/http"
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
 
-// STUB: replaced by the family owner.
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/connect"
+)
+
+// Adapters for custom OAuth clients (…/oauth_apps) and app overrides
+// (…/app_overrides): OAuth only, per project (both environments see the
+// same ones). Shapes follow the SDK's OauthApp and AppOverride types:
+// ISO 8601 times, bare objects for single items, {data, page_info} lists.
+
+// oauthAppJSON is the SDK's OauthApp: the app's fields merged with the
+// client's own. The client's id shadows the app's (the outer field wins in
+// encoding/json), and name and description fall back to the app's. There
+// is no client_secret field: the secret is write-only.
+type oauthAppJSON struct {
+	appJSON
+	ID               string   `json:"id"`
+	ClientID         string   `json:"client_id"`
+	Scopes           []string `json:"scopes"`
+	AdditionalScopes []string `json:"additional_scopes"`
+	RedirectURI      string   `json:"redirect_uri"`
+	OwnerID          string   `json:"owner_id"`
+	CreatedAt        string   `json:"created_at"`
+	UpdatedAt        string   `json:"updated_at"`
+}
+
+// oauthAppTimestamp is the ISO 8601 form these resources use.
+func oauthAppTimestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func toOAuthAppJSON(o connect.OAuthApp) oauthAppJSON {
+	app := toAppJSON(o.App)
+	app.Name, app.Description = o.DisplayName(), o.DisplayDescription()
+	out := oauthAppJSON{appJSON: app, ID: o.ID, ClientID: o.ClientID, Scopes: o.Scopes,
+		AdditionalScopes: o.AdditionalScopes, RedirectURI: o.RedirectURI(), OwnerID: o.OwnerID,
+		CreatedAt: oauthAppTimestamp(o.CreatedAt), UpdatedAt: oauthAppTimestamp(o.UpdatedAt)}
+	if out.Scopes == nil {
+		out.Scopes = []string{}
+	}
+	if out.AdditionalScopes == nil {
+		out.AdditionalScopes = []string{}
+	}
+	return out
+}
+
+// oauthAppBody is the create (CreateOauthAppOpts) and update
+// (UpdateOauthAppOpts) body; pointers tell "absent" from "empty". app is
+// read on create only.
+type oauthAppBody struct {
+	App              *string   `json:"app"`
+	ClientID         *string   `json:"client_id"`
+	ClientSecret     *string   `json:"client_secret"`
+	Name             *string   `json:"name"`
+	Description      *string   `json:"description"`
+	Scopes           *[]string `json:"scopes"`
+	AdditionalScopes *[]string `json:"additional_scopes"`
+}
+
+func (b oauthAppBody) spec() connect.OAuthAppSpec {
+	spec := connect.OAuthAppSpec{ClientID: b.ClientID, ClientSecret: b.ClientSecret, Name: b.Name,
+		Description: b.Description, Scopes: b.Scopes, AdditionalScopes: b.AdditionalScopes}
+	if b.App != nil {
+		spec.App = *b.App
+	}
+	return spec
+}
 
 func (e *Emulator) listOAuthApps(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	req, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
+	}
+	q := r.URL.Query()
+	page, err := e.connect.ListOAuthApps(c.access(), c.projectID, q.Get("app"), q.Get("q"), req)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(mapPage(page, toOAuthAppJSON))
 }
+
+// createOAuthApp answers 201 with the bare OauthApp (the SDK takes any 2xx).
 func (e *Emulator) createOAuthApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	var body oauthAppBody
+	if err := decodeJSON(r, &body, false); err != nil {
+		return response{}, err
+	}
+	o, err := e.connect.CreateOAuthApp(c.access(), c.projectID, body.spec())
+	if err != nil {
+		return response{}, err
+	}
+	return created(toOAuthAppJSON(o))
 }
+
 func (e *Emulator) getOAuthApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	o, err := e.connect.OAuthApp(c.access(), c.projectID, c.vars["id"])
+	if err != nil {
+		return response{}, err
+	}
+	return ok(toOAuthAppJSON(o))
 }
+
+// updateOAuthApp is a partial update despite the PUT: every field of
+// UpdateOauthAppOpts is optional, and absent ones stay as they are.
 func (e *Emulator) updateOAuthApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	var body oauthAppBody
+	if err := decodeJSON(r, &body, false); err != nil {
+		return response{}, err
+	}
+	o, err := e.connect.UpdateOAuthApp(c.access(), c.projectID, c.vars["id"], body.spec())
+	if err != nil {
+		return response{}, err
+	}
+	return ok(toOAuthAppJSON(o))
 }
+
 func (e *Emulator) deleteOAuthApp(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	if err := e.connect.DeleteOAuthApp(c.access(), c.projectID, c.vars["id"]); err != nil {
+		return response{}, err
+	}
+	return noContent()
 }
+
+// appOverrideJSON is the SDK's AppOverride. oauth_app_id is null when the
+// override selects no custom OAuth client.
+type appOverrideJSON struct {
+	ID         string         `json:"id"`
+	Name       string         `json:"name"`
+	App        appJSON        `json:"app"`
+	OAuthAppID *string        `json:"oauth_app_id"`
+	Cfmap      map[string]any `json:"cfmap"`
+	OwnerID    string         `json:"owner_id"`
+	CreatedAt  string         `json:"created_at"`
+	UpdatedAt  string         `json:"updated_at"`
+}
+
+func toAppOverrideJSON(o connect.AppOverride) appOverrideJSON {
+	out := appOverrideJSON{ID: o.ID, Name: o.Name, App: toAppJSON(o.App), Cfmap: o.Cfmap, OwnerID: o.OwnerID,
+		CreatedAt: oauthAppTimestamp(o.CreatedAt), UpdatedAt: oauthAppTimestamp(o.UpdatedAt)}
+	if o.OAuthAppID != "" {
+		id := o.OAuthAppID
+		out.OAuthAppID = &id
+	}
+	if out.Cfmap == nil {
+		out.Cfmap = map[string]any{}
+	}
+	return out
+}
+
+// appOverrideBody is CreateAppOverrideOpts / UpdateAppOverrideOpts. The
+// nullable fields stay raw so that null ("clear it", as the SDK documents
+// for oauth_app_id) is told apart from absent ("leave it").
+type appOverrideBody struct {
+	App        *string         `json:"app"`
+	Name       *string         `json:"name"`
+	OAuthAppID json.RawMessage `json:"oauth_app_id"`
+	Cfmap      json.RawMessage `json:"cfmap"`
+}
+
+// oauthRawNull is JSON null, as a raw field holds it.
+var oauthRawNull = []byte("null")
+
+func (b appOverrideBody) spec() (connect.AppOverrideSpec, error) {
+	spec := connect.AppOverrideSpec{Name: b.Name}
+	if b.App != nil {
+		spec.App = *b.App
+	}
+	switch {
+	case b.OAuthAppID == nil:
+	case bytes.Equal(b.OAuthAppID, oauthRawNull):
+		spec.OAuthAppID = new(string)
+	default:
+		var id string
+		if err := json.Unmarshal(b.OAuthAppID, &id); err != nil {
+			return spec, apperr.ErrInvalid.WithMessage("oauth_app_id must be a string or null")
+		}
+		spec.OAuthAppID = &id
+	}
+	switch {
+	case b.Cfmap == nil:
+	case bytes.Equal(b.Cfmap, oauthRawNull):
+		spec.Cfmap = &map[string]any{}
+	default:
+		// UseNumber keeps numbers exactly as sent (no float64 rounding).
+		dec := json.NewDecoder(bytes.NewReader(b.Cfmap))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			return spec, apperr.ErrInvalid.WithMessage("cfmap must be a JSON object")
+		}
+		spec.Cfmap = &m
+	}
+	return spec, nil
+}
+
+func decodeAppOverrideBody(r *http.Request) (connect.AppOverrideSpec, error) {
+	var body appOverrideBody
+	if err := decodeJSON(r, &body, false); err != nil {
+		return connect.AppOverrideSpec{}, err
+	}
+	return body.spec()
+}
+
 func (e *Emulator) listAppOverrides(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	req, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
+	}
+	page, err := e.connect.ListAppOverrides(c.access(), c.projectID, r.URL.Query().Get("app"), req)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(mapPage(page, toAppOverrideJSON))
 }
+
+// createAppOverride answers 201 with the bare AppOverride.
 func (e *Emulator) createAppOverride(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	spec, err := decodeAppOverrideBody(r)
+	if err != nil {
+		return response{}, err
+	}
+	o, err := e.connect.CreateAppOverride(c.access(), c.projectID, spec)
+	if err != nil {
+		return response{}, err
+	}
+	return created(toAppOverrideJSON(o))
 }
+
 func (e *Emulator) getAppOverride(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	o, err := e.connect.AppOverride(c.access(), c.projectID, c.vars["id"])
+	if err != nil {
+		return response{}, err
+	}
+	return ok(toAppOverrideJSON(o))
 }
+
+// updateAppOverride is a partial update, like updateOAuthApp; cfmap, when
+// sent, replaces the values as a whole.
 func (e *Emulator) updateAppOverride(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	spec, err := decodeAppOverrideBody(r)
+	if err != nil {
+		return response{}, err
+	}
+	o, err := e.connect.UpdateAppOverride(c.access(), c.projectID, c.vars["id"], spec)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(toAppOverrideJSON(o))
 }
+
 func (e *Emulator) deleteAppOverride(r *http.Request, c *call) (response, error) {
-	return response{}, errNotImplemented
+	if err := e.connect.DeleteAppOverride(c.access(), c.projectID, c.vars["id"]); err != nil {
+		return response{}, err
+	}
+	return noContent()
 }

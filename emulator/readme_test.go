@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,18 +21,38 @@ const (
 )
 
 // endpointTable renders the route table as Markdown: the README's list of
-// endpoints and the scope each demands.
+// endpoints and the scope each demands. Rows that differ only in method
+// (the proxy, workflow invocations) share a line.
 func endpointTable(eps []emulator.Endpoint) string {
+	type row struct {
+		methods, names []string
+		ep             emulator.Endpoint
+	}
+	var rows []*row
+	index := map[string]*row{}
+	for _, ep := range eps {
+		key := ep.Path + " " + string(ep.Auth) + " " + strings.Join(ep.Scopes, " ")
+		r, ok := index[key]
+		if !ok {
+			r = &row{ep: ep}
+			index[key] = r
+			rows = append(rows, r)
+		}
+		r.methods = append(r.methods, ep.Method)
+		if !slices.Contains(r.names, ep.Name) {
+			r.names = append(r.names, ep.Name)
+		}
+	}
 	var b strings.Builder
 	b.WriteString("| Method | Path | Auth | Scope (any of) | SDK method |\n|---|---|---|---|---|\n")
-	for _, ep := range eps {
+	for _, r := range rows {
 		scopes := "—"
-		if len(ep.Scopes) > 0 {
-			scopes = "`" + strings.Join(ep.Scopes, "` or `") + "`"
+		if len(r.ep.Scopes) > 0 {
+			scopes = "`" + strings.Join(r.ep.Scopes, "` or `") + "`"
 		}
 		auth := map[emulator.Auth]string{emulator.Public: "none", emulator.OAuthToken: "OAuth", emulator.ConnectTokenOnly: "Connect token",
-			emulator.AnyToken: "OAuth or Connect token", emulator.ControlPlane: "control plane"}[ep.Auth]
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` |\n", ep.Method, ep.Path, auth, scopes, ep.Name)
+			emulator.AnyToken: "OAuth or Connect token", emulator.ControlPlane: "control plane"}[r.ep.Auth]
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` |\n", strings.Join(r.methods, ", "), r.ep.Path, auth, scopes, strings.Join(r.names, "`, `"))
 	}
 	return b.String()
 }

@@ -72,7 +72,7 @@ func one(s string) []string { return []string{s} }
 // endpoints is the route table: every path the emulator serves.
 func (e *Emulator) endpoints() []Endpoint {
 	const p = "/v1/connect/{project_id}"
-	return []Endpoint{
+	return append([]Endpoint{
 		// OAuth (RFC 6749) and token verification.
 		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken},
 		{Name: "jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Auth: Public, handle: e.jwks},
@@ -192,7 +192,22 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "workflows.register", Method: http.MethodPost, Path: "/_emulator/workflows", Auth: ControlPlane, handle: e.registerWorkflow},
 		{Name: "workflows.invocations", Method: http.MethodGet, Path: "/_emulator/workflows/{endpoint_id}/invocations", Auth: ControlPlane, handle: e.listWorkflowInvocations},
 		{Name: "proxy.allowHosts", Method: http.MethodPut, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.setProxyAllowedHosts},
+	}, e.workflowEndpoints()...)
+}
+
+// workflowEndpoints are the route-table rows that serve workflow
+// invocations: the methods the SDK's invoke
+// sends (any it is given; these five are the ones APIs use), with and
+// without a trailing path. They are public because authType None sends no
+// token; invokeWorkflow checks a bearer itself.
+func (e *Emulator) workflowEndpoints() []Endpoint {
+	var out []Endpoint
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		for _, p := range []string{"/_workflows/{endpoint_id}", "/_workflows/{endpoint_id}/{path:.*}"} {
+			out = append(out, Endpoint{Name: "workflows.invoke", Method: m, Path: p, Auth: Public, handle: e.invokeWorkflow})
+		}
 	}
+	return out
 }
 
 // Endpoints returns the route table, for documentation and tests.

@@ -126,10 +126,11 @@ func TestScopeEnforcement(t *testing.T) {
 func TestRouteTableIsWellFormed(t *testing.T) {
 	srv := testutil.NewServer(t)
 	seen := map[string]bool{}
-	pathRe := regexp.MustCompile(`^/[a-z0-9_./{}-]+$`)
+	pathRe := regexp.MustCompile(`^/[a-z0-9_./{}:*-]+$`)
 	for _, ep := range srv.Emulator.Endpoints() {
 		key := ep.Method + " " + ep.Path
 		assert.False(t, seen[key], "duplicate route %s", key)
+		assert.NotContains(t, ep.Path, "{project_id:", "%s: the router adds the project id pattern", ep.Name)
 		seen[key] = true
 		assert.Regexp(t, pathRe, ep.Path)
 		assert.NotEmpty(t, ep.Name)

@@ -22,6 +22,8 @@ const (
 	TooLarge                     // the request body is over the size limit
 	UnsupportedMedia             // the Content-Type is not one the endpoint reads
 	MethodNotAllowed             // the path exists, the method does not
+	BadGateway                   // an upstream (the proxy's target) failed
+	GatewayTimeout               // an upstream did not answer in time
 )
 
 // Error is a failure with a machine-readable Code (the wire's `error`) and

@@ -103,6 +103,7 @@ type Store struct {
 	usage      usageState
 	files      fileState
 	workflows  workflowState
+	proxy      proxyState
 }
 
 // family is what every resource family's state provides to the store, so
@@ -117,7 +118,7 @@ type family interface {
 
 func (s *Store) families() []family {
 	return []family{&s.tokens, &s.accounts, &s.apps, &s.components, &s.deployed, &s.hooks,
-		&s.oauthApps, &s.overrides, &s.usage, &s.files, &s.workflows}
+		&s.oauthApps, &s.overrides, &s.usage, &s.files, &s.workflows, &s.proxy}
 }
 
 // nextSeq returns a new creation sequence number; callers hold mu.
