@@ -206,3 +206,30 @@ func (s *Server) ConnectToken(externalUserID string, scopes ...string) string {
 	}
 	return tok
 }
+
+// ConnectAccount connects an account of app (a slug such as "slack" or an
+// app id) for an external user of the seeded project in the development
+// environment, as if the user had finished the browser flow, and returns
+// its id (apn_…). Nil credentials are made up for the app's auth type.
+func (s *Server) ConnectAccount(externalUserID, app string, credentials map[string]any) string {
+	s.tb.Helper()
+	id, err := s.Emulator.ConnectAccount(s.Credentials.ProjectID, "development", externalUserID, app, credentials)
+	if err != nil {
+		s.tb.Fatalf("testutil: connect %s account for %q: %v", app, externalUserID, err)
+	}
+	return id
+}
+
+// AllowProxyHosts replaces the Connect proxy's allow-list (default:
+// loopback only) until the next Reset.
+func (s *Server) AllowProxyHosts(hosts ...string) {
+	s.tb.Helper()
+	if _, err := s.Emulator.SetProxyAllowedHosts(hosts...); err != nil {
+		s.tb.Fatalf("testutil: allow proxy hosts %v: %v", hosts, err)
+	}
+}
+
+// WorkflowURL is where the official SDK's workflows.invoke reaches a
+// workflow endpoint (en…/eo…) on this server; give the SDK
+// workflowDomain "127.0.0.1" (PIPEDREAM_WORKFLOW_DOMAIN) so it accepts it.
+func (s *Server) WorkflowURL(endpointID string) string { return s.URL + "/_workflows/" + endpointID }

@@ -66,3 +66,19 @@ func TestHelpersFailTheTest(t *testing.T) {
 	}()
 	assert.Contains(t, rec.msg, "delete client")
 }
+
+func TestConnectHelpers(t *testing.T) {
+	srv := testutil.NewServer(t)
+	acc := srv.ConnectAccount("alice", "slack", nil)
+	assert.Regexp(t, `^apn_`, acc)
+	ctok := srv.ConnectToken("alice", "connect:accounts:read")
+	r := srv.Do("GET", "/v1/connect/accounts/"+acc, ctok, nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	assert.Equal(t, acc, r.JSON(t)["id"])
+
+	srv.AllowProxyHosts("api.example.com")
+	assert.Equal(t, []string{"api.example.com"}, srv.Emulator.ProxyAllowedHosts())
+	assert.Equal(t, srv.URL+"/_workflows/en123", srv.WorkflowURL("en123"))
+	r = srv.Do("POST", strings.TrimPrefix(srv.WorkflowURL("en123"), srv.URL), "", map[string]int{"n": 1})
+	assert.Equal(t, 200, r.Status, string(r.Body))
+}

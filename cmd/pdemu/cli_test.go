@@ -190,6 +190,14 @@ func TestRunCommandLine(t *testing.T) {
 			notStderr: []string{"pdemu started"},
 		},
 		{
+			name: "proxy allow-list", args: []string{"--addr", anyPort, "--proxy-allow-host", "api.example.com", "--proxy-allow-host", "10.0.0.0/8"},
+			wantStderr: []string{"proxy_allowed_hosts=api.example.com,10.0.0.0/8"},
+		},
+		{
+			name: "bad proxy host", args: []string{"--addr", anyPort, "--proxy-allow-host", "http://x:80/"},
+			wantStatus: 1, wantErr: []string{"proxy allowed hosts"},
+		},
+		{
 			name: "frozen clock and revocation are logged", args: []string{"--addr", anyPort, "--freeze-clock", "--revoke-on-rotate", "--log-level", "DEBUG"},
 			wantStderr: []string{`clock=frozen`, "revoke_on_rotate=true"},
 		},

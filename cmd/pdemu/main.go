@@ -35,6 +35,8 @@
 //	--revoke-on-rotate     rotating a client's secret revokes its tokens
 //	--log-format FORMAT    text or json (default text)
 //	--log-level LEVEL      debug, info, warn or error (default info)
+//	--proxy-allow-host H   a host the Connect proxy may reach (repeatable;
+//	                       default: loopback only)
 //	--max-body-bytes N     largest request body accepted (default 65536)
 //
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal

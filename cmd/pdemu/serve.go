@@ -37,6 +37,19 @@ type serveConfig struct {
 	logFormat      string
 	logLevel       levelFlag
 	maxBodyBytes   int64
+	proxyHosts     hostList
+}
+
+// hostList is a repeatable flag: each --proxy-allow-host adds a rule.
+type hostList []string
+
+// String lists the rules given so far.
+func (h *hostList) String() string { return strings.Join(*h, ",") }
+
+// Set adds one rule; the emulator validates it.
+func (h *hostList) Set(s string) error {
+	*h = append(*h, s)
+	return nil
 }
 
 // levelFlag is a slog.Level flag. It prints lower case, as users type it,
@@ -66,6 +79,8 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 	fs.BoolVar(&cfg.revokeOnRotate, "revoke-on-rotate", false, "rotating a client's secret also revokes the tokens issued to it")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.Var(&cfg.logLevel, "log-level", "log `level`: debug, info, warn or error")
+	fs.Var(&cfg.proxyHosts, "proxy-allow-host", "a `host` the Connect proxy may reach (repeatable): a name, *.domain, an IP or a CIDR;\n"+
+		"giving any replaces the default, loopback only")
 	fs.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", emulator.DefaultMaxBodyBytes, "largest request body accepted, in `bytes`; larger ones get 413")
 	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	return fs
@@ -139,6 +154,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.revokeOnRotate {
 		opts = append(opts, emulator.WithRotationRevokesTokens())
 	}
+	if len(cfg.proxyHosts) > 0 {
+		opts = append(opts, emulator.WithProxyAllowedHosts(cfg.proxyHosts...))
+	}
 	// The emulator validates ids and secrets, flags and seed alike; building
 	// it before listening means a bad value never opens a port.
 	emu, err := emulator.New(opts...)
@@ -172,6 +190,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.seedFile != "" {
 		attrs = append(attrs, slog.String("seed", cfg.seedFile))
+	}
+	if len(cfg.proxyHosts) > 0 {
+		attrs = append(attrs, slog.String("proxy_allowed_hosts", cfg.proxyHosts.String()))
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "pdemu started", attrs...)
 	if err := writeEnv(stdout, ln.Addr(), creds); err != nil {
