@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gorilla/mux"
 	"github.com/pdemu/pdemu/emulator/scope"
 	"io"
 	"log/slog"
@@ -89,6 +88,9 @@ type response struct {
 	contentType string
 }
 
+// routeHandler serves a matched route with its (still escaped) variables.
+type routeHandler func(w http.ResponseWriter, r *http.Request, vars map[string]string)
+
 // handlerFunc is an HTTP adapter: parse the request, call the domain,
 // return the value to write. It never writes to the ResponseWriter itself.
 type handlerFunc func(r *http.Request, c *call) (response, error)
@@ -103,8 +105,8 @@ func noContent() (response, error) { return response{status: http.StatusNoConten
 // the bearer token and scope, reads the environment, runs the handler and
 // writes its result or error. A panic becomes a JSON 500, never a dropped
 // connection.
-func (e *Emulator) wrap(ep Endpoint) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) wrap(ep Endpoint) routeHandler {
+	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
 		if info, _ := r.Context().Value(logKey{}).(*logInfo); info != nil {
 			info.route = ep.Name
 		}
@@ -126,7 +128,7 @@ func (e *Emulator) wrap(ep Endpoint) http.Handler {
 		}
 
 		c := &call{header: w.Header()}
-		if err := e.prepare(r, ep, c); err != nil {
+		if err := e.prepare(r, ep, vars, c); err != nil {
 			e.writeError(w, ep, err)
 			return
 		}
@@ -142,16 +144,15 @@ func (e *Emulator) wrap(ep Endpoint) http.Handler {
 			return
 		}
 		writeJSON(w, resp.status, resp.body)
-	})
+	}
 }
 
 // prepare fills c before the handler runs: path variables, the caller
 // (RFC 6750 bearer check and the endpoint's scope), and for project-scoped
 // endpoints the project and environment.
-func (e *Emulator) prepare(r *http.Request, ep Endpoint, c *call) error {
-	raw := mux.Vars(r)
-	c.vars = make(map[string]string, len(raw))
-	for k, v := range raw {
+func (e *Emulator) prepare(r *http.Request, ep Endpoint, vars map[string]string, c *call) error {
+	c.vars = make(map[string]string, len(vars))
+	for k, v := range vars {
 		u, err := url.PathUnescape(v)
 		if err != nil {
 			return apperr.ErrInvalid.WithMessage("path parameter %s is not valid percent-encoding", k)

@@ -1,9 +1,11 @@
 package emulator
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/mux"
 
@@ -217,28 +219,64 @@ func (e *Emulator) Endpoints() []Endpoint { return e.endpoints() }
 // of other routes (/v1/connect/projects/info, /v1/connect/users/…).
 const projectIDPattern = "{project_id:proj_[A-Za-z0-9]+}"
 
-// routes builds the router from the table.
-func (e *Emulator) routes() http.Handler {
-	r := mux.NewRouter()
-	// Paths are routed as sent (see collapseConnectSlashes for the one
-	// repair): mux's cleaning would answer with redirects. Matching the
-	// escaped path keeps an encoded "/" inside one segment: the SDK sends
-	// the proxy's url_64 through encodeURIComponent. wrap unescapes vars.
-	r.SkipClean(true)
-	r.UseEncodedPath()
-	for _, ep := range e.endpoints() {
-		h := e.wrap(ep)
-		r.Path(strings.Replace(ep.Path, "{project_id}", projectIDPattern, 1)).Methods(ep.Method).Handler(h)
-		if ep.ProjectScoped && ep.Auth.AcceptsConnectToken() {
-			// A Connect token names its project, so the SDK leaves it out.
-			r.Path(strings.Replace(ep.Path, "/{project_id}/", "/", 1)).Methods(ep.Method).Handler(h)
+// routeTarget marks which row of the route table a mux route serves. The
+// router only matches; it never calls these.
+type routeTarget int
+
+func (routeTarget) ServeHTTP(http.ResponseWriter, *http.Request) {}
+
+// The router is built once per process and shared by every emulator:
+// compiling a hundred route regexps costs milliseconds, and the paths are
+// the same for all. Each emulator keeps its own handlers, indexed alike.
+var (
+	sharedRouterOnce sync.Once
+	sharedRouter     *mux.Router
+)
+
+// router returns the shared router for the route table eps, whose rows
+// (but not handlers) are the same for every emulator.
+func router(eps []Endpoint) *mux.Router {
+	sharedRouterOnce.Do(func() {
+		r := mux.NewRouter()
+		// Paths are routed as sent (see collapseConnectSlashes for the one
+		// repair): mux's cleaning would answer with redirects. Matching the
+		// escaped path keeps an encoded "/" inside one segment: the SDK sends
+		// the proxy's url_64 through encodeURIComponent. prepare unescapes.
+		r.SkipClean(true)
+		r.UseEncodedPath()
+		for i, ep := range eps {
+			r.Path(strings.Replace(ep.Path, "{project_id}", projectIDPattern, 1)).Methods(ep.Method).Handler(routeTarget(i))
+			if ep.ProjectScoped && ep.Auth.AcceptsConnectToken() {
+				// A Connect token names its project, so the SDK leaves it out.
+				r.Path(strings.Replace(ep.Path, "/{project_id}/", "/", 1)).Methods(ep.Method).Handler(routeTarget(i))
+			}
 		}
+		sharedRouter = r
+	})
+	return sharedRouter
+}
+
+// routes builds the emulator's handler from the table.
+func (e *Emulator) routes() http.Handler {
+	eps := e.endpoints()
+	handlers := make([]routeHandler, len(eps))
+	for i, ep := range eps {
+		handlers[i] = e.wrap(ep)
 	}
-	// mux leaves these nil and does not run middleware on them; both must
-	// still answer JSON.
-	r.NotFoundHandler = e.wrap(Endpoint{Name: "notFound", Auth: Public, handle: notFound})
-	r.MethodNotAllowedHandler = e.wrap(Endpoint{Name: "methodNotAllowed", Auth: Public, handle: methodNotAllowed})
-	var h http.Handler = collapseConnectSlashes(r)
+	rt := router(eps)
+	notFoundH := e.wrap(Endpoint{Name: "notFound", Auth: Public, handle: notFound})
+	methodH := e.wrap(Endpoint{Name: "methodNotAllowed", Auth: Public, handle: methodNotAllowed})
+	var h http.Handler = collapseConnectSlashes(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m mux.RouteMatch
+		switch {
+		case rt.Match(r, &m):
+			handlers[m.Handler.(routeTarget)](w, r, m.Vars)
+		case errors.Is(m.MatchErr, mux.ErrMethodMismatch):
+			methodH(w, r, nil)
+		default:
+			notFoundH(w, r, nil)
+		}
+	}))
 	if e.logger != nil {
 		h = e.logRequests(h)
 	}
