@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,6 +60,14 @@ func FuzzProtectedEndpoints(f *testing.F) {
 	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: c.ClientID, ClientSecret: c.ClientSecret})
 	if err != nil {
 		f.Fatal(err)
+	}
+	// Every route of the table, with junk and with plausible bodies, so a
+	// new endpoint is fuzzed from the day it is added.
+	for _, ep := range emu.Endpoints() {
+		path := strings.NewReplacer("{project_id}", c.ProjectID, "{path:.*}", "a/b").Replace(ep.Path)
+		path = regexp.MustCompile(`\{[a-z_0-9]+\}`).ReplaceAllString(path, "x")
+		f.Add(ep.Method, path, `{"name":"x","external_user_id":"u","id":"slack-send-message","app_slug":"slack","cfmap_json":"{}"}`, "development")
+		f.Add(ep.Method, path+"?limit=0&external_user_id=%00&include_credentials=maybe", `[1,{"a":null}]`, "staging")
 	}
 	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
 		f.Add(m, "/v1/connect/projects", `{"name":"x"}`, "production")

@@ -93,23 +93,30 @@ func TestOfficialSDK(t *testing.T) {
 // fails the test with its output unless every step passed.
 func runSDKCheck(t *testing.T, node string, env []string) {
 	t.Helper()
+	runSDKScript(t, node, "sdk-check.mjs", append(env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers)))
+}
+
+// runSDKScript runs one of the scripts in interop/sdk with the given
+// variables added to the environment and fails the test with its output
+// unless it exits 0.
+func runSDKScript(t *testing.T, node, script string, env []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "sdk-check.mjs")
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Dir = "sdk"
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers))
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		t.Fatalf("sdk-check.mjs did not finish within 2 minutes:\n%s", out)
+		t.Fatalf("%s did not finish within 2 minutes:\n%s", script, out)
 	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			t.Fatalf("sdk-check.mjs exited with status %d:\n%s", ee.ExitCode(), out)
+			t.Fatalf("%s exited with status %d:\n%s", script, ee.ExitCode(), out)
 		}
-		t.Fatalf("run sdk-check.mjs: %v\n%s", err, out)
+		t.Fatalf("run %s: %v\n%s", script, err, out)
 	}
-	t.Logf("sdk-check.mjs:\n%s", out)
+	t.Logf("%s:\n%s", script, out)
 }
