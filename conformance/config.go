@@ -1,0 +1,93 @@
+// Package conformance is pdemu's conformance kit: Gherkin scenarios
+// (package features) with godog step definitions that speak only HTTP to a
+// base URL, so the same suite judges pdemu and any real server that claims
+// to be Pipedream's API. It never imports the emulator.
+//
+// A target is driven as far as it can be: the kit reads
+// /_emulator/capabilities, and scenarios that need what a target lacks
+// (@emulator-only, @requires:<capability>) or that change shared state
+// (@destructive, unless asked) are reported as skipped with the reason,
+// never as passed.
+package conformance
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// Credentials are an OAuth client's id and secret.
+type Credentials struct {
+	ClientID     string
+	ClientSecret string
+}
+
+// Config says which server to judge and with what.
+type Config struct {
+	// BaseURL is the API's root, e.g. https://api.pipedream.com.
+	BaseURL string
+	// Client is the OAuth client the scenarios authenticate with.
+	Client Credentials
+	// SecondClient, optional, is another client of the same workspace for
+	// cross-client scenarios. Against an emulator the kit creates one.
+	SecondClient Credentials
+	// ProjectID is a project the client may use (proj_…).
+	ProjectID string
+	// Environment is sent as x-pd-environment (default development).
+	Environment string
+	// Destructive allows scenarios that rotate or delete clients against a
+	// real server; against an emulator they always run.
+	Destructive bool
+	// HTTPClient sends every request; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+}
+
+// Environment variables read by FromEnv: the ones the official SDKs read,
+// plus an optional second client.
+const (
+	EnvBaseURL       = "PIPEDREAM_BASE_URL"
+	EnvClientID      = "PIPEDREAM_CLIENT_ID"
+	EnvClientSecret  = "PIPEDREAM_CLIENT_SECRET"
+	EnvProjectID     = "PIPEDREAM_PROJECT_ID"
+	EnvEnvironment   = "PIPEDREAM_PROJECT_ENVIRONMENT"
+	EnvClientID2     = "PDEMU_CONFORMANCE_CLIENT_ID_2"
+	EnvClientSecret2 = "PDEMU_CONFORMANCE_CLIENT_SECRET_2"
+)
+
+// FromEnv reads a Config from the environment variables above.
+func FromEnv() Config {
+	return Config{
+		BaseURL:      os.Getenv(EnvBaseURL),
+		Client:       Credentials{ClientID: os.Getenv(EnvClientID), ClientSecret: os.Getenv(EnvClientSecret)},
+		SecondClient: Credentials{ClientID: os.Getenv(EnvClientID2), ClientSecret: os.Getenv(EnvClientSecret2)},
+		ProjectID:    os.Getenv(EnvProjectID),
+		Environment:  os.Getenv(EnvEnvironment),
+	}
+}
+
+// withDefaults checks what is required and fills in the rest.
+func (c Config) withDefaults() (Config, error) {
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	var missing []string
+	if c.BaseURL == "" {
+		missing = append(missing, "base URL ("+EnvBaseURL+")")
+	}
+	if c.Client.ClientID == "" || c.Client.ClientSecret == "" {
+		missing = append(missing, "client credentials ("+EnvClientID+", "+EnvClientSecret+")")
+	}
+	if c.ProjectID == "" {
+		missing = append(missing, "project id ("+EnvProjectID+")")
+	}
+	if len(missing) > 0 {
+		return c, errors.New("conformance: missing " + strings.Join(missing, ", "))
+	}
+	if c.Environment == "" {
+		c.Environment = "development"
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	return c, nil
+}

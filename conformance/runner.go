@@ -1,0 +1,314 @@
+package conformance
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cucumber/godog"
+
+	"github.com/pdemu/pdemu/features"
+)
+
+// Status is how a scenario ended.
+type Status string
+
+// The outcomes a run reports.
+const (
+	Passed          Status = "passed"
+	Failed          Status = "failed"
+	Skipped         Status = "skipped"
+	ExpectedFailure Status = "expected failure"
+	// Stale is an expected failure that passed: the expectations file
+	// should lose that entry.
+	Stale Status = "passed, but listed as an expected failure"
+)
+
+// Result is one scenario's outcome.
+type Result struct {
+	Scenario Scenario
+	Status   Status
+	// Reason is why it failed or was skipped.
+	Reason string
+}
+
+// Summary is a whole run's outcome.
+type Summary struct {
+	Results []Result
+}
+
+// Count returns how many scenarios ended with status s.
+func (s Summary) Count(st Status) int {
+	n := 0
+	for _, r := range s.Results {
+		if r.Status == st {
+			n++
+		}
+	}
+	return n
+}
+
+// OK reports whether the run passes: no unexpected failure.
+func (s Summary) OK() bool { return s.Count(Failed) == 0 }
+
+// recorder collects outcomes from godog's hooks, which may run at once.
+type recorder struct {
+	mu      sync.Mutex
+	results map[string]Result
+}
+
+func (r *recorder) set(res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.results[res.Scenario.Name] = res
+}
+
+// initializer wires the steps and the per-scenario hooks: each scenario
+// gets a fresh world, is skipped (with its reason recorded) when the target
+// cannot run it, and has what it created cleaned up after.
+func initializer(cfg Config, caps Capabilities, byName map[string]Scenario, only string, rec *recorder) func(*godog.ScenarioContext) {
+	return func(sc *godog.ScenarioContext) {
+		sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
+			if only != "" && p.Name != only {
+				return ctx, godog.ErrSkip
+			}
+			s := byName[p.Name]
+			if reason := SkipReason(s, caps, cfg); reason != "" {
+				rec.set(Result{Scenario: s, Status: Skipped, Reason: reason})
+				return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
+			}
+			return context.WithValue(ctx, worldKey{}, newWorld(cfg, caps)), nil
+		})
+		sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
+			if w, ok := ctx.Value(worldKey{}).(*world); ok {
+				for i := len(w.cleanups) - 1; i >= 0; i-- {
+					w.cleanups[i](context.WithoutCancel(ctx))
+				}
+				res := Result{Scenario: byName[p.Name], Status: Passed}
+				if err != nil {
+					res.Status, res.Reason = Failed, err.Error()
+				}
+				rec.set(res)
+			}
+			return ctx, nil
+		})
+		registerHTTPSteps(sc)
+		registerAuthSteps(sc)
+		for _, register := range extraSteps {
+			register(sc)
+		}
+	}
+}
+
+// extraSteps are step families registered by other files of the package.
+var extraSteps []func(*godog.ScenarioContext)
+
+// Options configures Run.
+type Options struct {
+	Config
+	// Tags is a godog tag expression selecting scenarios ("" for all).
+	Tags string
+	// Format is godog's formatter list: "pretty", "progress",
+	// "junit:FILE", "cucumber:FILE", comma-separated.
+	Format string
+	// Expected names scenarios that may fail without failing the run.
+	Expected []string
+	// Seed, when not zero, runs scenarios in an order shuffled by it.
+	Seed int64
+	// Output receives the formatters' output and the summary.
+	Output io.Writer
+	// FS holds the feature files (default: the embedded features).
+	FS fs.FS
+}
+
+// ReadExpectations reads an expected-failures file: one scenario name a
+// line; blank lines and lines starting with # are ignored.
+func ReadExpectations(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out, sc.Err()
+}
+
+// Run judges the target in opts against the selected scenarios, one at a
+// time (a real server should not see bursts), and prints the formatters'
+// output and a summary.
+func Run(ctx context.Context, opts Options) (Summary, error) {
+	cfg, err := opts.Config.withDefaults()
+	if err != nil {
+		return Summary{}, err
+	}
+	if opts.FS == nil {
+		opts.FS = features.FS
+	}
+	if opts.Output == nil {
+		opts.Output = os.Stdout
+	}
+	if opts.Format == "" {
+		opts.Format = "progress"
+	}
+	all, err := Scenarios(opts.FS)
+	if err != nil {
+		return Summary{}, err
+	}
+	caps, err := DiscoverCapabilities(ctx, cfg.HTTPClient, cfg.BaseURL)
+	if err != nil {
+		return Summary{}, err
+	}
+	byName := map[string]Scenario{}
+	for _, s := range all {
+		byName[s.Name] = s
+	}
+	for _, name := range opts.Expected {
+		if _, ok := byName[name]; !ok {
+			return Summary{}, fmt.Errorf("conformance: the expectations name no scenario %q", name)
+		}
+	}
+	rec := &recorder{results: map[string]Result{}}
+	suite := godog.TestSuite{
+		Name:                "pdemu conformance",
+		ScenarioInitializer: initializer(cfg, caps, byName, "", rec),
+		Options: &godog.Options{
+			Format: opts.Format, Output: opts.Output, FS: opts.FS, Paths: []string{"."},
+			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
+			DefaultContext: ctx,
+		},
+	}
+	suite.Run() // the outcome is judged from the recorder, against the expectations
+	var sum Summary
+	for _, s := range all {
+		res, ran := rec.results[s.Name]
+		if !ran {
+			continue // not selected by the tags
+		}
+		if slices.Contains(opts.Expected, s.Name) {
+			switch res.Status {
+			case Failed:
+				res.Status = ExpectedFailure
+			case Passed:
+				res.Status = Stale
+			}
+		}
+		sum.Results = append(sum.Results, res)
+	}
+	printSummary(opts.Output, caps, sum)
+	return sum, nil
+}
+
+func printSummary(w io.Writer, caps Capabilities, sum Summary) {
+	target := "a server without a control plane"
+	if caps.IsEmulator() {
+		target = "an emulator (capabilities: " + strings.Join(caps, ", ") + ")"
+	}
+	fmt.Fprintf(w, "\nconformance against %s\n", target)
+	for _, st := range []Status{Failed, Skipped, ExpectedFailure, Stale} {
+		for _, r := range sum.Results {
+			if r.Status == st {
+				fmt.Fprintf(w, "  %-17s %s\n", strings.ToUpper(string(st[:1]))+string(st[1:]), r.Scenario.Name)
+				if r.Reason != "" {
+					fmt.Fprintf(w, "  %17s %s\n", "", firstLines(r.Reason, 3))
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations\n",
+		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure), sum.Count(Stale))
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return strings.Join(lines, "\n                    ")
+}
+
+// RunTests runs every scenario as a Go subtest of t (TestConformance/<name>),
+// in a random order, several at once: scenarios tagged @serial (they move
+// the clock or reset) run first, one at a time, the rest in parallel. A
+// scenario the target cannot run is skipped with the reason; undefined or
+// pending steps fail.
+func RunTests(t *testing.T, cfg Config) {
+	t.Helper()
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Scenarios(features.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps, err := DiscoverCapabilities(context.Background(), cfg.HTTPClient, cfg.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Scenario{}
+	for _, s := range all {
+		if _, dup := byName[s.Name]; dup {
+			t.Fatalf("two scenarios are named %q: names must be unique (outlines: put a placeholder in the title)", s.Name)
+		}
+		byName[s.Name] = s
+	}
+	seed := rand.Int64()
+	t.Logf("scenario order seed %d", seed)
+	r := rand.New(rand.NewPCG(uint64(seed), 0))
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	// Serial scenarios first: subtests that don't call t.Parallel run (one
+	// at a time) before any parallel one starts.
+	slices.SortStableFunc(all, func(a, b Scenario) int {
+		return boolInt(!a.HasTag("@serial")) - boolInt(!b.HasTag("@serial"))
+	})
+	for _, s := range all {
+		t.Run(s.Name, func(t *testing.T) {
+			if reason := SkipReason(s, caps, cfg); reason != "" {
+				t.Skip(reason)
+			}
+			if !s.HasTag("@serial") {
+				t.Parallel()
+			}
+			var out bytes.Buffer
+			rec := &recorder{results: map[string]Result{}}
+			status := godog.TestSuite{
+				Name:                s.Name,
+				ScenarioInitializer: initializer(cfg, caps, byName, s.Name, rec),
+				Options: &godog.Options{
+					Format: "pretty", NoColors: true, Output: &out, FS: features.FS,
+					Paths: []string{s.Path}, Strict: true,
+				},
+			}.Run()
+			res, ran := rec.results[s.Name]
+			switch {
+			case !ran:
+				t.Fatalf("the scenario did not run:\n%s", out.String())
+			case status != 0 || res.Status == Failed:
+				t.Fatalf("%s\n%s", res.Reason, out.String())
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// errNotEmulator is returned by steps that need the control plane when the
+// target has none; the tags should have skipped the scenario already.
+var errNotEmulator = errors.New("this step needs an emulator's control plane")

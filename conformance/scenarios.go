@@ -1,0 +1,147 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+
+	gherkin "github.com/cucumber/gherkin/go/v42"
+	messages "github.com/cucumber/messages/go/v34"
+)
+
+// Scenario is one runnable scenario (an outline's example row is one).
+type Scenario struct {
+	// Name is unique across the suite; outlines carry their placeholders.
+	Name    string
+	Feature string
+	// Path is the feature file and the scenario's line, as godog takes it.
+	Path string
+	Tags []string
+	// Clause is the spec clause the scenario checks (its "Spec:" line).
+	Clause string
+}
+
+// HasTag reports whether the scenario carries tag (with its @).
+func (s Scenario) HasTag(tag string) bool { return slices.Contains(s.Tags, tag) }
+
+// Scenarios lists every scenario of the feature files in fsys.
+func Scenarios(fsys fs.FS) ([]Scenario, error) {
+	var out []Scenario
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Ext(p) != ".feature" {
+			return err
+		}
+		f, err := fsys.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		ids := (&messages.Incrementing{}).NewId
+		doc, err := gherkin.ParseGherkinDocument(f, ids)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if doc.Feature == nil {
+			return nil
+		}
+		scenarios := map[string]*messages.Scenario{}
+		collect := func(children []*messages.FeatureChild) {
+			for _, c := range children {
+				if c.Scenario != nil {
+					scenarios[c.Scenario.Id] = c.Scenario
+				}
+			}
+		}
+		collect(doc.Feature.Children)
+		for _, c := range doc.Feature.Children {
+			if c.Rule != nil {
+				for _, rc := range c.Rule.Children {
+					if rc.Scenario != nil {
+						scenarios[rc.Scenario.Id] = rc.Scenario
+					}
+				}
+			}
+		}
+		for _, pk := range gherkin.Pickles(*doc, p, ids) {
+			sc := scenarios[pk.AstNodeIds[0]]
+			s := Scenario{Name: pk.Name, Feature: doc.Feature.Name, Path: fmt.Sprintf("%s:%d", p, sc.Location.Line)}
+			for _, t := range pk.Tags {
+				s.Tags = append(s.Tags, t.Name)
+			}
+			for _, line := range strings.Split(sc.Description, "\n") {
+				if c, ok := strings.CutPrefix(strings.TrimSpace(line), "Spec:"); ok {
+					s.Clause = strings.TrimSpace(c)
+				}
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Capabilities is what a target's control plane says it can do; empty for
+// a real server, which has no control plane.
+type Capabilities []string
+
+// Has reports whether the target has a capability.
+func (c Capabilities) Has(name string) bool { return slices.Contains(c, name) }
+
+// IsEmulator reports whether the target has an emulator's control plane.
+func (c Capabilities) IsEmulator() bool { return len(c) > 0 }
+
+// DiscoverCapabilities asks the target's GET /_emulator/capabilities. Any
+// answer but a 200 with a capability list means a server without a control
+// plane; only a failure to reach the server at all is an error.
+func DiscoverCapabilities(ctx context.Context, client *http.Client, baseURL string) (Capabilities, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/_emulator/capabilities", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("conformance: cannot reach %s: %w", baseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return Capabilities{}, nil
+	}
+	var body struct {
+		Capabilities []string `json:"capabilities"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return Capabilities{}, nil
+	}
+	return body.Capabilities, nil
+}
+
+// SkipReason says why a scenario cannot run against a target, or "" when
+// it can.
+func SkipReason(s Scenario, caps Capabilities, cfg Config) string {
+	for _, t := range s.Tags {
+		switch {
+		case t == "@emulator-only" && !caps.IsEmulator():
+			return "needs an emulator's control plane (/_emulator/capabilities): the target has none"
+		case strings.HasPrefix(t, "@requires:"):
+			need := strings.TrimPrefix(t, "@requires:")
+			if need == "second-client" {
+				if cfg.SecondClient.ClientID == "" && !caps.Has("admin_clients") {
+					return "needs a second OAuth client: set " + EnvClientID2 + " and " + EnvClientSecret2
+				}
+				continue
+			}
+			if !caps.Has(need) {
+				return fmt.Sprintf("needs the capability %q, which the target's control plane does not list", need)
+			}
+		case t == "@destructive" && !cfg.Destructive && !caps.IsEmulator():
+			return "changes shared state (rotates or deletes clients) of a real server: run with --destructive to include it"
+		}
+	}
+	return ""
+}

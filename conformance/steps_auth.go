@@ -1,0 +1,118 @@
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/cucumber/godog"
+)
+
+// registerAuthSteps adds the steps that obtain credentials: access tokens
+// from the token endpoint, Connect tokens, and the control plane's clock.
+func registerAuthSteps(sc *godog.ScenarioContext) {
+	sc.Step(`^I have an access token$`, func(ctx context.Context) error {
+		return haveAccessToken(ctx, worldFrom(ctx).cfg.Client, "")
+	})
+	sc.Step(`^I have an access token with scope "([^"]*)"$`, func(ctx context.Context, scope string) error {
+		return haveAccessToken(ctx, worldFrom(ctx).cfg.Client, scope)
+	})
+	sc.Step(`^I use no token$`, func(ctx context.Context) error {
+		worldFrom(ctx).token = ""
+		return nil
+	})
+	sc.Step(`^I use the token "([^"]*)"$`, func(ctx context.Context, token string) error {
+		w := worldFrom(ctx)
+		t, err := w.expand(token)
+		if err != nil {
+			return err
+		}
+		w.token = t
+		return nil
+	})
+	sc.Step(`^I have a Connect token for external user "([^"]*)"$`, func(ctx context.Context, user string) error {
+		return haveConnectToken(ctx, user, "")
+	})
+	sc.Step(`^I have a Connect token for external user "([^"]*)" with scope "([^"]*)"$`, haveConnectToken)
+
+	sc.Step(`^the emulator clock advances by (\d+) seconds?$`, func(ctx context.Context, seconds int) error {
+		return controlPlane(ctx, http.MethodPost, "/_emulator/clock/advance", fmt.Sprintf(`{"seconds":%d}`, seconds))
+	})
+}
+
+// haveAccessToken gets a token with the client credentials grant, as the
+// SDKs do (JSON body), and makes it the scenario's bearer token.
+func haveAccessToken(ctx context.Context, c Credentials, scope string) error {
+	w := worldFrom(ctx)
+	body := map[string]string{"grant_type": "client_credentials", "client_id": c.ClientID, "client_secret": c.ClientSecret}
+	if scope != "" {
+		body["scope"] = scope
+	}
+	b, _ := json.Marshal(body)
+	saved := w.token
+	w.token = ""
+	if err := w.do(ctx, http.MethodPost, "/v1/oauth/token", "application/json", string(b)); err != nil {
+		return err
+	}
+	w.token = saved
+	x := w.last
+	tok, _ := x.field("access_token")
+	if s, ok := tok.(string); x.status != http.StatusOK || !ok || s == "" {
+		return fmt.Errorf("could not get an access token; %s", x.describe())
+	}
+	w.token = tok.(string)
+	w.vars["access_token"] = w.token
+	return nil
+}
+
+// haveConnectToken makes a Connect token for an external user with an
+// access token of full scope, then makes it the bearer token.
+func haveConnectToken(ctx context.Context, user, scope string) error {
+	w := worldFrom(ctx)
+	if err := haveAccessToken(ctx, w.cfg.Client, ""); err != nil {
+		return err
+	}
+	user, err := w.expand(user)
+	if err != nil {
+		return err
+	}
+	body := map[string]any{"external_user_id": user}
+	if scope != "" {
+		body["scope"] = scope
+	}
+	b, _ := json.Marshal(body)
+	if err := w.do(ctx, http.MethodPost, "/v1/connect/${project_id}/tokens", "application/json", string(b)); err != nil {
+		return err
+	}
+	x := w.last
+	tok, _ := x.field("token")
+	s, ok := tok.(string)
+	if x.status != http.StatusOK || !ok || s == "" {
+		return fmt.Errorf("could not create a Connect token; %s", x.describe())
+	}
+	w.token = s
+	w.vars["connect_token"] = s
+	return nil
+}
+
+// controlPlane sends a request to the emulator's control plane and fails
+// unless it succeeds. It leaves the scenario's last response alone, so a
+// Then after it still checks the API's answer.
+func controlPlane(ctx context.Context, method, path, body string) error {
+	w := worldFrom(ctx)
+	saved, savedTok := w.last, w.token
+	w.token = ""
+	defer func() { w.last, w.token = saved, savedTok }()
+	ct := ""
+	if body != "" {
+		ct = "application/json"
+	}
+	if err := w.do(ctx, method, path, ct, body); err != nil {
+		return err
+	}
+	if w.last.status < 200 || w.last.status > 299 {
+		return fmt.Errorf("control plane: %s", w.last.describe())
+	}
+	return nil
+}
