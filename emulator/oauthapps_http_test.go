@@ -247,7 +247,7 @@ func TestOAuthAppsAccess(t *testing.T) {
 	oaErrorIs(t, srv.Do("GET", base, srv.Token("connect:accounts:read"), nil), 403, "connect:*")
 	ctok := srv.ConnectToken("u1")
 	oaErrorIs(t, srv.Do("GET", base, ctok, nil), 401, "OAuth access token")
-	oaErrorIs(t, srv.Do("GET", "/v1/connect/oauth_apps", ctok, nil), 404, "")
+	oaErrorIs(t, srv.Do("GET", "/v1/connect/oauth_apps", ctok, nil), 401, "OAuth access token")
 
 	// Deleting the project takes its clients along.
 	require.Equal(t, 204, srv.Do("DELETE", "/v1/connect/projects/"+p2, tok, nil).Status)

@@ -246,8 +246,11 @@ func router(eps []Endpoint) *mux.Router {
 		r.UseEncodedPath()
 		for i, ep := range eps {
 			r.Path(strings.Replace(ep.Path, "{project_id}", projectIDPattern, 1)).Methods(ep.Method).Handler(routeTarget(i))
-			if ep.ProjectScoped && ep.Auth.AcceptsConnectToken() {
-				// A Connect token names its project, so the SDK leaves it out.
+			if ep.ProjectScoped {
+				// A Connect token names its project, so the SDK leaves it
+				// out. Registered for OAuth-only endpoints too, so that a
+				// Connect token there is told it is the wrong kind (401),
+				// not that the path does not exist.
 				r.Path(strings.Replace(ep.Path, "/{project_id}/", "/", 1)).Methods(ep.Method).Handler(routeTarget(i))
 			}
 		}

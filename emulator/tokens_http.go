@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/connect"
@@ -64,6 +66,10 @@ type validateTokenJSON struct {
 	SuccessRedirectURI  string   `json:"success_redirect_uri,omitempty"`
 	ErrorRedirectURI    string   `json:"error_redirect_uri,omitempty"`
 	OAuthAppID          string   `json:"oauth_app_id,omitempty"`
+	AppOverrideID       string   `json:"app_override_id,omitempty"`
+	// AppOverrideFieldNames are the custom fields the override pre-defines,
+	// which the connect page then does not ask for.
+	AppOverrideFieldNames []string `json:"app_override_field_names,omitempty"`
 }
 
 // validateConnectToken serves GET /v1/connect/tokens/{ctok}/validate. It
@@ -71,7 +77,7 @@ type validateTokenJSON struct {
 // success false for a token that cannot be used, as the SDK's type expects.
 func (e *Emulator) validateConnectToken(r *http.Request, c *call) (response, error) {
 	q := r.URL.Query()
-	v, err := e.connect.ValidateToken(c.vars["ctok"], q.Get("app_id"), q.Get("account_id"))
+	v, err := e.connect.ValidateToken(c.vars["ctok"], q.Get("app_id"), q.Get("account_id"), q.Get("app_override_id"))
 	if err != nil {
 		return response{}, err
 	}
@@ -87,6 +93,13 @@ func (e *Emulator) validateConnectToken(r *http.Request, c *call) (response, err
 	}
 	if oa := q.Get("oauth_app_id"); oa != "" {
 		out.OAuthAppID = oa
+	}
+	if o := v.Override; o != nil {
+		out.AppOverrideID = o.ID
+		out.AppOverrideFieldNames = slices.Sorted(maps.Keys(o.Cfmap))
+		if o.OAuthAppID != "" {
+			out.OAuthAppID = o.OAuthAppID // the override pins the OAuth client
+		}
 	}
 	if v.App != nil {
 		a := toAppJSON(*v.App)

@@ -204,3 +204,26 @@ func TestValidateConnectToken(t *testing.T) {
 	assert.Equal(t, false, body["success"])
 	assert.Contains(t, body["error"], "expired")
 }
+
+func TestValidateConnectTokenWithAppOverride(t *testing.T) {
+	srv := testutil.NewServer(t)
+	pid := srv.Credentials.ProjectID
+	tok := srv.Token()
+	r := srv.Do("POST", "/v1/connect/"+pid+"/app_overrides", tok, map[string]any{
+		"app": "openai", "name": "ov-validate", "cfmap": map[string]any{"organization": "org-1"},
+	})
+	require.Equal(t, 201, r.Status, string(r.Body))
+	ov := r.JSON(t)["id"].(string)
+	ctok := srv.ConnectToken("alice")
+
+	r = srv.Do("GET", "/v1/connect/tokens/"+ctok+"/validate?app_override_id="+ov, "", nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	body := r.JSON(t)
+	assert.Equal(t, true, body["success"])
+	assert.Equal(t, ov, body["app_override_id"])
+	assert.Equal(t, []any{"organization"}, body["app_override_field_names"])
+	assert.Equal(t, "openai", body["app"].(map[string]any)["name_slug"])
+
+	r = srv.Do("GET", "/v1/connect/tokens/"+ctok+"/validate?app_override_id=ao_nope", "", nil)
+	assert.Equal(t, false, r.JSON(t)["success"])
+}

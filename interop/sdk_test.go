@@ -93,13 +93,15 @@ func TestOfficialSDK(t *testing.T) {
 // fails the test with its output unless every step passed.
 func runSDKCheck(t *testing.T, node string, env []string) {
 	t.Helper()
-	runSDKScript(t, node, "sdk-check.mjs", append(env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers)))
+	if !runSDKScript(t, node, "sdk-check.mjs", append(env, fmt.Sprintf("PDEMU_SDK_USERS=%d", sdkUsers))) {
+		t.FailNow()
+	}
 }
 
 // runSDKScript runs one of the scripts in interop/sdk with the given
-// variables added to the environment and fails the test with its output
-// unless it exits 0.
-func runSDKScript(t *testing.T, node, script string, env []string) {
+// variables added to the environment. Unless it exits 0, it marks the test
+// failed with the script's output and returns false.
+func runSDKScript(t *testing.T, node, script string, env []string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -108,15 +110,17 @@ func runSDKScript(t *testing.T, node, script string, env []string) {
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		t.Fatalf("%s did not finish within 2 minutes:\n%s", script, out)
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Errorf("%s did not finish within 2 minutes:\n%s", script, out)
+	case errors.As(err, &ee):
+		t.Errorf("%s exited with status %d:\n%s", script, ee.ExitCode(), out)
+	case err != nil:
+		t.Errorf("run %s: %v\n%s", script, err, out)
+	default:
+		t.Logf("%s:\n%s", script, out)
+		return true
 	}
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("%s exited with status %d:\n%s", script, ee.ExitCode(), out)
-		}
-		t.Fatalf("run %s: %v\n%s", script, err, out)
-	}
-	t.Logf("%s:\n%s", script, out)
+	return false
 }

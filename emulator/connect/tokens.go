@@ -231,16 +231,18 @@ type TokenValidation struct {
 	Token   ConnectToken
 	Project Project
 	App     *App
+	// Override is the app override the request named, if any.
+	Override *AppOverride
 }
 
 // ValidateToken reports whether a Connect token could be used now to
 // connect an account for the given app (an app id or slug; empty when an
-// account id names it). It never fails for a bad token: that is reported
-// in the result, as the endpoint does. Errors: invalid_request when neither
-// app nor account is named.
-func (s *Store) ValidateToken(raw, appID, accountID string) (TokenValidation, error) {
-	if appID == "" && accountID == "" {
-		return TokenValidation{}, apperr.ErrInvalid.WithMessage("app_id is required unless account_id names the app")
+// account id or an app override of the token's project names it). It never
+// fails for a bad token: that is reported in the result, as the endpoint
+// does. Errors: invalid_request when nothing names the app.
+func (s *Store) ValidateToken(raw, appID, accountID, overrideID string) (TokenValidation, error) {
+	if appID == "" && accountID == "" && overrideID == "" {
+		return TokenValidation{}, apperr.ErrInvalid.WithMessage("app_id is required unless account_id or app_override_id names the app")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -255,6 +257,17 @@ func (s *Store) ValidateToken(raw, appID, accountID string) (TokenValidation, er
 	if err := s.usable(*t, true); err != nil {
 		v.Error = apperr.As(err).Message
 		return v, nil
+	}
+	if overrideID != "" {
+		o, ok := s.appOverrideOf(t.ProjectID, overrideID)
+		if !ok {
+			v.Error = "unknown app override " + overrideID
+			return v, nil
+		}
+		v.Override = &o
+		if appID == "" {
+			appID = o.App.NameSlug
+		}
 	}
 	if appID == "" {
 		acc, ok := s.accounts.byID[accountID]

@@ -27,15 +27,18 @@
 // Everything else (apps, components, accounts, files, workflows, events)
 // it sets up itself through the emulator's control plane, with names that
 // carry a random suffix, so it also runs by hand against `pdemu serve
-// --freeze-clock` next to an echo server. It prints one line per step and
-// stops at the first failure, exiting non-zero.
+// --freeze-clock` next to an echo server (the checks compare times with
+// the emulator's clock, read once at the start). It prints one line per
+// step and a summary line; it stops at the first failure of a step that
+// later ones build on, goes on after a failed independent one (a refusal,
+// say), and exits non-zero if anything failed.
 
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 
-import { BadRequestError, NotFoundError, Pipedream, PipedreamClient, PipedreamError, serialization } from "@pipedream/sdk";
+import { BadRequestError, Pipedream, PipedreamClient, PipedreamError, serialization } from "@pipedream/sdk";
 
 const env = process.env;
 for (const name of [
@@ -100,6 +103,7 @@ proxy.get proxy.post proxy.put proxy.delete proxy.patch
 // ---------------------------------------------------------------- helpers
 
 let passed = 0;
+let failed = 0;
 
 class CheckError extends Error {}
 
@@ -117,20 +121,32 @@ function assertEq(got, want, what) {
 
 function describe(err) {
   if (err instanceof PipedreamError) {
-    return `${err.constructor.name} statusCode=${err.statusCode} body=${j(err.body)}: ${err.message}`;
+    // err.message repeats the status and body over several lines.
+    const body = err.body === undefined ? err.message.split("\n")[0] : j(err.body);
+    return `${err.constructor.name} statusCode=${err.statusCode} body=${body}`;
   }
   return err?.stack ?? String(err);
 }
 
-async function step(name, fn) {
+function summary() {
+  return `sdk-all: ${passed} passed, ${failed} failed`;
+}
+
+// step runs one check. A failure stops the script, since later steps use
+// what earlier ones made, unless the step is independent (nothing after it
+// depends on it): then the script goes on and fails at the end.
+async function step(name, fn, { independent = false } = {}) {
   try {
     const detail = await fn();
     passed++;
     console.log(`ok   ${name}${detail ? ` (${detail})` : ""}`);
   } catch (err) {
+    failed++;
     console.log(`FAIL ${name}: ${err instanceof CheckError ? err.message : describe(err)}`);
-    console.log(`sdk-all: ${passed} passed, 1 failed`);
-    process.exit(1);
+    if (!independent) {
+      console.log(summary());
+      process.exit(1);
+    }
   }
 }
 
@@ -252,7 +268,7 @@ function instrument(client, kind) {
   return new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
-      if (typeof prop !== "string" || value === null || typeof value !== "object" || typeof value.then === "function") {
+      if (typeof prop !== "string" || prop.startsWith("_") || value === null || typeof value !== "object" || typeof value.then === "function") {
         return value;
       }
       if (!resources.has(prop)) {
@@ -312,6 +328,35 @@ function sdkMethods(client) {
     }
   }
   return out.sort();
+}
+
+// ------------------------------------------------------------- the wire
+
+// The SDK's fetches go through globalThis.fetch, which its clients capture
+// when they are made (so the spy comes first): it records each request's
+// method, path, kind of bearer credential and environment header, to check
+// what the SDK put on the wire.
+const sent = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = (input, init = {}) => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const h = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+  const bearer = (h.get("authorization") ?? "").replace(/^Bearer /i, "");
+  sent.push({
+    method: (init.method ?? "GET").toUpperCase(),
+    url,
+    path: new URL(url).pathname,
+    credential: bearer.startsWith("ctok_") ? "connect" : bearer.startsWith("eyJ") ? "oauth" : bearer ? "other" : "none",
+    environment: h.get("x-pd-environment"),
+  });
+  return realFetch(input, init);
+};
+
+// lastSent returns the last request the SDK sent to a path matching re.
+function lastSent(re) {
+  const r = sent.findLast((x) => re.test(x.path));
+  assert(r, `no request to ${re} was sent`);
+  return r;
 }
 
 // ------------------------------------------------------------- the clients
@@ -493,6 +538,11 @@ await step("apps.list (pager, limit 10)", async () => {
   const q = [];
   for await (const a of await oa.apps.list({ q: `pdemu sdk ${suffix}` })) q.push(a.nameSlug);
   assertEq(q.sort(), addedApps.map((a) => a.name_slug).sort(), "apps.list q filter");
+  const desc = (await oa.apps.list({ sortKey: "name", sortDirection: "desc", limit: 100 })).data.map((a) => a.name);
+  const sorted = [...desc].sort((a, b) => b.localeCompare(a, "en", { sensitivity: "base" }));
+  assertEq(desc, sorted, "apps sorted by name, descending");
+  const withActions = (await oa.apps.list({ hasActions: true, limit: 100 })).data.map((a) => a.nameSlug);
+  assert(withActions.includes("slack") && !withActions.includes(addedApps[0].name_slug), `has_actions filter: ${j(withActions)}`);
   return `${items.length} apps in pages of ${sizes.join("+")}`;
 });
 
@@ -557,6 +607,8 @@ await step("tokens.validate", async () => {
   conforms("ValidateTokenResponse", v, "validation");
   assert(v.success === true, `validate ${j(v)}`);
   assertEq([v.projectId, v.projectEnvironment, v.app?.nameSlug, v.successRedirectUri], [projectId, projEnv, "openai", "https://example.com/ok"], "validation");
+  const wire = lastSent(/\/validate$/);
+  assertEq([wire.method, wire.path], ["GET", `/v1/connect/tokens/${ctA.token}/validate`], "request sent");
   const unknown = await oa.tokens.validate(`ctok_${"0".repeat(32)}`, { appId: "openai" });
   assert(unknown.success === false && unknown.error, `unknown token: ${j(unknown)}`);
   return `success for ${v.app.name}`;
@@ -575,7 +627,10 @@ await step("accounts.create (Connect token, keys app openai)", async () => {
   assertEq([openaiAcc.name, openaiAcc.externalId, openaiAcc.healthy, openaiAcc.dead, openaiAcc.app?.nameSlug], ["My OpenAI", user, true, false, "openai"], "account");
   assert(isDate(openaiAcc.createdAt) && isDate(openaiAcc.updatedAt), `times ${j([openaiAcc.createdAt, openaiAcc.updatedAt])}`);
   assert(openaiAcc.credentials === undefined, "accounts.create returned credentials");
-  return openaiAcc.id;
+  const wire = lastSent(/\/accounts$/);
+  // The SDK leaves the empty project id out: the token implies it.
+  assertEq([wire.method, wire.path, wire.credential, wire.environment], ["POST", "/v1/connect/accounts", "connect", projEnv], "request sent");
+  return `${openaiAcc.id}, POST ${wire.path}`;
 });
 
 await step("a Connect token is used up by accounts.create", async () => {
@@ -636,6 +691,19 @@ await step("accounts.list (Connect token: only its user's, pager limit 2)", asyn
   assert(withCreds.data.every((a) => a.credentials === undefined), "credentials shown to a Connect token");
   return `${ids.length} accounts in pages of ${sizes.join("+")}`;
 });
+
+await step("a Connect token with a narrower scope (connect:accounts:read)", async () => {
+  const narrow = await connectClient(user, { scope: "connect:accounts:read" });
+  const list = await narrow.client.accounts.list();
+  assert(list.data.length > 0, "no accounts listed");
+  const err = await expectError(
+    () => narrow.client.proxy.get({ url: `${upstream}/x`, externalUserId: user, accountId: cpAccounts.github.id }),
+    403,
+    "proxy.get without connect:proxy",
+  );
+  assert(err.body?.error === "insufficient_scope", `body ${j(err.body)}`);
+  return "accounts.list ok, proxy.get 403 insufficient_scope";
+}, { independent: true });
 
 await step("accounts.retrieve (OAuth with credentials; Connect token)", async () => {
   const got = await oa.accounts.retrieve(cpAccounts.github.id, { includeCredentials: true });
@@ -1067,24 +1135,19 @@ await step("deployedTriggers.listWebhooks / updateWebhooks", async () => {
   return ghWebhook.id;
 });
 
-await step("deployedTriggers.retrieveWebhook (OAuth; Connect token refused)", async () => {
+await step("deployedTriggers.retrieveWebhook (OAuth)", async () => {
   const got = await oa.deployedTriggers.retrieveWebhook(ghTrigger.id, ghWebhook.id, { externalUserId: user });
   conforms("GetWebhookWithSigningKeyResponse", got, "webhook");
   assertEq([got.data.id, got.data.url, got.data.signingKey, got.data.signingKeySet], [ghWebhook.id, ghWebhook.url, ghTrigger.webhookSigningKey, true], "webhook");
   assert(got.data.createdAt === nowSec, `createdAt ${got.data.createdAt}, want epoch seconds ${nowSec}`);
-  await expectConnectRefused(() => ct.deployedTriggers.retrieveWebhook(ghTrigger.id, ghWebhook.id, { externalUserId: user }), "retrieveWebhook with a Connect token");
 });
 
-await step("deployedTriggers.regenerateWebhookSigningKey (OAuth; Connect token refused)", async () => {
+await step("deployedTriggers.regenerateWebhookSigningKey (OAuth)", async () => {
   const got = await oa.deployedTriggers.regenerateWebhookSigningKey(ghTrigger.id, ghWebhook.id, { externalUserId: user });
   conforms("GetWebhookWithSigningKeyResponse", got, "webhook");
   assert(got.data.id === ghWebhook.id && got.data.signingKey && got.data.signingKey !== ghTrigger.webhookSigningKey, `regenerated ${j(got.data)}`);
   const again = await oa.deployedTriggers.retrieveWebhook(ghTrigger.id, ghWebhook.id, { externalUserId: user });
   assert(again.data.signingKey === got.data.signingKey, "retrieveWebhook does not show the new key");
-  await expectConnectRefused(
-    () => ct.deployedTriggers.regenerateWebhookSigningKey(ghTrigger.id, ghWebhook.id, { externalUserId: user }),
-    "regenerateWebhookSigningKey with a Connect token",
-  );
 });
 
 await step("deployedTriggers.delete (Connect token; OAuth)", async () => {
@@ -1125,6 +1188,8 @@ await step("proxy.get (OAuth, GitHub OAuth account)", async () => {
   assertEq(res.data.headers["x-custom-header"], "hello", "forwarded x-pd-proxy- header");
   assert(res.data.headers["x-pd-proxy-x-custom-header"] === undefined, "x-pd-proxy- prefix not stripped");
   assertEq(res.rawResponse.headers.get("x-upstream"), "pdemu-echo", "upstream response header");
+  const wire = lastSent(/\/proxy\//);
+  assert(wire.path.startsWith(`/v1/connect/${projectId}/proxy/`) && wire.credential === "oauth", `request sent: ${j(wire)}`);
   return `Authorization: ${res.data.headers.authorization}`;
 });
 
@@ -1146,13 +1211,21 @@ await step("proxy.post (Connect token, keys account: /v1/connect//proxy/)", asyn
   checkEcho(got, { method: "POST", path: "/v1/chat", body: { prompt: "hello", n: 2, nested: { ok: true } } }, "post");
   assertEq(got.headers.authorization, `Bearer sk-${suffix}`, "injected Authorization");
   assert(/^application\/json/.test(got.headers["content-type"] ?? ""), `content-type ${got.headers["content-type"]}`);
+  // The proxy skips the SDK's path normaliser: an empty project id stays.
+  const wire = lastSent(/\/proxy\//);
+  assert(wire.path.startsWith("/v1/connect//proxy/") && wire.credential === "connect", `request sent: ${j(wire)}`);
+  return `${wire.method} ${wire.path.slice(0, 30)}…`;
 });
 
-await step("proxy.put (OAuth)", async () => {
+await step("proxy.put (OAuth; Connect token)", async () => {
   const got = await oa.proxy.put({ url: `${upstream}/items/1`, externalUserId: user, accountId: cpAccounts.slack.id, body: { name: "one" }, params: { v: "3" } });
   metered.proxyCalls++;
   checkEcho(got, { method: "PUT", path: "/items/1", query: { v: "3" }, body: { name: "one" } }, "put");
   assertEq(got.headers.authorization, `Bearer xoxp-${suffix}`, "injected Authorization");
+  const viaCT = await ct.proxy.put({ url: `${upstream}/items/2`, externalUserId: user, accountId: openaiAcc.id, body: { list: [1, "two"] } });
+  metered.proxyCalls++;
+  checkEcho(viaCT, { method: "PUT", path: "/items/2", body: { list: [1, "two"] } }, "put via Connect token");
+  assertEq(viaCT.headers.authorization, `Bearer sk-${suffix}`, "injected Authorization");
 });
 
 await step("proxy.patch (Connect token)", async () => {
@@ -1321,10 +1394,10 @@ await step("oauthApps.retrieve / update", async () => {
 
 const overrides = [];
 await step("appOverrides.create", async () => {
-  const a = await oa.appOverrides.create({ app: "openai", name: `override-${suffix}-a`, cfmap: { base_url: "https://llm.example.com", n: 3 } });
+  const a = await oa.appOverrides.create({ app: "openai", name: `override-${suffix}-a`, cfmap: { organization: `org-${suffix}` } });
   conforms("AppOverride", a, "override");
   assert(a.id, `id ${a.id}`);
-  assertEq([a.name, a.app?.nameSlug, a.cfmap, a.ownerId, a.oauthAppId], [`override-${suffix}-a`, "openai", { base_url: "https://llm.example.com", n: 3 }, projectId, undefined], "override");
+  assertEq([a.name, a.app?.nameSlug, a.cfmap, a.ownerId, a.oauthAppId], [`override-${suffix}-a`, "openai", { organization: `org-${suffix}` }, projectId, undefined], "override");
   assert(isDate(a.createdAt), `createdAt ${j(a.createdAt)}`);
   const b = await oa.appOverrides.create({ app: "slack", name: `override-${suffix}-b`, oauthAppId: oauthApps[1].id });
   assertEq([b.app?.nameSlug, b.oauthAppId], ["slack", oauthApps[1].id], "override with an OAuth app");
@@ -1347,13 +1420,47 @@ await step("appOverrides.list (pager, limit 2)", async () => {
 await step("appOverrides.retrieve / update", async () => {
   const got = await oa.appOverrides.retrieve(overrides[0].id);
   assertEq(got, overrides[0], "retrieved");
-  const upd = await oa.appOverrides.update(overrides[0].id, { cfmap: { base_url: "https://other.example.com" } });
+  const upd = await oa.appOverrides.update(overrides[0].id, { cfmap: { organization: "org-other" } });
   conforms("AppOverride", upd, "override");
-  assertEq([upd.id, upd.name, upd.cfmap], [overrides[0].id, overrides[0].name, { base_url: "https://other.example.com" }], "updated (cfmap replaced)");
+  assertEq([upd.id, upd.name, upd.cfmap], [overrides[0].id, overrides[0].name, { organization: "org-other" }], "updated (cfmap replaced)");
   const renamed = await oa.appOverrides.update(overrides[2].id, { name: `renamed-${suffix}` });
   assertEq([renamed.name, renamed.app?.nameSlug], [`renamed-${suffix}`, "github"], "renamed");
   await expectError(() => oa.appOverrides.retrieve("nope_nope"), 404, "unknown override");
 });
+
+await step("tokens.validate with app_override_id (the override names the app)", async () => {
+  const { token } = await connectClient(user);
+  const byOverride = await oa.tokens.validate(token, { appOverrideId: overrides[0].id });
+  conforms("ValidateTokenResponse", byOverride, "validation");
+  assertEq(
+    [byOverride.success, byOverride.app?.nameSlug, byOverride.appOverrideId, byOverride.appOverrideFieldNames],
+    [true, "openai", overrides[0].id, ["organization"]], // its cfmap pre-defines organization
+    "validation by override",
+  );
+  const withClient = await oa.tokens.validate(token, { appOverrideId: overrides[1].id });
+  assertEq([withClient.success, withClient.app?.nameSlug, withClient.oauthAppId], [true, "slack", oauthApps[1].id], "override with an OAuth client");
+  const byAccount = await oa.tokens.validate(token, { accountId: cpAccounts.github.id });
+  assertEq([byAccount.success, byAccount.app?.nameSlug], [true, "github"], "validation by account");
+}, { independent: true });
+
+await step("accounts.create with app_override_id (fields merged), then account_id (reconnect)", async () => {
+  const c = await connectClient(user);
+  const acc = await c.client.accounts.create({
+    appSlug: "openai",
+    cfmapJson: JSON.stringify({ api_key: `sk-o-${suffix}` }),
+    connectToken: c.token,
+    appOverrideId: overrides[0].id,
+  });
+  const got = await oa.accounts.retrieve(acc.id, { includeCredentials: true });
+  // The override's organization (as appOverrides.update left it) is merged over cfmap_json.
+  assertEq([got.credentials?.api_key, got.credentials?.organization], [`sk-o-${suffix}`, "org-other"], "credentials");
+  // Reconnecting (account_id) replaces the credentials of the same account.
+  const r = await connectClient(user);
+  const again = await r.client.accounts.create({ appSlug: "openai", cfmapJson: JSON.stringify({ api_key: `sk-r-${suffix}` }), connectToken: r.token, accountId: acc.id });
+  assert(again.id === acc.id, `reconnect made ${again.id}, want ${acc.id}`);
+  const after = await oa.accounts.retrieve(acc.id, { includeCredentials: true });
+  assertEq(after.credentials?.api_key, `sk-r-${suffix}`, "api_key after reconnect");
+}, { independent: true });
 
 await step("projects.retrieveInfo (OAuth; Connect token)", async () => {
   const got = await oa.projects.retrieveInfo();
@@ -1382,16 +1489,28 @@ await step("appOverrides.delete / oauthApps.delete", async () => {
 
 // ------------------------------------------------------------- Connect token refusals
 
-await step("a Connect token is refused (401) on OAuth-only methods", async () => {
-  await expectConnectRefused(() => ct.users.list(), "users.list");
-  await expectConnectRefused(() => ct.projects.list(), "projects.list");
-  await expectConnectRefused(() => ct.projects.retrieve(projectId), "projects.retrieve");
-  await expectConnectRefused(() => ct.tokens.create({ externalUserId: user }), "tokens.create");
-  await expectConnectRefused(() => ct.usage.list({ startTs: nowSec - 60, endTs: nowSec }), "usage.list");
-  await expectConnectRefused(() => ct.projectEnvironment.retrieveWebhook(), "projectEnvironment.retrieveWebhook");
-  await expectConnectRefused(() => ct.oauthApps.list(), "oauthApps.list");
-  return "users.list projects.list projects.retrieve tokens.create usage.list projectEnvironment.retrieveWebhook oauthApps.list";
-});
+// Each call is independent of the rest: a failure is reported and the
+// script goes on.
+const refusals = [
+  ["users.list", () => ct.users.list()],
+  ["projects.list", () => ct.projects.list()],
+  ["projects.retrieve", () => ct.projects.retrieve(projectId)],
+  ["tokens.create", () => ct.tokens.create({ externalUserId: user })],
+  ["usage.list", () => ct.usage.list({ startTs: nowSec - 60, endTs: nowSec })],
+  ["projectEnvironment.retrieveWebhook", () => ct.projectEnvironment.retrieveWebhook()],
+  ["oauthApps.list", () => ct.oauthApps.list()],
+  ["appOverrides.list", () => ct.appOverrides.list()],
+  ["deployedTriggers.retrieveWebhook", () => ct.deployedTriggers.retrieveWebhook(ghTrigger.id, ghWebhook.id, { externalUserId: user })],
+  [
+    "deployedTriggers.regenerateWebhookSigningKey",
+    () => ct.deployedTriggers.regenerateWebhookSigningKey(ghTrigger.id, ghWebhook.id, { externalUserId: user }),
+  ],
+];
+for (const [name, fn] of refusals) {
+  await step(`${name} refuses a Connect token (401 invalid_token)`, () => expectConnectRefused(fn, `${name} with a Connect token`).then(() => undefined), {
+    independent: true,
+  });
+}
 
 // ------------------------------------------------------------- usage
 
@@ -1421,4 +1540,5 @@ await step("every SDK method was called", async () => {
   return `${all.length} methods${extra.length ? ` (new since 3.1.6: ${extra.join(", ")})` : ""}, ${[...calls.values()].filter((k) => k.has("connect")).length} of them also with a Connect token`;
 });
 
-console.log(`sdk-all: ${passed} passed, 0 failed`);
+console.log(summary());
+process.exit(failed > 0 ? 1 : 0);
