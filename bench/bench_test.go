@@ -265,3 +265,35 @@ func BenchmarkNewEmulator(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRouting serves bearer-checked GETs on routes from the start, the
+// middle and the end of the route table, and an unknown path: routing must
+// not cost more the later a route is declared.
+func BenchmarkRouting(b *testing.B) {
+	emu := emulator.MustNew()
+	c := emu.Credentials()
+	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"first", "/v1/connect/projects"},
+		{"middle", "/v1/connect/" + c.ProjectID + "/webhook"},
+		{"last", "/_emulator/health"},
+		{"unknown", "/v1/connect/" + c.ProjectID + "/nothing/here"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			rec := httptest.NewRecorder()
+			emu.ServeHTTP(rec, req)
+			if rec.Code >= 500 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				emu.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
+}
