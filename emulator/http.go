@@ -283,12 +283,31 @@ func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error) {
 		case errors.Is(ae, oauth.ErrMissingToken):
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q", realm))
 		case ae.Kind == apperr.Unauthenticated:
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q, error=%q, error_description=%q", realm, ae.Code, ae.Message))
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q, error=%q, error_description="%s"`, realm, ae.Code, challengeText(ae.Message)))
 		case errors.Is(ae, oauth.ErrInsufficientScope):
 			w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q, error=%q, scope=%q", realm, ae.Code, strings.Join(ep.Scopes, " ")))
 		}
 	}
 	writeJSON(w, status, errorBody{Error: ae.Code, ErrorDescription: ae.Message, Details: ae.Details})
+}
+
+// challengeText makes a message fit RFC 6750 §3's error_description:
+// printable ASCII without '"' or '\'. The JSON body keeps the original.
+func challengeText(msg string) string {
+	var b strings.Builder
+	for _, r := range strings.ReplaceAll(msg, "…", "...") {
+		switch {
+		case r == '"':
+			b.WriteByte('\'')
+		case r == '\\':
+			b.WriteByte('/')
+		case r < 0x20 || r > 0x7e:
+			b.WriteByte('?')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {

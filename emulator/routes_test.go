@@ -178,3 +178,15 @@ func TestBearerHeaderParsing(t *testing.T) {
 		})
 	}
 }
+
+func TestChallengeIsRFC6750Text(t *testing.T) {
+	srv := testutil.NewServer(t)
+	// This message carries "…" and quotes; the challenge must not.
+	r := srv.Do("POST", "/v1/connect/"+srv.Credentials.ProjectID+"/accounts", srv.Token(), map[string]string{})
+	require.Equal(t, 401, r.Status, string(r.Body))
+	h := r.Header.Get("WWW-Authenticate")
+	desc := regexp.MustCompile(`error_description="([^"]*)"$`).FindStringSubmatch(h)
+	require.Len(t, desc, 2, h)
+	assert.Regexp(t, `^[\x20\x21\x23-\x5b\x5d-\x7e]*$`, desc[1])
+	assert.Contains(t, desc[1], "ctok_...")
+}
