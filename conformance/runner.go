@@ -273,7 +273,23 @@ func RunTests(t *testing.T, cfg Config) {
 	slices.SortStableFunc(all, func(a, b Scenario) int {
 		return boolInt(!a.HasTag("@serial")) - boolInt(!b.HasTag("@serial"))
 	})
+	// The rows of an outline share a feature line, and godog filters by
+	// line only: the first row's subtest runs the whole outline once, and
+	// every row reports its own recorded outcome.
+	type group struct {
+		once sync.Once
+		rec  *recorder
+		out  bytes.Buffer
+		ran  int
+	}
+	groups := map[string]*group{}
 	for _, s := range all {
+		if groups[s.Path] == nil {
+			groups[s.Path] = &group{rec: &recorder{results: map[string]Result{}}}
+		}
+	}
+	for _, s := range all {
+		g := groups[s.Path]
 		t.Run(s.Name, func(t *testing.T) {
 			if reason := SkipReason(s, caps, cfg); reason != "" {
 				t.Skip(reason)
@@ -281,25 +297,36 @@ func RunTests(t *testing.T, cfg Config) {
 			if !s.HasTag("@serial") {
 				t.Parallel()
 			}
-			var out bytes.Buffer
-			rec := &recorder{results: map[string]Result{}}
-			status := godog.TestSuite{
-				Name:                s.Name,
-				ScenarioInitializer: initializer(cfg, caps, byName, s.Name, rec),
-				Options: &godog.Options{
-					Format: "pretty", NoColors: true, Output: &out, FS: features.FS,
-					Paths: []string{s.Path}, Strict: true,
-				},
-			}.Run()
-			res, ran := rec.results[s.Name]
+			g.once.Do(func() {
+				g.ran = godog.TestSuite{
+					Name:                s.Path,
+					ScenarioInitializer: initializer(cfg, caps, byName, "", g.rec),
+					Options: &godog.Options{
+						Format: "pretty", NoColors: true, Output: &g.out, FS: features.FS,
+						Paths: []string{s.Path}, Strict: true,
+					},
+				}.Run()
+			})
+			g.rec.mu.Lock()
+			res, ran := g.rec.results[s.Name]
+			g.rec.mu.Unlock()
 			switch {
 			case !ran:
-				t.Fatalf("the scenario did not run:\n%s", out.String())
-			case status != 0 || res.Status == Failed:
-				t.Fatalf("%s\n%s", res.Reason, out.String())
+				t.Fatalf("the scenario did not run (godog status %d):\n%s", g.ran, g.out.String())
+			case res.Status == Failed:
+				t.Fatalf("%s\n%s", res.Reason, scenarioOutput(g.out.String()))
 			}
 		})
 	}
+}
+
+// scenarioOutput cuts godog's pretty output of an outline down to its
+// failed steps when it can, so a failing row's report is short.
+func scenarioOutput(out string) string {
+	if i := strings.Index(out, "--- Failed steps:"); i >= 0 {
+		return out[i:]
+	}
+	return out
 }
 
 func boolInt(b bool) int {

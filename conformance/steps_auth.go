@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/cucumber/godog"
 )
@@ -93,6 +94,11 @@ func haveConnectToken(ctx context.Context, user, scope string) error {
 	}
 	w.token = s
 	w.vars["connect_token"] = s
+	// Making a token made the user; a real server's development
+	// environment allows only ten, so leave none behind.
+	p := "/v1/connect/" + w.cfg.ProjectID + "/users/" + url.PathEscape(user)
+	env := w.cfg.Environment
+	w.cleanups = append(w.cleanups, func(ctx context.Context) { connectCleanupDelete(ctx, p, env) })
 	return nil
 }
 

@@ -152,7 +152,8 @@ func (w *world) response() (*exchange, error) {
 // sensitiveFields never appear in failure messages: a report of a run
 // against a real server may end up in a CI log.
 var sensitiveFields = map[string]bool{"access_token": true, "token": true, "client_secret": true,
-	"signing_key": true, "webhook_signing_key": true, "oauth_access_token": true, "oauth_refresh_token": true}
+	"signing_key": true, "webhook_signing_key": true, "oauth_access_token": true, "oauth_refresh_token": true,
+	"refresh_token": true, "id_token": true, "api_key": true, "connect_token": true}
 
 func redact(v any) any {
 	switch t := v.(type) {

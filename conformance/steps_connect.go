@@ -1,0 +1,541 @@
+package conformance
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+)
+
+// Steps of the Connect resource families: values a scenario derives
+// (the base URL, base64, the other environment, Unix times), control-plane
+// setup that keeps the scenario's last API response, cleanups, walking a
+// paginated list by its cursors, and checks the generic steps lack.
+
+func init() { extraSteps = append(extraSteps, registerConnectSteps) }
+
+// Names under which these steps keep values in w.vars.
+const (
+	connectCollectedVar = "collected"
+	connectPagesVar     = "pages_walked"
+	// connectConfiguredEnvVar keeps the environment the run was configured with
+	// once a scenario switches to another.
+	connectConfiguredEnvVar = "configured_environment"
+	// connectCleanupTokenVar holds the access token cleanups share.
+	connectCleanupTokenVar = "cleanup_access_token"
+)
+
+// connectMaxWalkPages stops a walk whose cursors never end.
+const connectMaxWalkPages = 500
+
+func registerConnectSteps(sc *godog.ScenarioContext) {
+	// Derived values.
+	sc.Step(`^I remember the base URL as "([^"]*)"$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		w.vars[name] = w.cfg.BaseURL
+		return nil
+	})
+	sc.Step(`^I remember the (URL-safe unpadded )?base64 of "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, urlSafe, s, name string) error {
+		w := worldFrom(ctx)
+		s, err := w.expand(s)
+		if err != nil {
+			return err
+		}
+		enc := base64.StdEncoding
+		if urlSafe != "" {
+			enc = base64.RawURLEncoding
+		}
+		w.vars[name] = enc.EncodeToString([]byte(s))
+		return nil
+	})
+	sc.Step(`^I remember the other environment as "([^"]*)"$`, func(ctx context.Context, name string) error {
+		w := worldFrom(ctx)
+		w.vars[name] = connectOtherEnv(w.cfg.Environment)
+		return nil
+	})
+	sc.Step(`^I switch to the environment "([^"]*)"$`, func(ctx context.Context, env string) error {
+		w := worldFrom(ctx)
+		env, err := w.expand(env)
+		if err != nil {
+			return err
+		}
+		if _, ok := w.vars[connectConfiguredEnvVar]; !ok {
+			w.vars[connectConfiguredEnvVar] = w.cfg.Environment
+		}
+		w.cfg.Environment = env // this scenario's copy: later requests and ${environment} follow
+		return nil
+	})
+	sc.Step(`^I switch back to the configured environment$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		if env, ok := w.vars[connectConfiguredEnvVar]; ok {
+			w.cfg.Environment = env
+		}
+		return nil
+	})
+	sc.Step(`^I remember the Unix time (\d+) (seconds?|minutes?|hours?|days?) (ago|from now) as "([^"]*)"$`, connectRememberUnixTime)
+	sc.Step(`^I remember the Unix time now as "([^"]*)"$`, func(ctx context.Context, name string) error {
+		return connectRememberUnixTime(ctx, 0, "seconds", "ago", name)
+	})
+
+	// Cleanups.
+	sc.Step(`^I will DELETE "([^"]*)" after the scenario$`, func(ctx context.Context, p string) error {
+		w := worldFrom(ctx)
+		p, err := w.expand(p)
+		if err != nil {
+			return err
+		}
+		env := w.cfg.Environment
+		w.cleanups = append(w.cleanups, func(ctx context.Context) { connectCleanupDelete(ctx, p, env) })
+		return nil
+	})
+	sc.Step(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
+		w := worldFrom(ctx)
+		if !w.caps.IsEmulator() {
+			return errNotEmulator
+		}
+		w.cleanups = append(w.cleanups, func(ctx context.Context) {
+			_, _ = connectControlPlane(ctx, http.MethodPut, "/_emulator/proxy/allowed-hosts",
+				`{"hosts": ["localhost", "127.0.0.0/8", "::1"]}`)
+		})
+		return nil
+	})
+
+	// Control-plane setup: the scenario's last API response stays as it was.
+	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)" with JSON:$`, func(ctx context.Context, m, p string, doc *godog.DocString) error {
+		_, err := connectControlPlane(ctx, m, p, doc.Content)
+		return err
+	})
+	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)", remembering "([^"]*)" as "([^"]*)", with JSON:$`, func(ctx context.Context, m, p, field, name string, doc *godog.DocString) error {
+		x, err := connectControlPlane(ctx, m, p, doc.Content)
+		if err != nil {
+			return err
+		}
+		v, ok := x.field(field)
+		if !ok || v == nil {
+			return fmt.Errorf("control plane: no field %s to remember; %s", field, x.describe())
+		}
+		worldFrom(ctx).vars[name] = text(v)
+		return nil
+	})
+	sc.Step(`^the emulator has connected an account of app "([^"]*)" for external user "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, app, user, name string) error {
+		w := worldFrom(ctx)
+		body, _ := json.Marshal(map[string]string{"external_user_id": user, "app": app, "environment": w.cfg.Environment})
+		x, err := connectControlPlane(ctx, http.MethodPost, "/_emulator/projects/${project_id}/accounts", string(body))
+		if err != nil {
+			return err
+		}
+		id, _ := x.field("id")
+		s, ok := id.(string)
+		if !ok || !strings.HasPrefix(s, "apn_") {
+			return fmt.Errorf("control plane: the connected account has no apn_ id; %s", x.describe())
+		}
+		w.vars[name] = s
+		return nil
+	})
+
+	// Walking a list by its cursors.
+	sc.Step(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, connectWalkPages)
+	sc.Step(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
+		w := worldFrom(ctx)
+		got, err := connectCollected(w)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for name := range w.vars {
+			if ok, _ := path.Match(pattern, name); ok {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("nothing is remembered under a name matching %q", pattern)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if n := connectCount(got, w.vars[name]); n != 1 {
+				return fmt.Errorf("want %s (%s) exactly once among the %d collected values, found it %d times; walked %s pages",
+					name, w.vars[name], len(got), n, w.vars[connectPagesVar])
+			}
+		}
+		return nil
+	})
+	sc.Step(`^the collected values (include|do not include) "([^"]*)"$`, func(ctx context.Context, verb, want string) error {
+		w := worldFrom(ctx)
+		got, err := connectCollected(w)
+		if err != nil {
+			return err
+		}
+		if want, err = w.expand(want); err != nil {
+			return err
+		}
+		n := connectCount(got, want)
+		switch {
+		case verb == "include" && n != 1:
+			return fmt.Errorf("want %q exactly once among the %d collected values, found it %d times", want, len(got), n)
+		case verb == "do not include" && n != 0:
+			return fmt.Errorf("want no %q among the %d collected values, found it %d times", want, len(got), n)
+		}
+		return nil
+	})
+	sc.Step(`^the collected values have no duplicates$`, func(ctx context.Context) error {
+		got, err := connectCollected(worldFrom(ctx))
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, v := range got {
+			if seen[v] {
+				return fmt.Errorf("%q was collected twice: a page repeated an item of an earlier one", v)
+			}
+			seen[v] = true
+		}
+		return nil
+	})
+	sc.Step(`^the walk took at least (\d+) pages$`, func(ctx context.Context, n int) error {
+		w := worldFrom(ctx)
+		pages, err := strconv.Atoi(w.vars[connectPagesVar])
+		if err != nil {
+			return fmt.Errorf("no pages were walked yet")
+		}
+		if pages < n {
+			return fmt.Errorf("want a walk of at least %d pages, it took %d", n, pages)
+		}
+		return nil
+	})
+
+	// Checks of the last response.
+	sc.Step(`^the response body is a JSON (array|object)$`, func(ctx context.Context, kind string) error {
+		x, err := worldFrom(ctx).response()
+		if err != nil {
+			return err
+		}
+		_, isArray := x.decoded.([]any)
+		_, isObject := x.decoded.(map[string]any)
+		if (kind == "array" && !isArray) || (kind == "object" && !isObject) {
+			return fmt.Errorf("want a JSON %s as the body; %s", kind, x.describe())
+		}
+		return nil
+	})
+	sc.Step(`^the response body is the text "([^"]*)"$`, func(ctx context.Context, want string) error {
+		w := worldFrom(ctx)
+		x, err := w.response()
+		if err != nil {
+			return err
+		}
+		if want, err = w.expand(want); err != nil {
+			return err
+		}
+		if string(x.body) != want {
+			return fmt.Errorf("want the body %q; %s", want, x.describe())
+		}
+		return nil
+	})
+	sc.Step(`^the response field "([^"]*)" is a number of at least (\S+)$`, func(ctx context.Context, p, bound string) error {
+		bound, err := worldFrom(ctx).expand(bound)
+		if err != nil {
+			return err
+		}
+		min, err := strconv.ParseFloat(bound, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", bound)
+		}
+		return checkField(ctx, p, bound, func(got any, _ string) bool {
+			f, ok := got.(float64)
+			return ok && f >= min
+		}, "is a number of at least")
+	})
+	sc.Step(`^the response field "([^"]*)" is not "([^"]*)"$`, func(ctx context.Context, p, want string) error {
+		return checkField(ctx, p, want, func(got any, want string) bool { return text(got) != want }, "is not")
+	})
+	sc.Step(`^the response field "([^"]*)" is null or absent$`, func(ctx context.Context, p string) error {
+		x, err := worldFrom(ctx).response()
+		if err != nil {
+			return err
+		}
+		if v, ok := x.field(p); ok && v != nil {
+			return fmt.Errorf("want field %s null or absent, got %s; %s", p, text(v), x.describe())
+		}
+		return nil
+	})
+	sc.Step(`^the response list "([^"]*)" (contains|does not contain) the value "([^"]*)"$`, func(ctx context.Context, list, verb, want string) error {
+		w := worldFrom(ctx)
+		x, err := w.response()
+		if err != nil {
+			return err
+		}
+		if want, err = w.expand(want); err != nil {
+			return err
+		}
+		v, ok := x.field(list)
+		items, isList := v.([]any)
+		if !ok || !isList {
+			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		}
+		found := slices.ContainsFunc(items, func(it any) bool { return text(it) == want })
+		if found != (verb == "contains") {
+			return fmt.Errorf("want the list %s that %s %q; %s", list, verb, want, x.describe())
+		}
+		return nil
+	})
+	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" present$`, func(ctx context.Context, list, key string) error {
+		x, err := worldFrom(ctx).response()
+		if err != nil {
+			return err
+		}
+		v, ok := x.field(list)
+		items, isList := v.([]any)
+		if !ok || !isList {
+			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		}
+		for i, it := range items {
+			m, _ := it.(map[string]any)
+			if _, ok := m[key]; !ok {
+				return fmt.Errorf("item %d of %s has no %s; %s", i, list, key, x.describe())
+			}
+		}
+		return nil
+	})
+	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" containing "([^"]*)"$`, func(ctx context.Context, list, key, want string) error {
+		w := worldFrom(ctx)
+		x, err := w.response()
+		if err != nil {
+			return err
+		}
+		if want, err = w.expand(want); err != nil {
+			return err
+		}
+		v, ok := x.field(list)
+		items, isList := v.([]any)
+		if !ok || !isList {
+			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		}
+		for i, it := range items {
+			m, _ := it.(map[string]any)
+			values, _ := m[key].([]any)
+			if !slices.ContainsFunc(values, func(v any) bool { return text(v) == want }) {
+				return fmt.Errorf("item %d of %s has %s %s, without %q; %s", i, list, key, text(m[key]), want, x.describe())
+			}
+		}
+		return nil
+	})
+	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" matching "([^"]*)"$`, func(ctx context.Context, list, key, pattern string) error {
+		w := worldFrom(ctx)
+		x, err := w.response()
+		if err != nil {
+			return err
+		}
+		if pattern, err = w.expand(pattern); err != nil {
+			return err
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return err
+		}
+		v, ok := x.field(list)
+		items, isList := v.([]any)
+		if !ok || !isList {
+			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		}
+		for i, it := range items {
+			m, _ := it.(map[string]any)
+			s, isStr := m[key].(string)
+			if !isStr || !re.MatchString(s) {
+				return fmt.Errorf("item %d of %s has %s %s, which does not match %q; %s", i, list, key, text(m[key]), pattern, x.describe())
+			}
+		}
+		return nil
+	})
+}
+
+func connectOtherEnv(env string) string {
+	if env == "production" {
+		return "development"
+	}
+	return "production"
+}
+
+// connectRememberUnixTime remembers now ± an offset in Unix seconds. "Now" is the
+// emulator's clock when the target has one (it may stand still, far from
+// the local clock), else the local clock.
+func connectRememberUnixTime(ctx context.Context, n int, unit, dir, name string) error {
+	w := worldFrom(ctx)
+	now := time.Now()
+	if w.caps.Has("clock") {
+		x, err := connectControlPlane(ctx, http.MethodGet, "/_emulator/clock", "")
+		if err != nil {
+			return err
+		}
+		v, _ := x.field("now")
+		s, _ := v.(string)
+		if now, err = time.Parse(time.RFC3339Nano, s); err != nil {
+			return fmt.Errorf("the emulator's clock is not an RFC 3339 time; %s", x.describe())
+		}
+	}
+	d := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
+	offset := time.Duration(n) * d
+	if dir == "ago" {
+		offset = -offset
+	}
+	w.vars[name] = strconv.FormatInt(now.Add(offset).Unix(), 10)
+	return nil
+}
+
+// connectControlPlane sends a request to the emulator's control plane and
+// returns its answer, failing unless it is a 2xx. The scenario's last
+// response and bearer token are left as they were.
+func connectControlPlane(ctx context.Context, method, p, body string) (*exchange, error) {
+	w := worldFrom(ctx)
+	if !w.caps.IsEmulator() {
+		return nil, errNotEmulator
+	}
+	saved, savedTok := w.last, w.token
+	w.token = ""
+	defer func() { w.last, w.token = saved, savedTok }()
+	ct := ""
+	if body != "" {
+		ct = "application/json"
+	}
+	if err := w.do(ctx, method, p, ct, body); err != nil {
+		return nil, err
+	}
+	x := w.last
+	if x.status < 200 || x.status > 299 {
+		return nil, fmt.Errorf("control plane: %s", x.describe())
+	}
+	return x, nil
+}
+
+// connectCleanupDelete removes what a scenario created, in the
+// environment it was created in, with an access token of its own (the
+// scenario's bearer may be a Connect token, or used up). It is best effort:
+// the scenario may have deleted the thing already. The token is fetched once
+// for all of a scenario's cleanups, and again if it stopped working.
+func connectCleanupDelete(ctx context.Context, p, env string) {
+	w := worldFrom(ctx)
+	saved := w.cfg.Environment
+	w.cfg.Environment = env
+	defer func() { w.cfg.Environment = saved }()
+	for attempt := 0; attempt < 2; attempt++ {
+		tok := w.vars[connectCleanupTokenVar]
+		if tok == "" || attempt > 0 {
+			if err := haveAccessToken(ctx, w.cfg.Client, ""); err != nil {
+				return
+			}
+			tok = w.token
+			w.vars[connectCleanupTokenVar] = tok
+		}
+		w.token = tok
+		if err := w.do(ctx, http.MethodDelete, p, "", ""); err != nil || w.last.status != http.StatusUnauthorized {
+			return
+		}
+	}
+}
+
+// connectWalkPages GETs a list page after page, following page_info.end_cursor
+// with `after` as the SDK's pager does, until the cursor is null (or
+// empty), and collects a field of every item. Each page must be a 200
+// {data: [...], page_info: {...}} with an end_cursor key. The last page
+// stays the last response.
+func connectWalkPages(ctx context.Context, p, field string) error {
+	w := worldFrom(ctx)
+	p, err := w.expand(p)
+	if err != nil {
+		return err
+	}
+	sep := "?"
+	if strings.Contains(p, "?") {
+		sep = "&"
+	}
+	var values []string
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 1; ; page++ {
+		if page > connectMaxWalkPages {
+			return fmt.Errorf("the list still had a next page after %d pages", connectMaxWalkPages)
+		}
+		u := p
+		if cursor != "" {
+			u += sep + "after=" + url.QueryEscape(cursor)
+		}
+		if err := w.do(ctx, http.MethodGet, u, "", ""); err != nil {
+			return err
+		}
+		x := w.last
+		if x.status != http.StatusOK {
+			return fmt.Errorf("page %d: want status 200; %s", page, x.describe())
+		}
+		data, ok := x.field("data")
+		items, isList := data.([]any)
+		if !ok || !isList {
+			return fmt.Errorf("page %d: want a list at data; %s", page, x.describe())
+		}
+		if pi, ok := x.field("page_info"); !ok || pi == nil {
+			return fmt.Errorf("page %d: want page_info (the SDK's pager reads page_info.end_cursor); %s", page, x.describe())
+		}
+		for i, it := range items {
+			m, _ := it.(map[string]any)
+			v, ok := m[field]
+			if !ok {
+				return fmt.Errorf("page %d: item %d has no %s; %s", page, i, field, x.describe())
+			}
+			values = append(values, text(v))
+		}
+		end, ok := x.field("page_info.end_cursor")
+		if !ok {
+			return fmt.Errorf("page %d: want page_info.end_cursor (null on the last page); %s", page, x.describe())
+		}
+		next, _ := end.(string)
+		if end != nil && !connectIsString(end) {
+			return fmt.Errorf("page %d: page_info.end_cursor is neither a string nor null; %s", page, x.describe())
+		}
+		w.vars[connectPagesVar] = strconv.Itoa(page)
+		if next == "" {
+			break
+		}
+		if seen[next] {
+			return fmt.Errorf("page %d: the end_cursor %q came back again: the walk would not end", page, next)
+		}
+		seen[next] = true
+		cursor = next
+	}
+	b, _ := json.Marshal(values)
+	w.vars[connectCollectedVar] = string(b)
+	return nil
+}
+
+func connectIsString(v any) bool {
+	_, ok := v.(string)
+	return ok
+}
+
+func connectCollected(w *world) ([]string, error) {
+	raw, ok := w.vars[connectCollectedVar]
+	if !ok {
+		return nil, fmt.Errorf("no pages were walked yet")
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func connectCount(list []string, v string) int {
+	n := 0
+	for _, s := range list {
+		if s == v {
+			n++
+		}
+	}
+	return n
+}
