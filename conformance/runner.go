@@ -189,7 +189,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			DefaultContext: ctx,
 		},
 	}
-	suite.Run() // the outcome is judged from the recorder, against the expectations
+	// The outcome is judged from the recorder, against the expectations;
+	// godog's status only tells whether it could run at all.
+	if status := suite.Run(); status != 0 && len(rec.results) == 0 {
+		return Summary{}, fmt.Errorf("conformance: godog ran no scenario (status %d): check --format and --tags", status)
+	}
 	var sum Summary
 	for _, s := range all {
 		res, ran := rec.results[s.Name]

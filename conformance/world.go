@@ -181,8 +181,14 @@ func redact(v any) any {
 func (x *exchange) describe() string {
 	body := string(x.body)
 	if x.decoded != nil {
-		b, _ := json.Marshal(redact(x.decoded))
-		body = string(b)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // "<redacted, …>" reads better than \u003c…
+		_ = enc.Encode(redact(x.decoded))
+		body = strings.TrimSpace(buf.String())
+	}
+	if strings.TrimSpace(body) == "" {
+		body = "(empty body)"
 	}
 	if len(body) > 600 {
 		body = body[:600] + "…"

@@ -105,8 +105,8 @@ func TestBinary(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"unknown subcommand", []string{"conformance"}, 2, "",
-			"pdemu: unknown subcommand \"conformance\"; known subcommands: serve, help\nRun 'pdemu help' for usage.\n"},
+		{"unknown subcommand", []string{"conformity"}, 2, "",
+			"pdemu: unknown subcommand \"conformity\"; known subcommands: serve, conformance, help\nRun 'pdemu help' for usage.\n"},
 		{"unknown flag", []string{"--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage:"},
 		{"bad addr", []string{"--addr", "nowhere"}, 2, "", `pdemu: invalid --addr "nowhere"`},
 		{"emulator refuses a value", []string{"--addr", anyPort, "--project-id", "x"}, 1, "", "pdemu: cannot start the emulator"},

@@ -6,12 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
 // knownSubcommands is named in every "unknown subcommand" error, so a typo
 // is answered with the right spelling.
-const knownSubcommands = "serve, help"
+const knownSubcommands = "serve, conformance, help"
 
 // run is the whole program but for process exit, so tests drive it with
 // their own context, arguments and output.
@@ -24,9 +25,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
 		return serve(ctx, rest, stdout, stderr)
+	case cmd == "conformance":
+		return runConformance(ctx, rest, stdout, stderr, os.Getenv)
 	case cmd == "help" || isHelpFlag(cmd):
-		if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" {
-			return usageErrorf("help takes no argument but serve, got %q", strings.Join(rest, " "))
+		if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" && rest[0] != "conformance" {
+			return usageErrorf("help takes no argument but serve or conformance, got %q", strings.Join(rest, " "))
+		}
+		if len(rest) == 1 && rest[0] == "conformance" {
+			printConformanceUsage(stdout, newConformanceFlagSet(&conformanceConfig{}, io.Discard))
+			return nil
 		}
 		// Help that was asked for is the output, not a diagnostic: stdout.
 		printUsage(stdout, newServeFlagSet(&serveConfig{}, io.Discard))
@@ -74,8 +81,10 @@ func exitStatus(stderr io.Writer, err error) int {
 }
 
 const usageText = `Usage:
-  pdemu [serve] [flags]   run the emulator (the default subcommand)
-  pdemu help              show this help
+  pdemu [serve] [flags]      run the emulator (the default subcommand)
+  pdemu conformance [flags]  check a server against the conformance kit
+                             (pdemu help conformance)
+  pdemu help                 show this help
 
 pdemu emulates Pipedream's OAuth client-credentials API and the Connect API
 behind it. serve listens, then prints to stdout the export lines for
@@ -90,6 +99,11 @@ Flags of serve:
 // where flag.PrintDefaults would write -name.
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, usageText)
+	printFlags(w, fs)
+}
+
+// printFlags lists fs's flags, one a line with its usage.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name

@@ -42,8 +42,8 @@ func TestRunCommandLine(t *testing.T) {
 		wantEnv   map[string]string
 	}{
 		{
-			name: "unknown subcommand names the known ones", args: []string{"conformance"},
-			wantStatus: 2, wantErr: []string{`unknown subcommand "conformance"`, "serve, help"},
+			name: "unknown subcommand names the known ones", args: []string{"conformity"},
+			wantStatus: 2, wantErr: []string{`unknown subcommand "conformity"`, "serve, conformance, help"},
 		},
 		{
 			name: "unknown flag", args: []string{"--bogus"},

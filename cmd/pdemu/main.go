@@ -5,7 +5,8 @@
 // Usage:
 //
 //	pdemu [serve] [flags]
-//	pdemu help
+//	pdemu conformance [flags]
+//	pdemu help [serve|conformance]
 //
 // serve, the default subcommand, listens on 127.0.0.1:8787, seeds a
 // workspace with a project and an OAuth client, and prints to stdout the
@@ -42,6 +43,32 @@
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal
 // ends it at once. Exit status is 0 after a clean shutdown, 2 for a command
 // line pdemu cannot act on, and 1 for any other failure.
+//
+// conformance runs the conformance kit (package conformance; the scenarios
+// are embedded from features/*.feature) against any server that claims to
+// be Pipedream's API, pdemu or another, reading PIPEDREAM_BASE_URL,
+// PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET, PIPEDREAM_PROJECT_ID and
+// PIPEDREAM_PROJECT_ENVIRONMENT (plus PDEMU_CONFORMANCE_CLIENT_ID_2 and
+// PDEMU_CONFORMANCE_CLIENT_SECRET_2 for a second client, optional).
+// Scenarios the server can't be driven to run (no /_emulator/capabilities,
+// or @destructive without --destructive) are reported as skipped with the
+// reason.
+//
+//	--base-url URL         the server (default $PIPEDREAM_BASE_URL)
+//	--project-id ID        a project the client may use (default $PIPEDREAM_PROJECT_ID)
+//	--tags EXPR            a godog tag expression: @a,@b (or), @a && ~@b (and not)
+//	--format LIST          pretty, progress, junit:FILE, cucumber:FILE, comma-separated
+//	                       (default progress)
+//	--expect FILE          scenarios this server may fail, one name a line; one that
+//	                       passes is reported as stale
+//	--strict-expect        a stale expectation fails the run
+//	--destructive          run @destructive scenarios against a real server too
+//	--seed N               shuffle the order with N (-1: pick one and print it)
+//	--list                 print every scenario with its tags and spec clause
+//
+// Its exit status is 0 when every selected scenario passed, was skipped or
+// failed as --expect allows, 1 when one failed, and 2 for a command line or
+// environment it cannot act on.
 package main
 
 import (

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/pdemu/pdemu/conformance"
+	"github.com/pdemu/pdemu/features"
+)
+
+// conformanceConfig is what `pdemu conformance` was asked for.
+type conformanceConfig struct {
+	baseURL      string
+	projectID    string
+	tags         string
+	format       string
+	expectFile   string
+	strictExpect bool
+	destructive  bool
+	seed         int64
+	list         bool
+}
+
+const conformanceUsageText = `Usage:
+  pdemu conformance [flags]
+
+conformance runs the conformance kit, the Gherkin scenarios embedded in
+pdemu (features/*.feature; docs/conformance.md lists them), against a
+server that claims to be Pipedream's API: pdemu, Pipedream itself, a proxy
+or a re-implementation. It speaks only HTTP to the base URL and reads the
+rest from the environment, as the official SDKs do:
+
+  PIPEDREAM_BASE_URL                 the server (or --base-url)
+  PIPEDREAM_CLIENT_ID                an OAuth client of the server (required)
+  PIPEDREAM_CLIENT_SECRET            its secret (required)
+  PIPEDREAM_PROJECT_ID               a project the client may use (or --project-id)
+  PIPEDREAM_PROJECT_ENVIRONMENT      development (the default) or production
+  PDEMU_CONFORMANCE_CLIENT_ID_2      a second client of the same workspace, for
+  PDEMU_CONFORMANCE_CLIENT_SECRET_2  cross-client scenarios (optional)
+
+The kit asks the server for /_emulator/capabilities. Scenarios the server
+can't be driven to run are reported as skipped with the reason, never as
+passed: @emulator-only and @requires:<capability> ones against a server
+without that control plane, @destructive ones (they rotate or delete
+clients) against a real server unless --destructive is given.
+
+Exit status: 0 when every selected scenario passed, was skipped or failed
+as --expect allows; 1 when one failed; 2 for a command line or environment
+it cannot act on.
+
+Flags of conformance:
+`
+
+// newConformanceFlagSet is shared by conformance and help, so the help
+// lists exactly the flags conformance parses. The environment's defaults
+// are applied after parsing, so the help names the variables rather than
+// showing their values.
+func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("pdemu conformance", flag.ContinueOnError)
+	fs.SetOutput(output)
+	fs.StringVar(&cfg.baseURL, "base-url", "", "`URL` of the server to judge (default $"+conformance.EnvBaseURL+")")
+	fs.StringVar(&cfg.projectID, "project-id", "", "`id` of a project the client may use, proj_... (default $"+conformance.EnvProjectID+")")
+	fs.StringVar(&cfg.tags, "tags", "", "run only the scenarios this tag `expression` selects: @a,@b is @a or @b;\n"+
+		"@a && ~@b is @a and not @b (default: all)")
+	fs.StringVar(&cfg.format, "format", "progress", "godog `formatters`, comma-separated: pretty, progress, junit:FILE,\n"+
+		"cucumber:FILE, ... (a formatter without :FILE writes to stdout)")
+	fs.StringVar(&cfg.expectFile, "expect", "", "`file` of scenarios this server may fail, one name a line (# starts\n"+
+		"a comment); one that passes is reported as a stale expectation")
+	fs.BoolVar(&cfg.strictExpect, "strict-expect", false, "a stale expectation fails the run too")
+	fs.BoolVar(&cfg.destructive, "destructive", false, "also run the @destructive scenarios, which rotate or delete clients,\n"+
+		"against a real server (an emulator always runs them)")
+	fs.Int64Var(&cfg.seed, "seed", 0, "shuffle the scenarios' order with this `number`; 0 keeps the files'\n"+
+		"order, -1 picks a number and prints it")
+	fs.BoolVar(&cfg.list, "list", false, "print every scenario (with --tags, the selected ones) with its tags and\n"+
+		"the spec clause it checks, and exit; needs no server")
+	fs.Usage = func() { printConformanceUsage(fs.Output(), fs) }
+	return fs
+}
+
+func printConformanceUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, conformanceUsageText)
+	printFlags(w, fs)
+}
+
+// runConformance is `pdemu conformance`; getenv is os.Getenv but in tests.
+func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var cfg conformanceConfig
+	fs := newConformanceFlagSet(&cfg, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &usageError{err: err, reported: true}
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("conformance takes flags only, got %q", strings.Join(fs.Args(), " "))
+	}
+	if cfg.baseURL == "" {
+		cfg.baseURL = getenv(conformance.EnvBaseURL)
+	}
+	if cfg.projectID == "" {
+		cfg.projectID = getenv(conformance.EnvProjectID)
+	}
+
+	all, err := conformance.Scenarios(features.FS)
+	if err != nil {
+		return fmt.Errorf("conformance: the embedded features: %w", err)
+	}
+	selected, err := selectByTags(all, cfg.tags)
+	if err != nil {
+		return err
+	}
+	if cfg.list {
+		return conformance.List(stdout, selected)
+	}
+	if len(selected) == 0 {
+		return usageErrorf("--tags %q selects no scenario; pdemu conformance --list shows every scenario's tags", cfg.tags)
+	}
+	if err := checkFormat(cfg.format); err != nil {
+		return err
+	}
+	target, err := conformanceTarget(cfg, getenv)
+	if err != nil {
+		return err
+	}
+	var expected []string
+	if cfg.expectFile != "" {
+		if expected, err = readExpectFile(cfg.expectFile, all); err != nil {
+			return err
+		}
+	}
+	if cfg.seed == -1 {
+		cfg.seed = rand.Int64N(1<<53) + 1
+		fmt.Fprintf(stdout, "conformance: scenario order seed %d (rerun with --seed %d)\n", cfg.seed, cfg.seed)
+	}
+
+	out := stdout
+	if !colorTerminal(stdout, getenv) {
+		// godog colours pretty and progress output wherever it goes.
+		out = &plainWriter{w: stdout}
+	}
+	sum, err := conformance.Run(ctx, conformance.Options{
+		Config: target, Tags: cfg.tags, Format: cfg.format, Expected: expected, Seed: cfg.seed, Output: out,
+	})
+	if err != nil {
+		return err
+	}
+	return judge(sum, len(selected), cfg)
+}
+
+// judge turns a run's summary into the exit status: an error for a
+// failure, nil for a pass.
+func judge(sum conformance.Summary, selected int, cfg conformanceConfig) error {
+	if len(sum.Results) == 0 {
+		// The selection was not empty, so nothing ran at all: godog refused
+		// its options (it says why on stderr).
+		return fmt.Errorf("conformance: none of the %d selected scenarios ran", selected)
+	}
+	if n := sum.Count(conformance.Failed); n > 0 {
+		return fmt.Errorf("conformance: %s of %d failed", plural(n, "scenario"), len(sum.Results))
+	}
+	if n := sum.Count(conformance.Stale); n > 0 && cfg.strictExpect {
+		return fmt.Errorf("conformance: %s in %s passed (--strict-expect): remove %s from the file",
+			plural(n, "expected failure"), cfg.expectFile, map[bool]string{true: "it", false: "them"}[n == 1])
+	}
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// conformanceTarget gathers the server and credentials from the flags and
+// the environment, naming every variable that is missing.
+func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (conformance.Config, error) {
+	c := conformance.Config{
+		BaseURL:      cfg.baseURL,
+		Client:       conformance.Credentials{ClientID: getenv(conformance.EnvClientID), ClientSecret: getenv(conformance.EnvClientSecret)},
+		SecondClient: conformance.Credentials{ClientID: getenv(conformance.EnvClientID2), ClientSecret: getenv(conformance.EnvClientSecret2)},
+		ProjectID:    cfg.projectID,
+		Environment:  getenv(conformance.EnvEnvironment),
+		Destructive:  cfg.destructive,
+	}
+	var missing []string
+	if c.BaseURL == "" {
+		missing = append(missing, "no server: pass --base-url or set "+conformance.EnvBaseURL)
+	} else if !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		return c, usageErrorf("invalid --base-url %q: want an http:// or https:// URL", c.BaseURL)
+	}
+	for _, v := range []struct{ name, value string }{
+		{conformance.EnvClientID, c.Client.ClientID}, {conformance.EnvClientSecret, c.Client.ClientSecret},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.name+" is not set")
+		}
+	}
+	if c.ProjectID == "" {
+		missing = append(missing, "no project: pass --project-id or set "+conformance.EnvProjectID)
+	}
+	if (c.SecondClient.ClientID == "") != (c.SecondClient.ClientSecret == "") {
+		missing = append(missing, "the second client needs both "+conformance.EnvClientID2+" and "+conformance.EnvClientSecret2)
+	}
+	if len(missing) > 0 {
+		return c, usageErrorf("conformance: %s", strings.Join(missing, "; "))
+	}
+	return c, nil
+}
+
+// readExpectFile reads --expect, refusing names that match no scenario: a
+// typo there would otherwise excuse nothing and go unnoticed.
+func readExpectFile(path string, all []conformance.Scenario) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("--expect: %v", err)
+	}
+	defer f.Close()
+	names, err := conformance.ReadExpectations(f)
+	if err != nil {
+		return nil, usageErrorf("--expect %s: %v", path, err)
+	}
+	for _, name := range names {
+		if !slices.ContainsFunc(all, func(s conformance.Scenario) bool { return s.Name == name }) {
+			return nil, usageErrorf("--expect %s names no scenario %q; pdemu conformance --list shows their names", path, name)
+		}
+	}
+	return names, nil
+}
+
+// checkFormat refuses what godog would refuse only once the run has begun,
+// with a message on stderr and no results.
+func checkFormat(format string) error {
+	known := godog.AvailableFormatters()
+	for part := range strings.SplitSeq(format, ",") {
+		name, file, hasFile := strings.Cut(strings.TrimSpace(part), ":")
+		if _, ok := known[name]; !ok {
+			names := make([]string, 0, len(known))
+			for n := range known {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			return usageErrorf("invalid --format %q: unknown formatter %q; known: %s", format, name, strings.Join(names, ", "))
+		}
+		if hasFile {
+			if file == "" {
+				return usageErrorf("invalid --format %q: %s: wants a file name after the colon", format, name)
+			}
+			if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
+				return usageErrorf("invalid --format %q: the folder of %s does not exist", format, file)
+			}
+		}
+	}
+	return nil
+}
+
+// selectByTags returns the scenarios a godog tag expression selects, with
+// godog's meaning: commas separate alternatives, && joins terms, ~ negates
+// a term. It also refuses expressions godog would choke on.
+func selectByTags(all []conformance.Scenario, expr string) ([]conformance.Scenario, error) {
+	if strings.TrimSpace(expr) == "" {
+		return all, nil
+	}
+	type term struct {
+		tag string
+		not bool
+	}
+	var alternatives [][]term
+	for alt := range strings.SplitSeq(expr, ",") {
+		var terms []term
+		for t := range strings.SplitSeq(alt, "&&") {
+			t = strings.TrimSpace(t)
+			// As godog does: drop every @, then a leading ~ negates.
+			tag := strings.ReplaceAll(t, "@", "")
+			not := strings.HasPrefix(tag, "~")
+			tag = strings.TrimSpace(strings.TrimPrefix(tag, "~"))
+			if tag == "" || strings.ContainsAny(tag, " \t") {
+				return nil, usageErrorf("invalid --tags %q: want tags joined by && (and) or , (or), each maybe negated by ~, such as \"@core && ~@destructive\"", expr)
+			}
+			terms = append(terms, term{"@" + tag, not})
+		}
+		alternatives = append(alternatives, terms)
+	}
+	var out []conformance.Scenario
+	for _, s := range all {
+		for _, terms := range alternatives {
+			if !slices.ContainsFunc(terms, func(t term) bool { return s.HasTag(t.tag) == t.not }) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// colorTerminal reports whether w is a terminal that wants colours: not a
+// file or a pipe, and no NO_COLOR (https://no-color.org) in the environment.
+func colorTerminal(w io.Writer, getenv func(string) string) bool {
+	f, ok := w.(*os.File)
+	if !ok || getenv("NO_COLOR") != "" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// plainWriter drops ANSI escape sequences (ESC [ ... final byte), so logs
+// and files get the formatters' text without colour codes. A sequence cut
+// between two writes is held back until its end arrives.
+type plainWriter struct {
+	w       io.Writer
+	pending []byte
+}
+
+func (p *plainWriter) Write(b []byte) (int, error) {
+	in := append(p.pending, b...)
+	p.pending = nil
+	out := make([]byte, 0, len(in))
+	for i := 0; i < len(in); i++ {
+		if in[i] != 0x1b {
+			out = append(out, in[i])
+			continue
+		}
+		j := i + 1
+		if j == len(in) {
+			p.pending = append(p.pending, in[i:]...)
+			break
+		}
+		if in[j] != '[' {
+			out = append(out, in[i])
+			continue
+		}
+		for j++; j < len(in) && (in[j] < 0x40 || in[j] > 0x7e); j++ {
+		}
+		if j == len(in) {
+			p.pending = append(p.pending, in[i:]...)
+			break
+		}
+		i = j
+	}
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

@@ -1,0 +1,360 @@
+package main
+
+import (
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pdemu/pdemu/conformance"
+	"github.com/pdemu/pdemu/features"
+	"github.com/pdemu/pdemu/testutil"
+)
+
+// envOf turns KEY=VALUE lines into the getenv runConformance reads, so
+// tests never depend on (or change) the process's environment.
+func envOf(lines ...string) func(string) string {
+	env := map[string]string{}
+	for _, l := range lines {
+		k, v, _ := strings.Cut(l, "=")
+		env[k] = v
+	}
+	return func(k string) string { return env[k] }
+}
+
+// conformanceRun runs `pdemu conformance args...` with env and returns
+// its output, its error and the exit status main would give it.
+func conformanceRun(t *testing.T, env func(string) string, args ...string) (stdout, stderr string, err error, status int) {
+	t.Helper()
+	var out, errOut syncBuffer
+	err = runConformance(t.Context(), args, &out, &errOut, env)
+	var report strings.Builder
+	status = exitStatus(&report, err)
+	return out.String(), errOut.String() + report.String(), err, status
+}
+
+// summaryRe matches the kit's last line.
+var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations\n`)
+
+type counts struct{ passed, failed, skipped, expected, stale int }
+
+func (c counts) total() int { return c.passed + c.failed + c.skipped + c.expected + c.stale }
+
+func summaryCounts(t *testing.T, stdout string) counts {
+	t.Helper()
+	m := summaryRe.FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no summary line in the output:\n%s", stdout)
+	n := make([]int, 5)
+	for i := range n {
+		n[i], _ = strconv.Atoi(m[i+1])
+	}
+	return counts{n[0], n[1], n[2], n[3], n[4]}
+}
+
+func allScenarios(t *testing.T) []conformance.Scenario {
+	t.Helper()
+	all, err := conformance.Scenarios(features.FS)
+	require.NoError(t, err)
+	require.NotEmpty(t, all)
+	return all
+}
+
+// TestConformanceAgainstEmulator runs the whole kit through the command
+// line against an in-process emulator: every scenario passes.
+func TestConformanceAgainstEmulator(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	stdout, stderr, err, status := conformanceRun(t, envOf(srv.Env()...), "--seed", "-1")
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	c := summaryCounts(t, stdout)
+	t.Logf("pdemu: %d passed, %d failed, %d skipped", c.passed, c.failed, c.skipped)
+	assert.Equal(t, len(allScenarios(t)), c.total(), "every scenario has an outcome")
+	assert.Zero(t, c.failed, "no scenario fails against pdemu:\n%s", stdout)
+	assert.Positive(t, c.passed)
+	assert.Contains(t, stdout, "conformance against an emulator (capabilities: ")
+	assert.Contains(t, stdout, "scenario order seed ")
+	assert.NotContains(t, stdout, "\x1b[", "output to a non-terminal carries no colour codes")
+}
+
+// quickTags selects a part of the suite that runs alone on an emulator of
+// its own: enough to check what the command does with the outcomes.
+const quickTags = "@core && ~@serial && ~@destructive"
+
+// TestConformanceExpectations: each subtest judges an emulator of its own,
+// since the runs it compares must not see each other's changes.
+func TestConformanceExpectations(t *testing.T) {
+	t.Parallel()
+	quick, err := selectByTags(allScenarios(t), quickTags)
+	require.NoError(t, err)
+	require.NotEmpty(t, quick)
+	passing := quick[0].Name
+	dir := t.TempDir()
+	expect := filepath.Join(dir, "expect.txt")
+	require.NoError(t, os.WriteFile(expect, []byte("# known failures of this target\n\n"+passing+"\n"), 0o600))
+
+	t.Run("a passing expectation is stale but passes the run", func(t *testing.T) {
+		t.Parallel()
+		env := envOf(testutil.NewServer(t).Env()...)
+		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		assert.Equal(t, 0, status)
+		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
+		assert.Contains(t, stdout, "Passed, but listed as an expected failure "+passing+"\n")
+	})
+	t.Run("--strict-expect fails on a stale expectation", func(t *testing.T) {
+		t.Parallel()
+		env := envOf(testutil.NewServer(t).Env()...)
+		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect, "--strict-expect")
+		require.Error(t, err)
+		assert.Equal(t, 1, status)
+		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
+		assert.Contains(t, stderr, "1 expected failure in "+expect+" passed (--strict-expect): remove it from the file")
+	})
+	t.Run("an expected failure does not fail the run", func(t *testing.T) {
+		t.Parallel()
+		// A wrong secret makes every scenario that needs a token fail;
+		// expecting exactly those passes the run.
+		wrong := envOf(append(testutil.NewServer(t).Env(), "PIPEDREAM_CLIENT_SECRET=not-the-secret")...)
+		stdout, _, err, status := conformanceRun(t, wrong, "--tags", quickTags)
+		require.Error(t, err)
+		require.Equal(t, 1, status)
+		c := summaryCounts(t, stdout)
+		require.Positive(t, c.failed)
+		var failed []string
+		for _, s := range allScenarios(t) {
+			if strings.Contains(stdout, "  Failed            "+s.Name+"\n") {
+				failed = append(failed, s.Name)
+			}
+		}
+		require.Len(t, failed, c.failed, "every failure is listed in the summary:\n%s", stdout)
+		file := filepath.Join(t.TempDir(), "wrong-secret.txt")
+		require.NoError(t, os.WriteFile(file, []byte(strings.Join(failed, "\n")+"\n"), 0o600))
+		stdout, stderr, err, status := conformanceRun(t, wrong, "--tags", quickTags, "--expect", file)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		assert.Equal(t, 0, status)
+		c2 := summaryCounts(t, stdout)
+		assert.Equal(t, counts{passed: c.passed, skipped: c.skipped, expected: c.failed}, c2)
+	})
+}
+
+// TestConformanceWrongSecretFails: a run with a failure exits 1 and says
+// what failed, with the server's answer.
+func TestConformanceWrongSecretFails(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	env := envOf(append(srv.Env(), "PIPEDREAM_CLIENT_SECRET=not-the-secret")...)
+	stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags)
+	require.Error(t, err)
+	assert.Equal(t, 1, status)
+	assert.Contains(t, stdout, "  Failed            A client gets a token with the JSON body the SDKs send\n")
+	assert.Contains(t, stdout, "401")
+	assert.Regexp(t, `pdemu: conformance: \d+ scenarios? of \d+ failed\n`, stderr)
+	assert.NotContains(t, stdout+stderr, srv.Credentials.ClientSecret)
+}
+
+func TestConformanceTags(t *testing.T) {
+	t.Parallel()
+	all := allScenarios(t)
+	for _, expr := range []string{"@rfc6749", "@serial,@destructive", quickTags, "@rfc6749 && ~@core"} {
+		want, err := selectByTags(all, expr)
+		require.NoError(t, err)
+		if len(want) == 0 {
+			continue // the features carry no such scenario (yet)
+		}
+		t.Run(expr, func(t *testing.T) {
+			t.Parallel()
+			// An emulator of its own: some selections move its clock.
+			env := envOf(testutil.NewServer(t).Env()...)
+			stdout, stderr, err, _ := conformanceRun(t, env, "--tags", expr)
+			require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Equal(t, len(want), summaryCounts(t, stdout).total())
+		})
+	}
+}
+
+func TestSelectByTags(t *testing.T) {
+	t.Parallel()
+	all := []conformance.Scenario{
+		{Name: "a", Tags: []string{"@core"}},
+		{Name: "b", Tags: []string{"@core", "@serial"}},
+		{Name: "c", Tags: []string{"@emulator-only", "@requires:clock"}},
+		{Name: "d"},
+	}
+	for expr, want := range map[string]string{
+		"":                          "abcd",
+		"@core":                     "ab",
+		"core":                      "ab",
+		"~@core":                    "cd",
+		"@core && ~@serial":         "a",
+		"@serial,@requires:clock":   "bc",
+		"@core&&@serial , ~@core":   "bcd",
+		"@nothing":                  "",
+		"@emulator-only && ~@core ": "c",
+	} {
+		got, err := selectByTags(all, expr)
+		require.NoError(t, err, expr)
+		var names string
+		for _, s := range got {
+			names += s.Name
+		}
+		assert.Equal(t, want, names, "--tags %q", expr)
+	}
+	for _, bad := range []string{"@a,", "&& @a", "~", "@a b"} {
+		_, err := selectByTags(all, bad)
+		assert.Error(t, err, "--tags %q", bad)
+	}
+}
+
+func TestConformanceJUnit(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	file := filepath.Join(t.TempDir(), "report.xml")
+	stdout, stderr, err, _ := conformanceRun(t, envOf(srv.Env()...), "--tags", quickTags, "--format", "progress,junit:"+file)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var report struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Tests   int      `xml:"tests,attr"`
+		Suites  []struct {
+			Cases []struct {
+				Name   string `xml:"name,attr"`
+				Status string `xml:"status,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &report), "%s", data)
+	all, err := selectByTags(allScenarios(t), quickTags)
+	require.NoError(t, err)
+	assert.Equal(t, len(all), report.Tests)
+	var names []string
+	for _, s := range report.Suites {
+		for _, c := range s.Cases {
+			names = append(names, c.Name)
+			assert.Equal(t, "passed", c.Status, c.Name)
+		}
+	}
+	for _, s := range all {
+		assert.Contains(t, names, s.Name)
+	}
+	assert.Contains(t, stdout, "conformance: ", "the summary still goes to stdout")
+}
+
+func TestConformanceList(t *testing.T) {
+	t.Parallel()
+	// --list needs neither a server nor credentials.
+	stdout, stderr, err, status := conformanceRun(t, envOf(), "--list")
+	require.NoError(t, err, stderr)
+	assert.Equal(t, 0, status)
+	all := allScenarios(t)
+	for _, s := range all {
+		assert.Contains(t, stdout, "\n  "+s.Name+"\n", "--list names every scenario")
+		if s.Clause != "" {
+			assert.Contains(t, stdout, "spec: "+s.Clause+"\n")
+		}
+	}
+	assert.Contains(t, stdout, "Feature: "+all[0].Feature+" (features/")
+
+	core, err := selectByTags(all, "@core")
+	require.NoError(t, err)
+	stdout, _, err, _ = conformanceRun(t, envOf(), "--list", "--tags", "@core")
+	require.NoError(t, err)
+	assert.Equal(t, len(core), strings.Count(stdout, "\n      tags: "), "--list --tags lists the selection only")
+}
+
+func TestConformanceCommandLine(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	full := srv.Env()
+	without := func(name string) func(string) string {
+		var lines []string
+		for _, l := range full {
+			if !strings.HasPrefix(l, name+"=") {
+				lines = append(lines, l)
+			}
+		}
+		return envOf(lines...)
+	}
+	dir := t.TempDir()
+	unknownExpect := filepath.Join(dir, "unknown.txt")
+	require.NoError(t, os.WriteFile(unknownExpect, []byte("No such scenario\n"), 0o600))
+
+	tests := []struct {
+		name    string
+		env     func(string) string
+		args    []string
+		status  int
+		wantErr []string
+	}{
+		{"no base URL", without("PIPEDREAM_BASE_URL"), nil, 2, []string{"--base-url", "PIPEDREAM_BASE_URL"}},
+		{"base URL from the flag", without("PIPEDREAM_BASE_URL"), []string{"--base-url", srv.URL, "--tags", quickTags}, 0, nil},
+		{"base URL not http", envOf(full...), []string{"--base-url", "localhost:8787"}, 2, []string{"http:// or https://"}},
+		{"no client id", without("PIPEDREAM_CLIENT_ID"), nil, 2, []string{"PIPEDREAM_CLIENT_ID is not set"}},
+		{"no secret", without("PIPEDREAM_CLIENT_SECRET"), nil, 2, []string{"PIPEDREAM_CLIENT_SECRET is not set"}},
+		{"nothing set", envOf(), nil, 2, []string{"PIPEDREAM_BASE_URL", "PIPEDREAM_CLIENT_ID", "PIPEDREAM_CLIENT_SECRET", "PIPEDREAM_PROJECT_ID"}},
+		{"no project", without("PIPEDREAM_PROJECT_ID"), nil, 2, []string{"--project-id", "PIPEDREAM_PROJECT_ID"}},
+		{"project from the flag", without("PIPEDREAM_PROJECT_ID"), []string{"--project-id", srv.Credentials.ProjectID, "--tags", quickTags}, 0, nil},
+		{"half a second client", envOf(append(full, "PDEMU_CONFORMANCE_CLIENT_ID_2=oc_x")...), nil, 2, []string{"PDEMU_CONFORMANCE_CLIENT_SECRET_2"}},
+		{"unknown formatter", envOf(full...), []string{"--format", "progress,html"}, 2, []string{`unknown formatter "html"`, "junit"}},
+		{"formatter file in a missing folder", envOf(full...), []string{"--format", "junit:" + filepath.Join(dir, "no", "r.xml")}, 2, []string{"does not exist"}},
+		{"formatter without its file", envOf(full...), []string{"--format", "junit:"}, 2, []string{"file name"}},
+		{"tags select nothing", envOf(full...), []string{"--tags", "@no-such-tag"}, 2, []string{"selects no scenario"}},
+		{"malformed tags", envOf(full...), []string{"--tags", "@core,"}, 2, []string{"invalid --tags"}},
+		{"expectation names no scenario", envOf(full...), []string{"--expect", unknownExpect}, 2, []string{`names no scenario "No such scenario"`}},
+		{"missing expectations file", envOf(full...), []string{"--expect", filepath.Join(dir, "none.txt")}, 2, []string{"--expect", "none.txt"}},
+		{"positional argument", envOf(full...), []string{"extra"}, 2, []string{`"extra"`}},
+		{"unknown flag", envOf(full...), []string{"--bogus"}, 2, []string{"-bogus"}},
+		{"unreachable server", envOf(append(full, "PIPEDREAM_BASE_URL=http://127.0.0.1:1")...), nil, 1, []string{"cannot reach http://127.0.0.1:1"}},
+		{"help", envOf(), []string{"-h"}, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, err, status := conformanceRun(t, tt.env, tt.args...)
+			assert.Equal(t, tt.status, status, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			if len(tt.wantErr) == 0 {
+				assert.NoError(t, err)
+			}
+			for _, want := range tt.wantErr {
+				assert.Contains(t, stderr, want)
+			}
+		})
+	}
+}
+
+// TestConformanceDispatch: the subcommand is reachable from run, and help
+// covers it.
+func TestConformanceDispatch(t *testing.T) {
+	t.Parallel()
+	runOut := func(args ...string) string {
+		t.Helper()
+		var out, errOut syncBuffer
+		require.NoError(t, run(t.Context(), args, &out, &errOut), errOut.String())
+		return out.String()
+	}
+	assert.Contains(t, runOut("conformance", "--list"), "scenarios in ")
+	help := runOut("help", "conformance")
+	for _, want := range []string{"pdemu conformance [flags]", "--base-url URL", "--expect file", "--strict-expect", "PIPEDREAM_CLIENT_SECRET", "Exit status"} {
+		assert.Contains(t, help, want)
+	}
+	assert.Contains(t, runOut("help"), "pdemu conformance [flags]")
+}
+
+func TestPlainWriter(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	w := &plainWriter{w: &b}
+	for _, chunk := range []string{"\x1b[32m.", "\x1b[0m\x1b", "[1;3", "7mFeature:\x1b[0m x\n", "\x1b", "no escape\n"} {
+		n, err := w.Write([]byte(chunk))
+		require.NoError(t, err)
+		assert.Equal(t, len(chunk), n)
+	}
+	assert.Equal(t, ".Feature: x\n\x1bno escape\n", b.String())
+}

@@ -1,0 +1,159 @@
+package conformance
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// featureGroup is one feature's scenarios, in file order.
+type featureGroup struct {
+	name, file string
+	scenarios  []Scenario
+}
+
+// byFeature groups scenarios by feature file, keeping the order in which
+// Scenarios lists them (files in lexical order, scenarios as written).
+func byFeature(scenarios []Scenario) []featureGroup {
+	var groups []featureGroup
+	index := map[string]int{}
+	for _, s := range scenarios {
+		file, _, _ := strings.Cut(s.Path, ":")
+		i, ok := index[file]
+		if !ok {
+			i = len(groups)
+			index[file] = i
+			groups = append(groups, featureGroup{name: s.Feature, file: file})
+		}
+		groups[i].scenarios = append(groups[i].scenarios, s)
+	}
+	return groups
+}
+
+// tagCount is how many scenarios carry a tag.
+type tagCount struct {
+	tag string
+	n   int
+}
+
+// tagCounts returns each tag and how many scenarios carry it, most used
+// first (ties by name).
+func tagCounts(scenarios []Scenario) []tagCount {
+	counts := map[string]int{}
+	for _, s := range scenarios {
+		for _, t := range s.Tags {
+			counts[t]++
+		}
+	}
+	out := make([]tagCount, 0, len(counts))
+	for t, n := range counts {
+		out = append(out, tagCount{t, n})
+	}
+	slices.SortFunc(out, func(a, b tagCount) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return strings.Compare(a.tag, b.tag)
+	})
+	return out
+}
+
+func tagSummary(scenarios []Scenario) string {
+	var parts []string
+	for _, tc := range tagCounts(scenarios) {
+		parts = append(parts, fmt.Sprintf("%s %d", tc.tag, tc.n))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// List writes every scenario, feature by feature, with its tags and the
+// spec clause it checks: what `pdemu conformance --list` prints. It needs
+// no server.
+func List(w io.Writer, scenarios []Scenario) error {
+	var b strings.Builder
+	for i, g := range byFeature(scenarios) {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "Feature: %s (features/%s)\n", g.name, g.file)
+		for _, s := range g.scenarios {
+			fmt.Fprintf(&b, "  %s\n", s.Name)
+			tags := strings.Join(s.Tags, " ")
+			if tags == "" {
+				tags = "(none)"
+			}
+			fmt.Fprintf(&b, "      tags: %s\n", tags)
+			fmt.Fprintf(&b, "      spec: %s\n", orMissing(s.Clause))
+		}
+	}
+	fmt.Fprintf(&b, "\n%s in %s", plural(len(scenarios), "scenario"), plural(len(byFeature(scenarios)), "feature"))
+	if ts := tagSummary(scenarios); ts != "" {
+		fmt.Fprintf(&b, " (%s)", ts)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orMissing(clause string) string {
+	if clause == "" {
+		return "(no Spec: line)"
+	}
+	return clause
+}
+
+// MarkdownRegenerate is the command that rewrites docs/conformance.md.
+const MarkdownRegenerate = "go test ./conformance -run TestDocsConformance -update"
+
+// Markdown renders every scenario as docs/conformance.md: a table per
+// feature with each scenario's tags and the spec clause it checks.
+func Markdown(scenarios []Scenario) string {
+	groups := byFeature(scenarios)
+	var b strings.Builder
+	b.WriteString("# Conformance scenarios\n\n")
+	fmt.Fprintf(&b, "<!-- Generated from features/*.feature by `%s`; do not edit. -->\n\n", MarkdownRegenerate)
+	b.WriteString("Every scenario the conformance kit runs (`pdemu conformance`, or `go test ./conformance`\n" +
+		"against an in-process emulator), with its tags and the clause of the spec it checks.\n" +
+		"`pdemu conformance --list` prints the same list.\n\n" +
+		"Tags: `@core` must hold on any faithful server; `@emulator-only` needs an emulator's control\n" +
+		"plane (`/_emulator/capabilities`) and is skipped, with the reason, against a server without one;\n" +
+		"`@requires:<capability>` needs that capability of the control plane (`@requires:second-client`:\n" +
+		"a second OAuth client); `@destructive` rotates or deletes clients and runs against a real server\n" +
+		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n\n")
+	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))
+	var tags []string
+	for _, tc := range tagCounts(scenarios) {
+		tags = append(tags, fmt.Sprintf("`%s` %d", tc.tag, tc.n))
+	}
+	if len(tags) > 0 {
+		b.WriteString(": " + strings.Join(tags, ", "))
+	}
+	b.WriteString(".\n")
+	for _, g := range groups {
+		fmt.Fprintf(&b, "\n## %s\n\n`features/%s`\n\n", mdCell(g.name), g.file)
+		b.WriteString("| Scenario | Tags | Spec clause |\n|---|---|---|\n")
+		for _, s := range g.scenarios {
+			var tags []string
+			for _, t := range s.Tags {
+				tags = append(tags, "`"+t+"`")
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCell(s.Name), strings.Join(tags, " "), mdCell(orMissing(s.Clause)))
+		}
+	}
+	return b.String()
+}
+
+// mdCell escapes what would break a Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
