@@ -276,10 +276,9 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		if want, err = w.expand(want); err != nil {
 			return err
 		}
-		v, ok := x.field(list)
-		items, isList := v.([]any)
-		if !ok || !isList {
-			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		items, err := x.list(list)
+		if err != nil {
+			return err
 		}
 		found := slices.ContainsFunc(items, func(it any) bool { return text(it) == want })
 		if found != (verb == "contains") {
@@ -292,10 +291,9 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		v, ok := x.field(list)
-		items, isList := v.([]any)
-		if !ok || !isList {
-			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		items, err := x.list(list)
+		if err != nil {
+			return err
 		}
 		for i, it := range items {
 			m, _ := it.(map[string]any)
@@ -314,10 +312,9 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		if want, err = w.expand(want); err != nil {
 			return err
 		}
-		v, ok := x.field(list)
-		items, isList := v.([]any)
-		if !ok || !isList {
-			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		items, err := x.list(list)
+		if err != nil {
+			return err
 		}
 		for i, it := range items {
 			m, _ := it.(map[string]any)
@@ -341,10 +338,9 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		v, ok := x.field(list)
-		items, isList := v.([]any)
-		if !ok || !isList {
-			return fmt.Errorf("want a list at %s; %s", list, x.describe())
+		items, err := x.list(list)
+		if err != nil {
+			return err
 		}
 		for i, it := range items {
 			m, _ := it.(map[string]any)

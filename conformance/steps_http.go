@@ -236,10 +236,9 @@ func checkListItem(ctx context.Context, list, key, want string, present bool) er
 	if want, err = w.expand(want); err != nil {
 		return err
 	}
-	v, ok := x.field(list)
-	items, isList := v.([]any)
-	if !ok || !isList {
-		return fmt.Errorf("want a list at %s; %s", list, x.describe())
+	items, err := x.list(list)
+	if err != nil {
+		return err
 	}
 	found := false
 	for _, it := range items {

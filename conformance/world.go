@@ -224,6 +224,16 @@ func (x *exchange) field(path string) (any, bool) {
 	return v, true
 }
 
+// list returns the JSON array at path, or an error naming what is there.
+func (x *exchange) list(path string) ([]any, error) {
+	v, ok := x.field(path)
+	items, isList := v.([]any)
+	if !ok || !isList {
+		return nil, fmt.Errorf("want a list at %s; %s", path, x.describe())
+	}
+	return items, nil
+}
+
 // text renders a JSON value as the feature files write it: strings bare,
 // numbers without a needless ".0", null as null.
 func text(v any) string {

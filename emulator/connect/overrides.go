@@ -92,7 +92,10 @@ func (s *Store) overrideView(o *overrideRecord) AppOverride {
 	if app, ok := s.apps.lookup(o.App.NameSlug); ok {
 		v.App = app
 	}
-	v.Cfmap = deepCopyMap(o.Cfmap)
+	v.Cfmap = cloneMap(o.Cfmap)
+	if v.Cfmap == nil {
+		v.Cfmap = map[string]any{} // the wire shows {} for no fields
+	}
 	return v
 }
 
@@ -228,7 +231,7 @@ func (o *overrideRecord) apply(spec AppOverrideSpec, now time.Time) {
 		o.OAuthAppID = *spec.OAuthAppID
 	}
 	if spec.Cfmap != nil {
-		o.Cfmap = deepCopyMap(*spec.Cfmap)
+		o.Cfmap = cloneMap(*spec.Cfmap)
 	}
 	o.UpdatedAt = now
 }
@@ -307,28 +310,4 @@ func (s *Store) DeleteAppOverride(a Access, projectID, id string) error {
 	}
 	delete(s.overrides.byID, id)
 	return nil
-}
-
-// deepCopyMap copies a decoded JSON object, nested objects and arrays
-// included, so callers never share the store's values.
-func deepCopyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopyJSON(v)
-	}
-	return out
-}
-
-func deepCopyJSON(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return deepCopyMap(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopyJSON(e)
-		}
-		return out
-	}
-	return v
 }
