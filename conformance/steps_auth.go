@@ -38,7 +38,8 @@ func registerAuthSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^I have a Connect token for external user "([^"]*)" with scope "([^"]*)"$`, haveConnectToken)
 
 	sc.Step(`^the emulator clock advances by (\d+) seconds?$`, func(ctx context.Context, seconds int) error {
-		return controlPlane(ctx, http.MethodPost, "/_emulator/clock/advance", fmt.Sprintf(`{"seconds":%d}`, seconds))
+		_, err := connectControlPlane(ctx, http.MethodPost, "/_emulator/clock/advance", fmt.Sprintf(`{"seconds":%d}`, seconds))
+		return err
 	})
 }
 
@@ -99,26 +100,5 @@ func haveConnectToken(ctx context.Context, user, scope string) error {
 	p := "/v1/connect/" + w.cfg.ProjectID + "/users/" + url.PathEscape(user)
 	env := w.cfg.Environment
 	w.cleanups = append(w.cleanups, func(ctx context.Context) { connectCleanupDelete(ctx, p, env) })
-	return nil
-}
-
-// controlPlane sends a request to the emulator's control plane and fails
-// unless it succeeds. It leaves the scenario's last response alone, so a
-// Then after it still checks the API's answer.
-func controlPlane(ctx context.Context, method, path, body string) error {
-	w := worldFrom(ctx)
-	saved, savedTok := w.last, w.token
-	w.token = ""
-	defer func() { w.last, w.token = saved, savedTok }()
-	ct := ""
-	if body != "" {
-		ct = "application/json"
-	}
-	if err := w.do(ctx, method, path, ct, body); err != nil {
-		return err
-	}
-	if w.last.status < 200 || w.last.status > 299 {
-		return fmt.Errorf("control plane: %s", w.last.describe())
-	}
 	return nil
 }
