@@ -54,6 +54,18 @@ func registerHTTPSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
+	// A first request proves the endpoint exists, so that a later "400 for
+	// malformed input" cannot pass on a server that answers 400 to anything.
+	sc.Step(`^the status is not (\d+)$`, func(ctx context.Context, unwanted int) error {
+		x, err := worldFrom(ctx).response()
+		if err != nil {
+			return err
+		}
+		if x.status == unwanted {
+			return fmt.Errorf("want any status but %d; %s", unwanted, x.describe())
+		}
+		return nil
+	})
 	sc.Step(`^the request succeeds$`, func(ctx context.Context) error {
 		x, err := worldFrom(ctx).response()
 		if err != nil {

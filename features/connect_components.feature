@@ -111,6 +111,11 @@ Feature: Connect components, actions and triggers
     Given I have an access token
     When I POST "/v1/connect/${project_id}/<endpoint>" with JSON:
       """
+      {}
+      """
+    Then the status is not 404
+    When I POST "/v1/connect/${project_id}/<endpoint>" with JSON:
+      """
       {"id": "conf-${unique}", "external_user_id":
       """
     Then the status is 400
