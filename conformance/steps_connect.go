@@ -228,11 +228,8 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the response body is the text "([^"]*)"$`, func(ctx context.Context, want string) error {
 		w := worldFrom(ctx)
-		x, err := w.response()
+		x, want, err := w.responseAnd(want)
 		if err != nil {
-			return err
-		}
-		if want, err = w.expand(want); err != nil {
 			return err
 		}
 		if string(x.body) != want {
@@ -269,11 +266,8 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the response list "([^"]*)" (contains|does not contain) the value "([^"]*)"$`, func(ctx context.Context, list, verb, want string) error {
 		w := worldFrom(ctx)
-		x, err := w.response()
+		x, want, err := w.responseAnd(want)
 		if err != nil {
-			return err
-		}
-		if want, err = w.expand(want); err != nil {
 			return err
 		}
 		items, err := x.list(list)
@@ -305,11 +299,8 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" containing "([^"]*)"$`, func(ctx context.Context, list, key, want string) error {
 		w := worldFrom(ctx)
-		x, err := w.response()
+		x, want, err := w.responseAnd(want)
 		if err != nil {
-			return err
-		}
-		if want, err = w.expand(want); err != nil {
 			return err
 		}
 		items, err := x.list(list)
@@ -327,11 +318,8 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" matching "([^"]*)"$`, func(ctx context.Context, list, key, pattern string) error {
 		w := worldFrom(ctx)
-		x, err := w.response()
+		x, pattern, err := w.responseAnd(pattern)
 		if err != nil {
-			return err
-		}
-		if pattern, err = w.expand(pattern); err != nil {
 			return err
 		}
 		re, err := regexp.Compile(pattern)

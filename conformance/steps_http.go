@@ -203,11 +203,8 @@ func registerHTTPSteps(sc *godog.ScenarioContext) {
 
 func checkHeader(ctx context.Context, name, want string, match func(got, want string) bool, verb string) error {
 	w := worldFrom(ctx)
-	x, err := w.response()
+	x, want, err := w.responseAnd(want)
 	if err != nil {
-		return err
-	}
-	if want, err = w.expand(want); err != nil {
 		return err
 	}
 	got := strings.Join(x.header.Values(name), ", ")
@@ -219,11 +216,8 @@ func checkHeader(ctx context.Context, name, want string, match func(got, want st
 
 func checkField(ctx context.Context, path, want string, match func(got any, want string) bool, verb string) error {
 	w := worldFrom(ctx)
-	x, err := w.response()
+	x, want, err := w.responseAnd(want)
 	if err != nil {
-		return err
-	}
-	if want, err = w.expand(want); err != nil {
 		return err
 	}
 	if path, err = w.expand(path); err != nil {
@@ -241,11 +235,8 @@ func checkField(ctx context.Context, path, want string, match func(got any, want
 
 func checkListItem(ctx context.Context, list, key, want string, present bool) error {
 	w := worldFrom(ctx)
-	x, err := w.response()
+	x, want, err := w.responseAnd(want)
 	if err != nil {
-		return err
-	}
-	if want, err = w.expand(want); err != nil {
 		return err
 	}
 	items, err := x.list(list)

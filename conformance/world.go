@@ -177,6 +177,17 @@ func redact(v any) any {
 	return v
 }
 
+// responseAnd returns the last exchange and s with ${name} expanded: what a
+// Then step comparing the response with an expected value needs first.
+func (w *world) responseAnd(s string) (*exchange, string, error) {
+	x, err := w.response()
+	if err != nil {
+		return nil, "", err
+	}
+	s, err = w.expand(s)
+	return x, s, err
+}
+
 // describe renders the last response for failure messages, secrets redacted.
 func (x *exchange) describe() string {
 	body := string(x.body)
