@@ -10,6 +10,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Connected accounts (apn_…): the SDK's accounts.* methods and the control
@@ -131,7 +132,7 @@ func (e *Emulator) listAccounts(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, write))
+	return ok(paging.Map(page, write))
 }
 
 // createAccountBody is the SDK's CreateAccountOpts.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // The app catalog (apps.*, appCategories.*) and the control plane's way to
@@ -42,7 +43,7 @@ func (e *Emulator) listApps(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, toAppJSON))
+	return ok(paging.Map(page, toAppJSON))
 }
 
 // getApp serves apps.retrieve by id or name slug: {data: App}.

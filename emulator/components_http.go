@@ -7,6 +7,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Components, actions and triggers: the catalog (list, retrieve), prop
@@ -73,7 +74,7 @@ func (e *Emulator) listComponents(kind componentKind) handlerFunc {
 			return response{}, err
 		}
 		page := e.connect.ListComponents(connect.ComponentQuery{Kind: only, Q: q.Get("q"), App: q.Get("app"), Registry: registry}, req)
-		return ok(mapPage(page, toComponentJSON))
+		return ok(paging.Map(page, toComponentJSON))
 	}
 }
 

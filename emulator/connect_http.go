@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Connect API adapters. Wire shapes follow the official SDK's types:
@@ -36,15 +37,6 @@ func toUserJSON(u connect.ExternalUser) userJSON {
 		CreatedAt: u.CreatedAt.Format(time.RFC3339), UpdatedAt: u.UpdatedAt.Format(time.RFC3339)}
 }
 
-// mapPage converts a page's items to their wire form.
-func mapPage[T, U any](p connect.Page[T], f func(T) U) connect.Page[U] {
-	out := connect.Page[U]{Data: make([]U, len(p.Data)), PageInfo: p.PageInfo}
-	for i, v := range p.Data {
-		out.Data[i] = f(v)
-	}
-	return out
-}
-
 func pageRequest(r *http.Request) (connect.PageRequest, error) {
 	q := r.URL.Query()
 	return connect.ParsePageRequest(q.Get("limit"), q.Get("after"), q.Get("before"))
@@ -55,8 +47,11 @@ func (e *Emulator) listProjects(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	page := e.connect.ListProjects(c.access(), r.URL.Query().Get("q"), req)
-	return ok(mapPage(page, toProjectJSON))
+	page, err := e.connect.ListProjects(c.access(), r.URL.Query().Get("q"), req)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(paging.Map(page, toProjectJSON))
 }
 
 // projectBody is the create/update body; pointers tell "absent" from "empty".
@@ -120,7 +115,7 @@ func (e *Emulator) listUsers(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, toUserJSON))
+	return ok(paging.Map(page, toUserJSON))
 }
 
 // deleteUser serves DELETE /v1/connect/{project_id}/users/{external_user_id}:

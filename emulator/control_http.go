@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/oauth"
 )
 
@@ -104,13 +105,18 @@ func (e *Emulator) createClient(r *http.Request, _ *call) (response, error) {
 	return created(clientWithSecret{clientJSON: toClientJSON(c), ClientSecret: creds.ClientSecret})
 }
 
-func (e *Emulator) listClients(*http.Request, *call) (response, error) {
-	clients := e.auth.List("")
-	out := make([]clientJSON, len(clients))
-	for i, c := range clients {
-		out[i] = toClientJSON(c)
+// listClients pages through the clients as the API's lists do (oldest
+// first, limit, after, before): a page costs O(page) however many exist.
+func (e *Emulator) listClients(r *http.Request, _ *call) (response, error) {
+	req, err := pageRequest(r)
+	if err != nil {
+		return response{}, err
 	}
-	return ok(map[string]any{"data": out})
+	page, err := e.auth.Page(req)
+	if err != nil {
+		return response{}, err
+	}
+	return ok(paging.Map(page, toClientJSON))
 }
 
 func (e *Emulator) getClient(r *http.Request, c *call) (response, error) {

@@ -74,6 +74,7 @@ type config struct {
 	issuer         string
 	ttl            time.Duration
 	proxyHosts     []string // nil: loopback only
+	limits         Limits
 }
 
 // Option configures an Emulator.
@@ -112,6 +113,35 @@ func WithProxyAllowedHosts(hosts ...string) Option {
 	return func(o *config) { o.proxyHosts = append([]string{}, hosts...) }
 }
 
+// Limits caps how many records of each family the emulator keeps, keyed by
+// the names LimitTable lists ("external-users", "oauth-clients", ...); a
+// name left out keeps its default. Past a cap, creating one more record
+// answers 403 limit_exceeded naming the limit, and nothing stored changes.
+type Limits map[string]int
+
+// LimitInfo describes one limit: its name, default and what it counts.
+type LimitInfo = connect.LimitInfo
+
+// LimitTable lists every limit with its default, in the order the
+// documentation gives them.
+func LimitTable() []LimitInfo {
+	return append([]LimitInfo{{Name: oauth.LimitClients, Default: oauth.DefaultMaxClients, Counts: "OAuth clients"}},
+		connect.LimitTable()...)
+}
+
+// WithLimits overrides some of the limits (see Limits). New fails for an
+// unknown name or a value below 1.
+func WithLimits(l Limits) Option {
+	return func(o *config) {
+		if o.limits == nil {
+			o.limits = Limits{}
+		}
+		for k, v := range l {
+			o.limits[k] = v
+		}
+	}
+}
+
 // WithTokenTTL sets the access-token lifetime (default one hour, as on
 // Pipedream). expires_in, exp and the bearer check all follow it.
 func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }
@@ -137,6 +167,15 @@ func New(opts ...Option) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	storeLimits := connect.Limits{}
+	for name, n := range cfg.limits {
+		storeLimits[name] = n
+	}
+	maxClients, ok := storeLimits[oauth.LimitClients]
+	delete(storeLimits, oauth.LimitClients)
+	if ok && maxClients < 1 {
+		return nil, fmt.Errorf("limit %q must be at least 1, not %d", oauth.LimitClients, maxClients)
+	}
 	e := &Emulator{
 		clock:        cfg.clock,
 		logger:       cfg.logger,
@@ -145,9 +184,12 @@ func New(opts ...Option) (*Emulator, error) {
 		seed:         cfg.seed.materialize(),
 		keys:         keys,
 		auth: oauth.NewServer(oauth.Config{
-			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate,
+			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate, MaxClients: maxClients,
 		}),
 		connect: connect.NewStore(cfg.clock),
+	}
+	if err := e.connect.SetLimits(storeLimits); err != nil {
+		return nil, err
 	}
 	if cfg.proxyHosts != nil {
 		if _, err := e.connect.SetProxyBaseHosts(cfg.proxyHosts); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Adapters for custom OAuth clients (…/oauth_apps) and app overrides
@@ -81,7 +82,7 @@ func (e *Emulator) listOAuthApps(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, toOAuthAppJSON))
+	return ok(paging.Map(page, toOAuthAppJSON))
 }
 
 // createOAuthApp answers 201 with the bare OauthApp (the SDK takes any 2xx).
@@ -215,7 +216,7 @@ func (e *Emulator) listAppOverrides(r *http.Request, c *call) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, toAppOverrideJSON))
+	return ok(paging.Map(page, toAppOverrideJSON))
 }
 
 // createAppOverride answers 201 with the bare AppOverride.

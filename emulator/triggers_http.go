@@ -7,6 +7,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Deployed triggers (…/deployed-triggers/…): every call acts for one
@@ -115,7 +116,7 @@ func (e *Emulator) listDeployedTriggers(r *http.Request, c *call) (response, err
 	if err != nil {
 		return response{}, err
 	}
-	return ok(mapPage(page, toDeployedJSON))
+	return ok(paging.Map(page, toDeployedJSON))
 }
 
 func (e *Emulator) getDeployedTrigger(r *http.Request, c *call) (response, error) {

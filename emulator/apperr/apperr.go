@@ -77,7 +77,18 @@ var (
 	ErrInvalid    = &Error{Kind: Invalid, Code: "invalid_request"}
 	ErrConflict   = &Error{Kind: Conflict, Code: "conflict"}
 	ErrBadPayload = &Error{Kind: Invalid, Code: "invalid_request", Message: "request body is not valid JSON"}
+	// ErrLimitExceeded refuses to create a record of a family that holds
+	// as many as the emulator keeps; see Limit.
+	ErrLimitExceeded = &Error{Kind: Forbidden, Code: "limit_exceeded"}
 )
+
+// Limit is the error for a create refused at a family's cap: it names the
+// limit (as pdemu's --limit flag spells it) and its value, so the caller
+// knows what to delete or raise. Nothing stored has changed.
+func Limit(name string, max int, what string) *Error {
+	return ErrLimitExceeded.WithMessage("pdemu keeps at most %d %s; delete some, reset, or raise the limit %q", max, what, name).
+		WithDetails(map[string]any{"limit": name, "max": max})
+}
 
 // As returns err as an *Error, or an Internal one wrapping nothing visible.
 func As(err error) *Error {

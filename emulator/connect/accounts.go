@@ -10,6 +10,8 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -62,25 +64,38 @@ type Account struct {
 	seq         uint64
 }
 
+// accountState holds the connected accounts by id; the project record
+// indexes each environment's, the user record each user's.
 type accountState struct {
 	byID map[string]*Account
 }
 
 func (st *accountState) reset() { st.byID = make(map[string]*Account) }
 
-func (st *accountState) deleteUser(project string, env Environment, externalID string) {
-	for id, a := range st.byID {
-		if a.ProjectID == project && a.Environment == env && a.ExternalUserID == externalID {
-			delete(st.byID, id)
+func (st *accountState) deleteUser(s *Store, u *userRecord) {
+	p := s.projects[u.ProjectID]
+	for _, acc := range u.accounts.All() {
+		delete(st.byID, acc.ID)
+		if p != nil {
+			p.accounts[acc.Environment.index()].Delete(acc.seq)
 		}
 	}
+	u.accounts = seqset.Set[*Account]{}
 }
 
-func (st *accountState) deleteProject(project string) {
-	for id, a := range st.byID {
-		if a.ProjectID == project {
-			delete(st.byID, id)
-		}
+func (st *accountState) deleteProject(*Store, *projectRecord) {}
+
+func (st *accountState) prune(*Store, time.Time) {}
+
+// deleteAccount removes one account from the family and its indexes;
+// callers hold mu for writing.
+func (s *Store) deleteAccount(acc *Account) {
+	delete(s.accounts.byID, acc.ID)
+	if p, ok := s.projects[acc.ProjectID]; ok {
+		p.accounts[acc.Environment.index()].Delete(acc.seq)
+	}
+	if u, ok := s.user(acc.ProjectID, acc.Environment, acc.ExternalUserID); ok {
+		u.accounts.Delete(acc.seq)
 	}
 }
 
@@ -311,7 +326,17 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 		acc.UpdatedAt, acc.refreshedAt = now, now
 		return acc, nil
 	}
-	s.ensureUser(userKey{sc.ProjectID, sc.Environment, spec.ExternalUserID})
+	if err := s.limits.check(LimitAccounts, len(s.accounts.byID)); err != nil {
+		return nil, err
+	}
+	p, ok := s.projects[sc.ProjectID]
+	if !ok {
+		return nil, apperr.ErrNotFound.WithMessage("no project %q", sc.ProjectID)
+	}
+	u, err := s.ensureUser(p, sc.Environment, spec.ExternalUserID)
+	if err != nil {
+		return nil, err
+	}
 	acc := &Account{
 		ID: ids.New("apn_", 7), ProjectID: sc.ProjectID, Environment: sc.Environment,
 		ExternalUserID: spec.ExternalUserID, AppSlug: app.NameSlug, App: app,
@@ -322,6 +347,8 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 		CreatedAt: now, UpdatedAt: now, refreshedAt: now, seq: s.nextSeq(),
 	}
 	s.accounts.byID[acc.ID] = acc
+	p.accounts[acc.Environment.index()].Add(acc.seq, acc)
+	u.accounts.Add(acc.seq, acc)
 	return acc, nil
 }
 
@@ -347,7 +374,7 @@ func errNoAccount(id string) error {
 // invalid_request, not_found (project, app, account to replace, OAuth
 // client).
 func (s *Store) ConnectAccount(sc AccountScope, spec AccountSpec) (Account, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
 		return Account{}, err
@@ -367,7 +394,7 @@ func (s *Store) ConnectAccount(sc AccountScope, spec AccountSpec) (Account, erro
 // can't be used, e.g. it connected an account already), invalid_request,
 // not_found.
 func (s *Store) CreateAccountWithToken(raw string, spec AccountSpec) (Account, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, found := s.tokens.byToken[raw]
 	var tok ConnectToken
@@ -471,15 +498,16 @@ func (s *Store) GetAccount(sc AccountScope, id string) (Account, error) {
 
 // DeleteAccount removes one account. Errors: not_found.
 func (s *Store) DeleteAccount(sc AccountScope, id string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
 		return err
 	}
-	if _, err := s.visibleAccount(sc, id); err != nil {
+	acc, err := s.visibleAccount(sc, id)
+	if err != nil {
 		return err
 	}
-	delete(s.accounts.byID, id)
+	s.deleteAccount(acc)
 	return nil
 }
 
@@ -488,23 +516,26 @@ func (s *Store) DeleteAccount(sc AccountScope, id string) error {
 // that custom OAuth client. It reports how many went. Errors: not_found
 // (project, app, OAuth client).
 func (s *Store) DeleteAccountsByApp(sc AccountScope, app string) (int, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
+	p, err := s.project(sc.Access, sc.ProjectID)
+	if err != nil {
 		return 0, err
 	}
 	match, err := s.accountAppMatcher(sc.ProjectID, app)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for id, acc := range s.accounts.byID {
+	var doomed []*Account
+	for _, acc := range s.accountIndex(p, sc, "").All() {
 		if sc.in(acc) && match(acc) {
-			delete(s.accounts.byID, id)
-			n++
+			doomed = append(doomed, acc)
 		}
 	}
-	return n, nil
+	for _, acc := range doomed {
+		s.deleteAccount(acc)
+	}
+	return len(doomed), nil
 }
 
 // accountAppMatcher matches accounts of an app given by id or slug, or
@@ -524,48 +555,58 @@ func (s *Store) accountAppMatcher(projectID, app string) (func(*Account) bool, e
 	return func(a *Account) bool { return a.App.ID == found.ID }, nil
 }
 
-// listAccounts returns the accounts sc reaches that f keeps, oldest
-// first: the records themselves, so that only the page asked for is
-// copied. Callers hold mu and have checked the project.
-func (s *Store) listAccounts(sc AccountScope, f AccountFilter) ([]*Account, error) {
-	match := func(*Account) bool { return true }
+// accountIndex returns the narrowest index holding every account sc (and,
+// when set, the external user filter) reaches: one user's, or the project
+// environment's. Callers hold mu and have checked the project.
+func (s *Store) accountIndex(p *projectRecord, sc AccountScope, externalUserID string) *seqset.Set[*Account] {
+	owner := cmp.Or(sc.Owner, externalUserID)
+	if owner == "" {
+		return &p.accounts[sc.Environment.index()]
+	}
+	if sc.Owner != "" && externalUserID != "" && sc.Owner != externalUserID {
+		return &seqset.Set[*Account]{} // one user may not see another's
+	}
+	if u, ok := s.user(p.ID, sc.Environment, owner); ok {
+		return &u.accounts
+	}
+	return &seqset.Set[*Account]{}
+}
+
+// accountFilter returns what keeps an account of the chosen index, or nil
+// when every one is kept. Callers hold mu. Errors: not_found (app).
+func (s *Store) accountFilter(f AccountFilter) (func(*Account) bool, error) {
+	var byApp func(*Account) bool
 	if f.App != "" {
 		found, ok := s.apps.lookup(f.App)
 		if !ok {
 			return nil, apperr.ErrNotFound.WithMessage("no app %q", clipID(f.App, 100))
 		}
-		match = func(a *Account) bool { return a.App.ID == found.ID }
+		byApp = func(a *Account) bool { return a.App.ID == found.ID }
 	}
-	var out []*Account
-	for _, acc := range s.accounts.byID {
-		if sc.in(acc) && match(acc) &&
-			(f.ExternalUserID == "" || acc.ExternalUserID == f.ExternalUserID) &&
-			(f.OAuthAppID == "" || acc.OAuthAppID == f.OAuthAppID) {
-			out = append(out, acc)
-		}
+	if byApp == nil && f.OAuthAppID == "" {
+		return nil, nil
 	}
-	slices.SortFunc(out, func(x, y *Account) int { return cmp.Compare(x.seq, y.seq) })
-	return out, nil
+	return func(a *Account) bool {
+		return (byApp == nil || byApp(a)) && (f.OAuthAppID == "" || a.OAuthAppID == f.OAuthAppID)
+	}, nil
 }
 
 // ListAccounts pages through the accounts sc reaches that f keeps, oldest
-// first. Errors: not_found (project, app filter).
+// first. Errors: not_found (project, app filter), invalid_request (a
+// cursor of another list).
 func (s *Store) ListAccounts(sc AccountScope, f AccountFilter, req PageRequest) (Page[Account], error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
-		return Page[Account]{}, err
-	}
-	all, err := s.listAccounts(sc, f)
+	p, err := s.project(sc.Access, sc.ProjectID)
 	if err != nil {
 		return Page[Account]{}, err
 	}
-	page := Paginate(all, func(a *Account) string { return seqKey(a.seq) }, req)
-	out := Page[Account]{Data: make([]Account, len(page.Data)), PageInfo: page.PageInfo}
-	for i, acc := range page.Data {
-		out.Data[i] = s.accountView(acc)
+	keep, err := s.accountFilter(f)
+	if err != nil {
+		return Page[Account]{}, err
 	}
-	return out, nil
+	page, err := seqset.Page(s.accountIndex(p, sc, f.ExternalUserID), req, keep)
+	return paging.Map(page, s.accountView), err
 }
 
 // UserAccounts returns every account of one external user that sc
@@ -578,17 +619,19 @@ func (s *Store) UserAccounts(sc AccountScope, externalID, app string) ([]Account
 	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
 		return nil, err
 	}
-	_, exists := s.users[userKey{sc.ProjectID, sc.Environment, externalID}]
+	u, exists := s.user(sc.ProjectID, sc.Environment, externalID)
 	if !exists || (sc.Owner != "" && sc.Owner != externalID) {
 		return nil, apperr.ErrNotFound.WithMessage("no external user %q in %s", clipID(externalID, 100), sc.Environment)
 	}
-	all, err := s.listAccounts(sc, AccountFilter{ExternalUserID: externalID, App: app})
+	keep, err := s.accountFilter(AccountFilter{App: app})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Account, len(all))
-	for i, acc := range all {
-		out[i] = s.accountView(acc)
+	out := []Account{}
+	for _, acc := range u.accounts.All() {
+		if keep == nil || keep(acc) {
+			out = append(out, s.accountView(acc))
+		}
 	}
 	return out, nil
 }

@@ -8,11 +8,13 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -166,9 +168,11 @@ func (c *appCatalog) reset() {
 }
 
 // The catalog is global: users and projects come and go without touching it.
-func (c *appCatalog) deleteUser(string, Environment, string) {}
+func (c *appCatalog) deleteUser(*Store, *userRecord) {}
 
-func (c *appCatalog) deleteProject(string) {}
+func (c *appCatalog) deleteProject(*Store, *projectRecord) {}
+
+func (c *appCatalog) prune(*Store, time.Time) {}
 
 // lookup finds an app by id or name slug.
 func (c *appCatalog) lookup(idOrSlug string) (App, bool) {
@@ -408,7 +412,7 @@ func validCamel(s string) bool {
 // AddApp adds an app to the catalog every workspace shares, until the next
 // reset. Errors: invalid_request, conflict (slug or id taken).
 func (s *Store) AddApp(spec AppSpec) (App, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.apps.add(spec)
 }
@@ -517,7 +521,7 @@ func (s *Store) ListApps(q AppQuery, req PageRequest) (Page[App], error) {
 		keys[a] = prefix + appSortKey(*a, q.SortKey, q.SortDirection == SortDesc)
 	}
 	slices.SortFunc(all, func(x, y *App) int { return strings.Compare(keys[x], keys[y]) })
-	page := Paginate(all, func(a *App) string { return keys[a] }, req)
+	page := paging.Slice(all, func(a *App) string { return keys[a] }, req)
 	out := Page[App]{Data: make([]App, len(page.Data)), PageInfo: page.PageInfo}
 	for i, a := range page.Data {
 		out.Data[i] = a.clone()

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -215,25 +217,19 @@ func (c *componentCatalog) reset() {
 	}
 }
 
-func (c *componentCatalog) deleteUser(project string, env Environment, externalID string) {
-	k := userKey{project, env, externalID}
+func (c *componentCatalog) deleteUser(_ *Store, u *userRecord) {
+	k := u.key()
 	for _, id := range c.dynamicByUser[k] {
 		delete(c.dynamic, id)
 	}
 	delete(c.dynamicByUser, k)
 }
 
-func (c *componentCatalog) deleteProject(project string) {
-	for k, list := range c.dynamicByUser {
-		if k.project != project {
-			continue
-		}
-		for _, id := range list {
-			delete(c.dynamic, id)
-		}
-		delete(c.dynamicByUser, k)
-	}
-}
+// deleteProject has nothing left to do: dynamic props belong to users,
+// who are gone by then.
+func (c *componentCatalog) deleteProject(*Store, *projectRecord) {}
+
+func (c *componentCatalog) prune(*Store, time.Time) {}
 
 // put adds comp, replacing the same key and version if present.
 func (c *componentCatalog) put(comp *Component) {
@@ -461,7 +457,7 @@ func validateOptions(field string, opts []any) error {
 // one lists show). Errors: invalid_request, conflict (id taken by another
 // component).
 func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	comp, err := newComponent(spec, func(slug string) bool { _, ok := s.apps.lookup(slug); return ok })
 	if err != nil {
@@ -545,7 +541,7 @@ func (s *Store) ListComponents(q ComponentQuery, req PageRequest) Page[Component
 	}
 	s.mu.RUnlock()
 	slices.SortFunc(all, func(a, b Component) int { return cmp.Compare(a.Key, b.Key) })
-	return Paginate(all, func(c Component) string { return c.Key }, req)
+	return paging.Slice(all, func(c Component) string { return c.Key }, req)
 }
 
 // Component returns a component by key (or sc_ id), of the given kind (""

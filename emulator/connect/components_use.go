@@ -38,7 +38,7 @@ type PropsRequest struct {
 
 // resolve finds the component and the prop list a request works with;
 // callers hold the lock. Errors: invalid_request, not_found.
-func (s *Store) resolve(a Access, projectID string, env Environment, kind ComponentKind, req PropsRequest) (*Project, *Component, []Prop, error) {
+func (s *Store) resolve(a Access, projectID string, env Environment, kind ComponentKind, req PropsRequest) (*projectRecord, *Component, []Prop, error) {
 	if req.ID == "" {
 		return nil, nil, nil, apperr.ErrInvalid.WithMessage("id is required: the component's key, e.g. slack-send-message")
 	}
@@ -343,7 +343,7 @@ type DynamicProps struct {
 // dyp_ id for this user (the newest 100 per user are kept). Errors:
 // invalid_request, not_found.
 func (s *Store) ReloadProps(a Access, projectID string, env Environment, kind ComponentKind, req PropsRequest) (DynamicProps, error) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	_, comp, props, err := s.resolve(a, projectID, env, kind, req)
 	if err != nil {
@@ -404,7 +404,7 @@ type RunOutput struct {
 // invalid_request, not_found.
 func (s *Store) RunAction(a Access, projectID string, env Environment, req RunRequest) (RunOutput, error) {
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	p, comp, props, err := s.resolve(a, projectID, env, KindAction, req.PropsRequest)
 	if err != nil {
@@ -448,7 +448,7 @@ func (s *Store) RunAction(a Access, projectID string, env Environment, req RunRe
 	default:
 		out.StashID = req.StashID
 	}
-	s.usage.record(p.WorkspaceID, projectID, env, usageActionRun, now)
+	s.usage.record(p.WorkspaceID, projectID, env, usageActionRun, now, s.limits[LimitUsageSeconds])
 	return out, nil
 }
 

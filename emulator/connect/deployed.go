@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"cmp"
 	"maps"
 	"net/url"
 	"slices"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -75,56 +76,41 @@ const EmitterSource = "source"
 // emitterTypes are the SDK's EmitterType values.
 var emitterTypes = []string{"email", "http", EmitterSource, "timer"}
 
+// deployedState holds the deployed triggers by id; each user's record
+// indexes theirs, with their name slugs.
 type deployedState struct {
 	byID map[string]*DeployedTrigger
-	// slugs indexes each external user's name slugs, so that making a
-	// unique one costs O(1) however many triggers share a name.
-	slugs map[userKey]*slugIndex
 }
 
 // slugIndex is one user's taken name slugs and, per base slug, the next
-// numeric suffix to try. Freed slugs are reused; freed suffixes below the
-// hint are not, which keeps slugs unique and the search short.
+// numeric suffix to try, so that making a unique one costs O(1) however
+// many triggers share a name. Freed slugs are reused; freed suffixes below
+// the hint are not, which keeps slugs unique and the search short.
 type slugIndex struct {
 	taken map[string]bool
 	next  map[string]int
 }
 
-func (st *deployedState) reset() {
-	st.byID = make(map[string]*DeployedTrigger)
-	st.slugs = make(map[userKey]*slugIndex)
+func (st *deployedState) reset() { st.byID = make(map[string]*DeployedTrigger) }
+
+func (st *deployedState) deleteUser(_ *Store, u *userRecord) {
+	for _, t := range u.triggers.All() {
+		delete(st.byID, t.ID)
+	}
+	u.triggers = seqset.Set[*DeployedTrigger]{}
+	u.slugs = slugIndex{}
 }
 
-func (st *deployedState) deleteUser(project string, env Environment, externalID string) {
-	for id, t := range st.byID {
-		if t.ProjectID == project && t.Environment == env && t.ExternalUserID == externalID {
-			delete(st.byID, id)
-		}
-	}
-	delete(st.slugs, userKey{project, env, externalID})
-}
+func (st *deployedState) deleteProject(*Store, *projectRecord) {}
 
-func (st *deployedState) deleteProject(project string) {
-	for id, t := range st.byID {
-		if t.ProjectID == project {
-			delete(st.byID, id)
-		}
-	}
-	for k := range st.slugs {
-		if k.project == project {
-			delete(st.slugs, k)
-		}
-	}
-}
+func (st *deployedState) prune(*Store, time.Time) {}
 
-// claimSlug returns slugify(name) if the user's triggers don't have it,
-// else base-N for the next N >= 2 not handed out for that base, and marks
-// it taken.
-func (st *deployedState) claimSlug(owner userKey, name string) string {
-	idx := st.slugs[owner]
-	if idx == nil {
-		idx = &slugIndex{taken: map[string]bool{}, next: map[string]int{}}
-		st.slugs[owner] = idx
+// claim returns slugify(name) if the user's triggers don't have it, else
+// base-N for the next N >= 2 not handed out for that base, and marks it
+// taken.
+func (idx *slugIndex) claim(name string) string {
+	if idx.taken == nil {
+		idx.taken, idx.next = map[string]bool{}, map[string]int{}
 	}
 	base := slugify(name)
 	slug := base
@@ -140,16 +126,8 @@ func (st *deployedState) claimSlug(owner userKey, name string) string {
 	return slug
 }
 
-// releaseSlug frees a slug of the user's.
-func (st *deployedState) releaseSlug(owner userKey, slug string) {
-	if idx := st.slugs[owner]; idx != nil {
-		delete(idx.taken, slug)
-	}
-}
-
-func (t *DeployedTrigger) owner() userKey {
-	return userKey{t.ProjectID, t.Environment, t.ExternalUserID}
-}
+// release frees a slug of the user's.
+func (idx *slugIndex) release(slug string) { delete(idx.taken, slug) }
 
 // validWorkflowID checks a workflow id: p_ followed by letters or digits.
 func validWorkflowID(id string) bool {
@@ -223,9 +201,9 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 		}
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	_, comp, props, err := s.resolve(a, projectID, env, KindTrigger, req.PropsRequest)
+	p, comp, props, err := s.resolve(a, projectID, env, KindTrigger, req.PropsRequest)
 	if err != nil {
 		return DeployedTrigger{}, err
 	}
@@ -233,7 +211,13 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 	if err := s.checkConfigured(props, req.ConfiguredProps, user, true); err != nil {
 		return DeployedTrigger{}, err
 	}
-	u := s.ensureUser(user)
+	if err := s.limits.check(LimitDeployedTriggers, len(s.deployed.byID)); err != nil {
+		return DeployedTrigger{}, err
+	}
+	u, err := s.ensureUser(p, env, req.ExternalUserID)
+	if err != nil {
+		return DeployedTrigger{}, err
+	}
 	t := &DeployedTrigger{
 		ID: ids.New("dc_", 7), ProjectID: projectID, Environment: env, ExternalUserID: req.ExternalUserID,
 		OwnerID: u.ID, ComponentID: comp.ID, ComponentKey: comp.Key, ComponentVersion: comp.Version,
@@ -242,7 +226,7 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 		WorkflowIDs: []string{}, Webhooks: []TriggerWebhook{},
 		CreatedAt: now, UpdatedAt: now, seq: s.nextSeq(),
 	}
-	t.NameSlug = s.deployed.claimSlug(user, t.Name)
+	t.NameSlug = u.slugs.claim(t.Name)
 	if req.WorkflowID != "" {
 		t.WorkflowIDs = []string{req.WorkflowID}
 	}
@@ -250,6 +234,7 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 		t.Webhooks = []TriggerWebhook{newTriggerWebhook(req.WebhookURL, now)}
 	}
 	s.deployed.byID[t.ID] = t
+	u.triggers.Add(t.seq, t)
 	return *t, nil
 }
 
@@ -306,21 +291,16 @@ func ParseEmitterType(v string) (string, error) {
 // so the other types list nothing. Errors: not_found (project).
 func (s *Store) ListDeployedTriggers(a Access, o TriggerOwner, emitterType string, req PageRequest) (Page[DeployedTrigger], error) {
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	if _, err := s.project(a, o.ProjectID); err != nil {
-		s.mu.RUnlock()
 		return Page[DeployedTrigger]{}, err
 	}
-	var all []DeployedTrigger
-	if emitterType == EmitterSource {
-		for _, t := range s.deployed.byID {
-			if t.ProjectID == o.ProjectID && t.Environment == o.Environment && t.ExternalUserID == o.ExternalUserID {
-				all = append(all, *t)
-			}
-		}
+	index := &seqset.Set[*DeployedTrigger]{}
+	if u, ok := s.user(o.ProjectID, o.Environment, o.ExternalUserID); ok && emitterType == EmitterSource {
+		index = &u.triggers
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(all, func(x, y DeployedTrigger) int { return cmp.Compare(x.seq, y.seq) })
-	return Paginate(all, func(t DeployedTrigger) string { return seqKey(t.seq) }, req), nil
+	page, err := seqset.Page(index, req, nil)
+	return paging.Map(page, func(t *DeployedTrigger) DeployedTrigger { return *t }), err
 }
 
 // DeployedTrigger returns one of the owner's deployed triggers. Errors:
@@ -356,7 +336,7 @@ func (s *Store) UpdateDeployedTrigger(a Access, o TriggerOwner, id string, u Tri
 		}
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, err := s.trigger(a, o, id)
 	if err != nil {
@@ -385,8 +365,10 @@ func (s *Store) UpdateDeployedTrigger(a Access, o TriggerOwner, id string, u Tri
 	}
 	if u.Name != nil && *u.Name != t.Name {
 		t.Name = *u.Name
-		s.deployed.releaseSlug(t.owner(), t.NameSlug)
-		t.NameSlug = s.deployed.claimSlug(t.owner(), t.Name)
+		if owner, ok := s.user(t.ProjectID, t.Environment, t.ExternalUserID); ok {
+			owner.slugs.release(t.NameSlug)
+			t.NameSlug = owner.slugs.claim(t.Name)
+		}
 	}
 	t.UpdatedAt = now
 	return *t, nil
@@ -395,14 +377,17 @@ func (s *Store) UpdateDeployedTrigger(a Access, o TriggerOwner, id string, u Tri
 // DeleteDeployedTrigger removes a deployed trigger with its events,
 // webhooks and workflow links. Errors: not_found.
 func (s *Store) DeleteDeployedTrigger(a Access, o TriggerOwner, id string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, err := s.trigger(a, o, id)
 	if err != nil {
 		return err
 	}
 	delete(s.deployed.byID, t.ID)
-	s.deployed.releaseSlug(t.owner(), t.NameSlug)
+	if u, ok := s.user(t.ProjectID, t.Environment, t.ExternalUserID); ok {
+		u.triggers.Delete(t.seq)
+		u.slugs.release(t.NameSlug)
+	}
 	return nil
 }
 
@@ -446,7 +431,7 @@ func (s *Store) SetTriggerWorkflows(a Access, o TriggerOwner, id string, workflo
 		}
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, err := s.trigger(a, o, id)
 	if err != nil {
@@ -468,7 +453,7 @@ func (s *Store) SetTriggerWebhooks(a Access, o TriggerOwner, id string, urls []s
 		}
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, err := s.trigger(a, o, id)
 	if err != nil {
@@ -509,7 +494,7 @@ func (s *Store) TriggerWebhook(a Access, o TriggerOwner, triggerID, webhookID st
 // the old one stops being used at once. Errors: not_found.
 func (s *Store) RegenerateTriggerWebhookKey(a Access, o TriggerOwner, triggerID, webhookID string) (TriggerWebhook, error) {
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, err := s.trigger(a, o, triggerID)
 	if err != nil {
@@ -552,7 +537,7 @@ func (s *Store) EmitEvent(triggerID string, spec EmitSpec) (EmittedEvent, error)
 		return EmittedEvent{}, apperr.ErrInvalid.WithMessage("id is longer than 200 bytes")
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	t, ok := s.deployed.byID[triggerID]
 	if !ok {
@@ -573,7 +558,7 @@ func (s *Store) EmitEvent(triggerID string, spec EmitSpec) (EmittedEvent, error)
 	}
 	t.events = evs
 	if p, ok := s.projects[t.ProjectID]; ok {
-		s.usage.record(p.WorkspaceID, t.ProjectID, t.Environment, usageSourceEmit, now)
+		s.usage.record(p.WorkspaceID, t.ProjectID, t.Environment, usageSourceEmit, now, s.limits[LimitUsageSeconds])
 	}
 	return ev, nil
 }

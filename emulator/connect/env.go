@@ -24,3 +24,14 @@ func ParseEnvironment(v string) (Environment, error) {
 	}
 	return "", apperr.ErrInvalid.WithMessage("x-pd-environment must be %q or %q", Development, Production)
 }
+
+// numEnvironments sizes the per-environment indexes of a project.
+const numEnvironments = 2
+
+// index is the environment's slot in a project's per-environment indexes.
+func (e Environment) index() int {
+	if e == Development {
+		return 1
+	}
+	return 0
+}

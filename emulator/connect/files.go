@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/expiry"
 )
 
 // File Stash limits. Keys follow the OpenAPI document's pattern; "1day/"
@@ -32,6 +33,8 @@ type StashFile struct {
 	ContentType string
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
+
+	seq uint64
 }
 
 type fileKey struct {
@@ -40,22 +43,39 @@ type fileKey struct {
 	s3Key   string
 }
 
+// fileState holds the stashed files by key, and by expiry so that they
+// are forgotten once their day is up.
 type fileState struct {
-	byKey map[fileKey]*StashFile
+	byKey    map[fileKey]*StashFile
+	expiring expiry.Queue[*StashFile]
 }
 
-func (st *fileState) reset() { st.byKey = make(map[fileKey]*StashFile) }
+func (st *fileState) reset() {
+	st.byKey = make(map[fileKey]*StashFile)
+	st.expiring = expiry.Queue[*StashFile]{}
+}
 
 // deleteUser keeps files: keys carry no external user, so a file cannot be
 // told to be one user's.
-func (st *fileState) deleteUser(project string, env Environment, externalID string) {}
+func (st *fileState) deleteUser(*Store, *userRecord) {}
 
-func (st *fileState) deleteProject(project string) {
-	for k := range st.byKey {
-		if k.project == project {
-			delete(st.byKey, k)
+func (st *fileState) deleteProject(_ *Store, p *projectRecord) {
+	for k, f := range st.byKey {
+		if k.project == p.ID {
+			st.remove(k, f)
 		}
 	}
+}
+
+func (st *fileState) prune(_ *Store, now time.Time) {
+	st.expiring.PopExpired(now, func(f *StashFile) {
+		delete(st.byKey, fileKey{f.ProjectID, f.Environment, f.S3Key})
+	})
+}
+
+func (st *fileState) remove(k fileKey, f *StashFile) {
+	delete(st.byKey, k)
+	st.expiring.Delete(f.ExpiresAt, f.seq)
 }
 
 // ValidateS3Key checks a File Stash key: 1..1024 bytes of UTF-8 without
@@ -97,21 +117,23 @@ func (s *Store) PutFile(projectID string, env Environment, key string, content [
 		ProjectID: projectID, Environment: env, S3Key: key, Content: slices.Clone(content),
 		ContentType: contentType, CreatedAt: now, ExpiresAt: now.Add(FileStashTTL),
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, ok := s.projects[projectID]; !ok {
 		return StashFile{}, apperr.ErrNotFound.WithMessage("no project %q", clipInput(projectID, 100))
 	}
-	// Expired files are dropped here, so memory does not grow with them.
-	for k, old := range s.files.byKey {
-		if !now.Before(old.ExpiresAt) {
-			delete(s.files.byKey, k)
-		}
+	k := fileKey{projectID, env, key}
+	if old, ok := s.files.byKey[k]; ok {
+		s.files.remove(k, old)
+	} else if err := s.limits.check(LimitFiles, len(s.files.byKey)); err != nil {
+		return StashFile{}, err
 	}
 	if f.Content == nil {
 		f.Content = []byte{}
 	}
-	s.files.byKey[fileKey{projectID, env, key}] = f
+	f.seq = s.nextSeq()
+	s.files.byKey[k] = f
+	s.files.expiring.Add(f.ExpiresAt, f.seq, f)
 	v := *f
 	return v, nil
 }

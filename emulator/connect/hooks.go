@@ -46,16 +46,16 @@ func (st *projectHookState) reset() {
 }
 
 // deleteUser does nothing: webhooks and logos belong to the project.
-func (st *projectHookState) deleteUser(string, Environment, string) {}
+func (st *projectHookState) deleteUser(*Store, *userRecord) {}
 
-func (st *projectHookState) deleteProject(project string) {
-	for k := range st.byEnv {
-		if k.project == project {
-			delete(st.byEnv, k)
-		}
+func (st *projectHookState) deleteProject(_ *Store, p *projectRecord) {
+	for _, env := range []Environment{Development, Production} {
+		delete(st.byEnv, hookKey{p.ID, env})
 	}
-	delete(st.logos, project)
+	delete(st.logos, p.ID)
 }
+
+func (st *projectHookState) prune(*Store, time.Time) {}
 
 // ValidateWebhookURL checks a webhook URL: an absolute http or https URL
 // with a host, at most MaxWebhookURLLen bytes. Errors: invalid_request.
@@ -101,7 +101,7 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 		return ProjectWebhook{}, false, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return ProjectWebhook{}, false, err
@@ -122,7 +122,7 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 // DeleteProjectWebhook removes a project environment's webhook. Errors:
 // not_found for the project, or when the environment has no webhook.
 func (s *Store) DeleteProjectWebhook(a Access, projectID string, env Environment) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return err
@@ -140,7 +140,7 @@ func (s *Store) DeleteProjectWebhook(a Access, projectID string, env Environment
 // not_found for the project, or when the environment has no webhook.
 func (s *Store) RegenerateProjectWebhookKey(a Access, projectID string, env Environment) (ProjectWebhook, error) {
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return ProjectWebhook{}, err

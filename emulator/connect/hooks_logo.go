@@ -112,7 +112,7 @@ func (s *Store) SetProjectLogo(a Access, projectID, dataURI string) (ProjectLogo
 		return ProjectLogo{}, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return ProjectLogo{}, err

@@ -13,6 +13,8 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -88,6 +90,8 @@ type oauthAppRecord struct {
 	seq        uint64
 }
 
+// oauthAppState holds the custom OAuth clients by id; each project's
+// record indexes its own.
 type oauthAppState struct {
 	byID map[string]*oauthAppRecord
 }
@@ -95,15 +99,16 @@ type oauthAppState struct {
 func (st *oauthAppState) reset() { st.byID = make(map[string]*oauthAppRecord) }
 
 // deleteUser does nothing: OAuth clients belong to the project.
-func (st *oauthAppState) deleteUser(string, Environment, string) {}
+func (st *oauthAppState) deleteUser(*Store, *userRecord) {}
 
-func (st *oauthAppState) deleteProject(project string) {
-	for id, o := range st.byID {
-		if o.OwnerID == project {
-			delete(st.byID, id)
-		}
+func (st *oauthAppState) deleteProject(_ *Store, p *projectRecord) {
+	for _, o := range p.oauthApps.All() {
+		delete(st.byID, o.ID)
 	}
+	p.oauthApps = seqset.Set[*oauthAppRecord]{}
 }
+
+func (st *oauthAppState) prune(*Store, time.Time) {}
 
 // get returns a project's OAuth client; callers hold mu.
 func (st *oauthAppState) get(projectID, id string) (*oauthAppRecord, bool) {
@@ -254,13 +259,17 @@ func (s *Store) CreateOAuthApp(a Access, projectID string, spec OAuthAppSpec) (O
 		return OAuthApp{}, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return OAuthApp{}, err
 	}
 	app, err := s.oauthCatalogApp(spec.App)
 	if err != nil {
+		return OAuthApp{}, err
+	}
+	if err := s.limits.check(LimitOAuthApps, len(s.oauthApps.byID)); err != nil {
 		return OAuthApp{}, err
 	}
 	o := &oauthAppRecord{
@@ -271,6 +280,7 @@ func (s *Store) CreateOAuthApp(a Access, projectID string, spec OAuthAppSpec) (O
 	}
 	o.apply(spec, now)
 	s.oauthApps.byID[o.ID] = o
+	p.oauthApps.Add(o.seq, o)
 	return s.oauthAppView(o), nil
 }
 
@@ -335,38 +345,22 @@ func (s *Store) CheckOAuthAppSecret(a Access, projectID, id, secret string) bool
 func (s *Store) ListOAuthApps(a Access, projectID, app, q string, req PageRequest) (Page[OAuthApp], error) {
 	q = strings.ToLower(q)
 	s.mu.RLock()
-	if _, err := s.project(a, projectID); err != nil {
-		s.mu.RUnlock()
+	defer s.mu.RUnlock()
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return Page[OAuthApp]{}, err
 	}
-	match := s.appMatcher(app)
-	type item struct {
-		v   OAuthApp
-		seq uint64
-	}
-	var all []item
-	for _, o := range s.oauthApps.byID {
-		if o.OwnerID != projectID {
-			continue
+	var keep func(*oauthAppRecord) bool
+	if app != "" || q != "" {
+		match := s.appMatcher(app)
+		keep = func(o *oauthAppRecord) bool {
+			v := s.oauthAppView(o)
+			return match(v.App) && (q == "" || strings.Contains(strings.ToLower(v.DisplayName()), q) ||
+				strings.Contains(strings.ToLower(v.DisplayDescription()), q))
 		}
-		v := s.oauthAppView(o)
-		if !match(v.App) {
-			continue
-		}
-		if q != "" && !strings.Contains(strings.ToLower(v.DisplayName()), q) &&
-			!strings.Contains(strings.ToLower(v.DisplayDescription()), q) {
-			continue
-		}
-		all = append(all, item{v, o.seq})
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(all, func(x, y item) int { return cmp.Compare(x.seq, y.seq) })
-	page := Paginate(all, func(i item) string { return seqKey(i.seq) }, req)
-	out := Page[OAuthApp]{Data: make([]OAuthApp, len(page.Data)), PageInfo: page.PageInfo}
-	for i, it := range page.Data {
-		out.Data[i] = it.v
-	}
-	return out, nil
+	page, err := seqset.Page(&p.oauthApps, req, keep)
+	return paging.Map(page, s.oauthAppView), err
 }
 
 // appMatcher returns a filter for the `app` query parameter of the lists:
@@ -390,7 +384,7 @@ func (s *Store) UpdateOAuthApp(a Access, projectID, id string, spec OAuthAppSpec
 		return OAuthApp{}, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return OAuthApp{}, err
@@ -409,28 +403,33 @@ func (s *Store) UpdateOAuthApp(a Access, projectID, id string, spec OAuthAppSpec
 // or change those first), as Pipedream only removes clients "no longer in
 // use".
 func (s *Store) DeleteOAuthApp(a Access, projectID, id string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return err
 	}
-	if _, ok := s.oauthApps.get(projectID, id); !ok {
+	o, ok := s.oauthApps.get(projectID, id)
+	if !ok {
 		return errNoOAuthApp(id)
 	}
 	var overrides, accounts int
-	for _, ov := range s.overrides.byID {
-		if ov.OwnerID == projectID && ov.OAuthAppID == id {
+	for _, ov := range p.overrides.All() {
+		if ov.OAuthAppID == id {
 			overrides++
 		}
 	}
-	for _, acc := range s.accounts.byID {
-		if acc.ProjectID == projectID && acc.OAuthAppID == id {
-			accounts++
+	for env := range p.accounts {
+		for _, acc := range p.accounts[env].All() {
+			if acc.OAuthAppID == id {
+				accounts++
+			}
 		}
 	}
 	if overrides+accounts > 0 {
 		return apperr.ErrInvalid.WithMessage("OAuth client %s is in use by %d app override(s) and %d connected account(s); remove those first", id, overrides, accounts)
 	}
 	delete(s.oauthApps.byID, id)
+	p.oauthApps.Delete(o.seq)
 	return nil
 }

@@ -267,15 +267,16 @@ func TestDeleteOAuthAppInUse(t *testing.T) {
 	_, err = s.UpdateAppOverride(a, pid, ov.ID, AppOverrideSpec{OAuthAppID: ptr("")})
 	require.NoError(t, err)
 
-	// Accounts are another family's; place one made through the client.
-	s.accounts.byID["apn_x"] = &Account{ID: "apn_x", ProjectID: pid, Environment: Development, AppSlug: "zz_oauth", OAuthAppID: o.ID}
+	sc := AccountScope{Access: a, ProjectID: pid, Environment: Development}
+	acc, err := s.ConnectAccount(sc, AccountSpec{ExternalUserID: "u1", App: "zz_oauth", OAuthAppID: o.ID})
+	require.NoError(t, err)
 	err = s.DeleteOAuthApp(a, pid, o.ID)
 	require.ErrorIs(t, err, apperr.ErrInvalid)
 	assert.Contains(t, err.Error(), "1 connected account(s)")
 	_, err = s.OAuthApp(a, pid, o.ID)
 	require.NoError(t, err, "a refused delete removes nothing")
 
-	delete(s.accounts.byID, "apn_x")
+	require.NoError(t, s.DeleteAccount(sc, acc.ID))
 	require.NoError(t, s.DeleteOAuthApp(a, pid, o.ID))
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -60,6 +62,8 @@ type overrideRecord struct {
 	seq uint64
 }
 
+// overrideState holds the app overrides by id; each project's record
+// indexes its own.
 type overrideState struct {
 	byID map[string]*overrideRecord
 }
@@ -67,15 +71,16 @@ type overrideState struct {
 func (st *overrideState) reset() { st.byID = make(map[string]*overrideRecord) }
 
 // deleteUser does nothing: overrides belong to the project.
-func (st *overrideState) deleteUser(string, Environment, string) {}
+func (st *overrideState) deleteUser(*Store, *userRecord) {}
 
-func (st *overrideState) deleteProject(project string) {
-	for id, o := range st.byID {
-		if o.OwnerID == project {
-			delete(st.byID, id)
-		}
+func (st *overrideState) deleteProject(_ *Store, p *projectRecord) {
+	for _, o := range p.overrides.All() {
+		delete(st.byID, o.ID)
 	}
+	p.overrides = seqset.Set[*overrideRecord]{}
 }
+
+func (st *overrideState) prune(*Store, time.Time) {}
 
 func (st *overrideState) get(projectID, id string) (*overrideRecord, bool) {
 	o, ok := st.byID[id]
@@ -170,8 +175,12 @@ func (s *Store) validateOverride(projectID string, app App, spec AppOverrideSpec
 		if err := names.Validate("app override", *spec.Name); err != nil {
 			return err
 		}
-		for _, o := range s.overrides.byID {
-			if o.OwnerID == projectID && o != self && o.Name == *spec.Name {
+		siblings := &seqset.Set[*overrideRecord]{}
+		if p, ok := s.projects[projectID]; ok {
+			siblings = &p.overrides
+		}
+		for _, o := range siblings.All() {
+			if o != self && o.Name == *spec.Name {
 				return apperr.ErrInvalid.WithMessage("this project already has an app override named %q; names are unique per owner", *spec.Name)
 			}
 		}
@@ -199,9 +208,10 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 		return AppOverride{}, apperr.ErrInvalid.WithMessage("name is required")
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return AppOverride{}, err
 	}
 	if strings.TrimSpace(spec.App) == "" {
@@ -214,12 +224,16 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 	if err := s.validateOverride(projectID, app, spec, nil); err != nil {
 		return AppOverride{}, err
 	}
+	if err := s.limits.check(LimitAppOverrides, len(s.overrides.byID)); err != nil {
+		return AppOverride{}, err
+	}
 	o := &overrideRecord{
 		AppOverride: AppOverride{ID: ids.New("ao_", 7), App: app, OwnerID: projectID, Cfmap: map[string]any{}, CreatedAt: now},
 		seq:         s.nextSeq(),
 	}
 	o.apply(spec, now)
 	s.overrides.byID[o.ID] = o
+	p.overrides.Add(o.seq, o)
 	return s.overrideView(o), nil
 }
 
@@ -256,32 +270,25 @@ func (s *Store) AppOverride(a Access, projectID, id string) (AppOverride, error)
 // Errors: not_found (project).
 func (s *Store) ListAppOverrides(a Access, projectID, app string, req PageRequest) (Page[AppOverride], error) {
 	s.mu.RLock()
-	if _, err := s.project(a, projectID); err != nil {
-		s.mu.RUnlock()
+	defer s.mu.RUnlock()
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return Page[AppOverride]{}, err
 	}
-	match := s.appMatcher(app)
-	var all []*overrideRecord
-	for _, o := range s.overrides.byID {
-		if o.OwnerID == projectID && match(o.App) {
-			all = append(all, o)
-		}
+	var keep func(*overrideRecord) bool
+	if app != "" {
+		match := s.appMatcher(app)
+		keep = func(o *overrideRecord) bool { return match(o.App) }
 	}
-	slices.SortFunc(all, func(x, y *overrideRecord) int { return cmp.Compare(x.seq, y.seq) })
-	page := Paginate(all, func(o *overrideRecord) string { return seqKey(o.seq) }, req)
-	out := Page[AppOverride]{Data: make([]AppOverride, len(page.Data)), PageInfo: page.PageInfo}
-	for i, o := range page.Data {
-		out.Data[i] = s.overrideView(o)
-	}
-	s.mu.RUnlock()
-	return out, nil
+	page, err := seqset.Page(&p.overrides, req, keep)
+	return paging.Map(page, s.overrideView), err
 }
 
 // UpdateAppOverride changes the fields spec sets (spec.App is ignored).
 // Errors: invalid_request, not_found (project or override).
 func (s *Store) UpdateAppOverride(a Access, projectID, id string, spec AppOverrideSpec) (AppOverride, error) {
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return AppOverride{}, err
@@ -300,14 +307,17 @@ func (s *Store) UpdateAppOverride(a Access, projectID, id string, spec AppOverri
 // DeleteAppOverride removes an app override; accounts already connected
 // with it keep working, as Pipedream documents. Errors: not_found.
 func (s *Store) DeleteAppOverride(a Access, projectID, id string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return err
 	}
-	if _, ok := s.overrides.get(projectID, id); !ok {
+	o, ok := s.overrides.get(projectID, id)
+	if !ok {
 		return errNoOverride(id)
 	}
 	delete(s.overrides.byID, id)
+	p.overrides.Delete(o.seq)
 	return nil
 }

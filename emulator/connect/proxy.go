@@ -51,9 +51,9 @@ func (s *Store) ProxyAccount(a Access, projectID string, env Environment, extern
 // metered.
 func (s *Store) RecordProxyCall(projectID string, env Environment) {
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if p, ok := s.projects[projectID]; ok {
-		s.usage.record(p.WorkspaceID, projectID, env, usageProxy, now)
+		s.usage.record(p.WorkspaceID, projectID, env, usageProxy, now, s.limits[LimitUsageSeconds])
 	}
 }

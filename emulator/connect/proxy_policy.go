@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 )
@@ -246,9 +247,11 @@ func (st *proxyState) reset() {
 	st.current = defaultProxyPolicy()
 }
 
-func (st *proxyState) deleteUser(string, Environment, string) {}
+func (st *proxyState) deleteUser(*Store, *userRecord) {}
 
-func (st *proxyState) deleteProject(string) {}
+func (st *proxyState) deleteProject(*Store, *projectRecord) {}
+
+func (st *proxyState) prune(*Store, time.Time) {}
 
 // proxyHosts returns the proxy's allow-list state.
 func (s *Store) proxyHosts() *proxyState { return &s.proxy }
@@ -267,7 +270,7 @@ func (s *Store) SetProxyAllowedHosts(hosts []string) (ProxyPolicy, error) {
 	if err != nil {
 		return ProxyPolicy{}, err
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	s.proxyHosts().current = p
 	return p, nil
@@ -280,7 +283,7 @@ func (s *Store) SetProxyBaseHosts(hosts []string) (ProxyPolicy, error) {
 	if err != nil {
 		return ProxyPolicy{}, err
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	s.proxyHosts().base = &p
 	s.proxyHosts().current = p

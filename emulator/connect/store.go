@@ -4,7 +4,6 @@
 package connect
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,8 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -68,7 +69,7 @@ type Access struct {
 	ProjectIDs  []string // nil means every project of the workspace
 }
 
-func (a Access) allows(p *Project) bool {
+func (a Access) allows(p *projectRecord) bool {
 	return p.WorkspaceID == a.WorkspaceID && (a.ProjectIDs == nil || slices.Contains(a.ProjectIDs, p.ID))
 }
 
@@ -77,6 +78,33 @@ type userKey struct {
 	env        Environment
 	externalID string
 }
+
+// The records the store keeps hold the value callers see plus the indexes
+// of what belongs to them, so that a list is a walk of one index and a
+// deletion cascades to exactly what it owns, never a scan of a family.
+type (
+	workspaceRecord struct {
+		Workspace
+		projects seqset.Set[*projectRecord]
+	}
+	projectRecord struct {
+		Project
+		users     [numEnvironments]seqset.Set[*userRecord]
+		accounts  [numEnvironments]seqset.Set[*Account]
+		oauthApps seqset.Set[*oauthAppRecord]
+		overrides seqset.Set[*overrideRecord]
+	}
+	userRecord struct {
+		ExternalUser
+		accounts seqset.Set[*Account]
+		triggers seqset.Set[*DeployedTrigger]
+		tokens   seqset.Set[*ConnectToken]
+		// slugs are the name slugs of the user's deployed triggers.
+		slugs slugIndex
+	}
+)
+
+func (u *userRecord) key() userKey { return userKey{u.ProjectID, u.Environment, u.ExternalID} }
 
 // Store is the in-memory state of the Connect API. It is safe for
 // concurrent use; it returns copies, never its own records.
@@ -88,9 +116,10 @@ type Store struct {
 	// atomic without a lock order to get wrong.
 	mu         sync.RWMutex
 	seq        uint64
-	workspaces map[string]Workspace
-	projects   map[string]*Project
-	users      map[userKey]*ExternalUser
+	limits     Limits
+	workspaces map[string]*workspaceRecord
+	projects   map[string]*projectRecord
+	users      map[userKey]*userRecord
 
 	tokens     tokenState
 	accounts   accountState
@@ -107,13 +136,18 @@ type Store struct {
 }
 
 // family is what every resource family's state provides to the store, so
-// that reset and the cascades of user and project deletion reach them all.
+// that reset, pruning and the cascades of user and project deletion reach
+// them all.
 type family interface {
 	reset()
-	// deleteUser removes what belongs to one external user.
-	deleteUser(project string, env Environment, externalID string)
-	// deleteProject removes what belongs to a project.
-	deleteProject(project string)
+	// deleteUser removes what belongs to one external user, whose record
+	// indexes it.
+	deleteUser(s *Store, u *userRecord)
+	// deleteProject removes what belongs to a project once its users (and
+	// what they own) are gone.
+	deleteProject(s *Store, p *projectRecord)
+	// prune drops what expired at or before now.
+	prune(s *Store, now time.Time)
 }
 
 func (s *Store) families() []family {
@@ -127,22 +161,60 @@ func (s *Store) nextSeq() uint64 {
 	return s.seq
 }
 
-// NewStore returns an empty store.
+// NewStore returns an empty store with the default limits.
 func NewStore(c clock.Clock) *Store {
 	s := &Store{clock: c}
+	s.limits, _ = Limits(nil).resolve()
 	s.Reset()
 	return s
+}
+
+// SetLimits replaces the store's limits (names left out take their
+// defaults). Records already stored are kept even past a lowered cap; only
+// new ones are refused. Errors: an unknown limit name or a value below 1.
+func (s *Store) SetLimits(l Limits) error {
+	resolved, err := l.resolve()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = resolved
+	return nil
 }
 
 // Reset empties the store.
 func (s *Store) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.workspaces = make(map[string]Workspace)
-	s.projects = make(map[string]*Project)
-	s.users = make(map[userKey]*ExternalUser)
+	s.workspaces = make(map[string]*workspaceRecord)
+	s.projects = make(map[string]*projectRecord)
+	s.users = make(map[userKey]*userRecord)
 	for _, f := range s.families() {
 		f.reset()
+	}
+}
+
+// lock takes the store's lock for writing after dropping whatever expired
+// by now: every write pays for the records that expired since the last
+// one, so memory follows the live set without a timer, on the store's
+// clock (which tests move at will). Callers unlock s.mu.
+func (s *Store) lock() {
+	s.mu.Lock()
+	s.pruneLocked(s.clock.Now())
+}
+
+// Prune drops what has expired by now (Connect tokens, File Stash files).
+// Writes prune on their own; this is for a clock that moved with no write
+// since.
+func (s *Store) Prune() {
+	s.lock()
+	s.mu.Unlock()
+}
+
+func (s *Store) pruneLocked(now time.Time) {
+	for _, f := range s.families() {
+		f.prune(s, now)
 	}
 }
 
@@ -153,12 +225,12 @@ func (s *Store) AddWorkspace(w Workspace) (Workspace, error) {
 	} else if !strings.HasPrefix(w.ID, "o_") || len(w.ID) < 3 {
 		return Workspace{}, apperr.ErrInvalid.WithMessage("workspace id %q must look like o_…", w.ID)
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workspaces[w.ID]; ok {
 		return Workspace{}, apperr.ErrConflict.WithMessage("workspace %q already exists", w.ID)
 	}
-	s.workspaces[w.ID] = w
+	s.workspaces[w.ID] = &workspaceRecord{Workspace: w}
 	return w, nil
 }
 
@@ -170,7 +242,7 @@ func (s *Store) Workspace(id string) (Workspace, error) {
 	if !ok {
 		return Workspace{}, apperr.ErrNotFound.WithMessage("no workspace %q", id)
 	}
-	return w, nil
+	return w.Workspace, nil
 }
 
 // ValidateExternalID checks an external user id: 1..250 characters, not
@@ -241,19 +313,24 @@ func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, er
 		return Project{}, err
 	}
 	now := s.clock.Now()
-	p := &Project{ID: spec.ID, WorkspaceID: workspaceID, CreatedAt: now}
+	p := &projectRecord{Project: Project{ID: spec.ID, WorkspaceID: workspaceID, CreatedAt: now}}
 	p.apply(spec, now)
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, ok := s.workspaces[workspaceID]; !ok {
+	w, ok := s.workspaces[workspaceID]
+	if !ok {
 		return Project{}, apperr.ErrNotFound.WithMessage("no workspace %q", workspaceID)
 	}
 	if _, ok := s.projects[p.ID]; ok {
 		return Project{}, apperr.ErrConflict.WithMessage("project %q already exists", p.ID)
 	}
+	if err := s.limits.check(LimitProjects, len(s.projects)); err != nil {
+		return Project{}, err
+	}
 	p.seq = s.nextSeq()
 	s.projects[p.ID] = p
-	return *p, nil
+	w.projects.Add(p.seq, p)
+	return p.Project, nil
 }
 
 func (p *Project) apply(spec ProjectSpec, now time.Time) {
@@ -273,7 +350,7 @@ func (p *Project) apply(spec ProjectSpec, now time.Time) {
 }
 
 // project returns the record if a can see it; callers hold the lock.
-func (s *Store) project(a Access, id string) (*Project, error) {
+func (s *Store) project(a Access, id string) (*projectRecord, error) {
 	p, ok := s.projects[id]
 	if !ok || !a.allows(p) {
 		return nil, apperr.ErrNotFound.WithMessage("no project %q", id)
@@ -289,24 +366,31 @@ func (s *Store) Project(a Access, id string) (Project, error) {
 	if err != nil {
 		return Project{}, err
 	}
-	return *p, nil
+	return p.Project, nil
 }
 
 // ListProjects pages through the projects the caller can see, oldest
 // first; q keeps those whose name contains it (case-insensitive).
-func (s *Store) ListProjects(a Access, q string, req PageRequest) Page[Project] {
+// Errors: invalid_request for a cursor of another list.
+func (s *Store) ListProjects(a Access, q string, req PageRequest) (Page[Project], error) {
 	q = strings.ToLower(q)
 	s.mu.RLock()
-	var all []Project
-	for _, p := range s.projects {
-		if a.allows(p) && strings.Contains(strings.ToLower(p.Name), q) {
-			all = append(all, *p)
+	defer s.mu.RUnlock()
+	w, ok := s.workspaces[a.WorkspaceID]
+	if !ok {
+		return Page[Project]{Data: []Project{}}, nil
+	}
+	var keep func(*projectRecord) bool
+	if q != "" || a.ProjectIDs != nil {
+		keep = func(p *projectRecord) bool {
+			return a.allows(p) && strings.Contains(strings.ToLower(p.Name), q)
 		}
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(all, func(x, y Project) int { return cmp.Compare(x.seq, y.seq) })
-	return Paginate(all, func(p Project) string { return seqKey(p.seq) }, req)
+	page, err := seqset.Page(&w.projects, req, keep)
+	return paging.Map(page, (*projectRecord).view), err
 }
+
+func (p *projectRecord) view() Project { return p.Project }
 
 // UpdateProject changes the fields spec sets. Errors: invalid_request,
 // not_found.
@@ -315,33 +399,37 @@ func (s *Store) UpdateProject(a Access, id string, spec ProjectSpec) (Project, e
 		return Project{}, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	p, err := s.project(a, id)
 	if err != nil {
 		return Project{}, err
 	}
 	p.apply(spec, now)
-	return *p, nil
+	return p.Project, nil
 }
 
-// DeleteProject removes a project and every external user in it.
-// Errors: not_found.
+// DeleteProject removes a project, every external user in it and all they
+// own. Errors: not_found.
 func (s *Store) DeleteProject(a Access, id string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, id); err != nil {
+	p, err := s.project(a, id)
+	if err != nil {
 		return err
 	}
-	delete(s.projects, id)
-	for k := range s.users {
-		if k.project == id {
-			delete(s.users, k)
+	for env := range p.users {
+		for _, u := range p.users[env].Items() {
+			s.deleteUser(u)
 		}
 	}
 	for _, f := range s.families() {
-		f.deleteProject(id)
+		f.deleteProject(s, p)
 	}
+	if w, ok := s.workspaces[p.WorkspaceID]; ok {
+		w.projects.Delete(p.seq)
+	}
+	delete(s.projects, id)
 	return nil
 }
 
@@ -352,47 +440,74 @@ func (s *Store) EnsureUser(a Access, projectID string, env Environment, external
 	if err := ValidateExternalID(externalID); err != nil {
 		return ExternalUser{}, err
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ExternalUser{}, err
 	}
-	return *s.ensureUser(userKey{projectID, env, externalID}), nil
+	u, err := s.ensureUser(p, env, externalID)
+	if err != nil {
+		return ExternalUser{}, err
+	}
+	return u.ExternalUser, nil
 }
 
-// ensureUser returns the user for k, creating it; callers hold mu for
-// writing and have checked the project.
-func (s *Store) ensureUser(k userKey) *ExternalUser {
+// ensureUser returns the user of a project's environment, creating it:
+// Connect makes users when a token, account or trigger is made for them.
+// Callers hold mu for writing. Errors: limit_exceeded.
+func (s *Store) ensureUser(p *projectRecord, env Environment, externalID string) (*userRecord, error) {
+	k := userKey{p.ID, env, externalID}
 	if u, ok := s.users[k]; ok {
-		return u
+		return u, nil
+	}
+	if err := s.limits.check(LimitExternalUsers, len(s.users)); err != nil {
+		return nil, err
 	}
 	now := s.clock.Now()
-	u := &ExternalUser{
-		ID: ids.New("exu_", 7), ExternalID: k.externalID, ProjectID: k.project,
-		Environment: k.env, CreatedAt: now, UpdatedAt: now, seq: s.nextSeq(),
-	}
+	u := &userRecord{ExternalUser: ExternalUser{
+		ID: ids.New("exu_", 7), ExternalID: externalID, ProjectID: p.ID,
+		Environment: env, CreatedAt: now, UpdatedAt: now, seq: s.nextSeq(),
+	}}
 	s.users[k] = u
-	return u
+	p.users[env.index()].Add(u.seq, u)
+	return u, nil
+}
+
+// user returns an external user of a project environment; callers hold
+// the lock and have checked the project.
+func (s *Store) user(projectID string, env Environment, externalID string) (*userRecord, bool) {
+	u, ok := s.users[userKey{projectID, env, externalID}]
+	return u, ok
 }
 
 // DeleteUser removes an external user of a project's environment with
 // everything that belongs to them: accounts, deployed triggers, Connect
 // tokens. Errors: not_found for an unknown project or user.
 func (s *Store) DeleteUser(a Access, projectID string, env Environment, externalID string) error {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, err := s.project(a, projectID); err != nil {
 		return err
 	}
-	k := userKey{projectID, env, externalID}
-	if _, ok := s.users[k]; !ok {
+	u, ok := s.user(projectID, env, externalID)
+	if !ok {
 		return apperr.ErrNotFound.WithMessage("no external user %q in %s", externalID, env)
 	}
-	delete(s.users, k)
-	for _, f := range s.families() {
-		f.deleteUser(projectID, env, externalID)
-	}
+	s.deleteUser(u)
 	return nil
+}
+
+// deleteUser removes u and everything that is theirs; callers hold mu for
+// writing.
+func (s *Store) deleteUser(u *userRecord) {
+	for _, f := range s.families() {
+		f.deleteUser(s, u)
+	}
+	if p, ok := s.projects[u.ProjectID]; ok {
+		p.users[u.Environment.index()].Delete(u.seq)
+	}
+	delete(s.users, u.key())
 }
 
 // ListUsers pages through a project's external users in one environment,
@@ -401,17 +516,15 @@ func (s *Store) DeleteUser(a Access, projectID string, env Environment, external
 func (s *Store) ListUsers(a Access, projectID string, env Environment, q string, req PageRequest) (Page[ExternalUser], error) {
 	q = strings.ToLower(q)
 	s.mu.RLock()
-	if _, err := s.project(a, projectID); err != nil {
-		s.mu.RUnlock()
+	defer s.mu.RUnlock()
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return Page[ExternalUser]{}, err
 	}
-	var all []ExternalUser
-	for k, u := range s.users {
-		if k.project == projectID && k.env == env && strings.Contains(strings.ToLower(u.ExternalID), q) {
-			all = append(all, *u)
-		}
+	var keep func(*userRecord) bool
+	if q != "" {
+		keep = func(u *userRecord) bool { return strings.Contains(strings.ToLower(u.ExternalID), q) }
 	}
-	s.mu.RUnlock()
-	slices.SortFunc(all, func(x, y ExternalUser) int { return cmp.Compare(x.seq, y.seq) })
-	return Paginate(all, func(u ExternalUser) string { return seqKey(u.seq) }, req), nil
+	page, err := seqset.Page(&p.users[env.index()], req, keep)
+	return paging.Map(page, func(u *userRecord) ExternalUser { return u.ExternalUser }), err
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/expiry"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/scope"
 )
 
@@ -45,6 +47,8 @@ type ConnectToken struct {
 	// Used is set once the token connected an account; a used token is
 	// refused everywhere ("the token expires once it's used").
 	Used bool
+
+	seq uint64
 }
 
 // TokenSpec is a request for a Connect token.
@@ -64,26 +68,38 @@ type TokenSpec struct {
 	OAuthAppID             string
 }
 
+// tokenState holds the Connect tokens by their string, and by expiry so
+// that expired ones are forgotten as the clock passes them: a token is
+// refused from its expiry on, and nothing can bring it back (not even
+// moving the clock back), so keeping it would only cost memory. Each
+// user's record indexes theirs.
 type tokenState struct {
-	byToken map[string]*ConnectToken
+	byToken  map[string]*ConnectToken
+	expiring expiry.Queue[*ConnectToken]
 }
 
-func (st *tokenState) reset() { st.byToken = make(map[string]*ConnectToken) }
-
-func (st *tokenState) deleteUser(project string, env Environment, externalID string) {
-	for k, t := range st.byToken {
-		if t.ProjectID == project && t.Environment == env && t.ExternalUserID == externalID {
-			delete(st.byToken, k)
-		}
-	}
+func (st *tokenState) reset() {
+	st.byToken = make(map[string]*ConnectToken)
+	st.expiring = expiry.Queue[*ConnectToken]{}
 }
 
-func (st *tokenState) deleteProject(project string) {
-	for k, t := range st.byToken {
-		if t.ProjectID == project {
-			delete(st.byToken, k)
-		}
+func (st *tokenState) deleteUser(_ *Store, u *userRecord) {
+	for _, t := range u.tokens.All() {
+		delete(st.byToken, t.Token)
+		st.expiring.Delete(t.ExpiresAt, t.seq)
 	}
+	u.tokens = seqset.Set[*ConnectToken]{}
+}
+
+func (st *tokenState) deleteProject(*Store, *projectRecord) {}
+
+func (st *tokenState) prune(s *Store, now time.Time) {
+	st.expiring.PopExpired(now, func(t *ConnectToken) {
+		delete(st.byToken, t.Token)
+		if u, ok := s.user(t.ProjectID, t.Environment, t.ExternalUserID); ok {
+			u.tokens.Delete(t.seq)
+		}
+	})
 }
 
 // connectScopes narrows a creator's scopes to what a Connect token may
@@ -162,13 +178,19 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 		return ConnectToken{}, err
 	}
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	p, err := s.project(a, projectID)
 	if err != nil {
 		return ConnectToken{}, err
 	}
-	s.ensureUser(userKey{projectID, env, spec.ExternalUserID})
+	if err := s.limits.check(LimitConnectTokens, len(s.tokens.byToken)); err != nil {
+		return ConnectToken{}, err
+	}
+	u, err := s.ensureUser(p, env, spec.ExternalUserID)
+	if err != nil {
+		return ConnectToken{}, err
+	}
 	t := &ConnectToken{
 		Token: TokenPrefix + hex.EncodeToString(raw[:]), WorkspaceID: p.WorkspaceID, ProjectID: projectID,
 		Environment: env, ExternalUserID: spec.ExternalUserID, Scopes: slices.Clone(granted),
@@ -176,8 +198,11 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 		AllowedOrigins: slices.Clone(spec.AllowedOrigins), SuccessRedirectURI: spec.SuccessRedirectURI,
 		ErrorRedirectURI: spec.ErrorRedirectURI, WebhookURI: spec.WebhookURI,
 		AllowProgressiveScopes: spec.AllowProgressiveScopes, AppID: spec.AppID, OAuthAppID: spec.OAuthAppID,
+		seq: s.nextSeq(),
 	}
 	s.tokens.byToken[t.Token] = t
+	s.tokens.expiring.Add(t.ExpiresAt, t.seq, t)
+	u.tokens.Add(t.seq, t)
 	return *t, nil
 }
 
@@ -252,7 +277,7 @@ func (s *Store) ValidateToken(raw, appID, accountID, overrideID string) (TokenVa
 	}
 	v := TokenValidation{Token: *t}
 	if p, ok := s.projects[t.ProjectID]; ok {
-		v.Project = *p
+		v.Project = p.Project
 	}
 	if err := s.usable(*t, true); err != nil {
 		v.Error = apperr.As(err).Message

@@ -1,9 +1,12 @@
 package connect
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/google/btree"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 )
@@ -52,59 +55,62 @@ func (r UsageRecord) Credits() int64 {
 	return r.ActionRunCredits + r.ProxyCredits + r.SourceEmitCredits
 }
 
-type usageKey struct {
+// usageBucket counts one workspace project's operations in one second:
+// memory grows with the seconds in which something was metered, not with
+// the number of operations. Counts are of operations, not credits, so a
+// change of weights applies to what was recorded before it too.
+type usageBucket struct {
+	sec       int64
 	workspace string
 	project   string
-}
 
-// usageCounts counts operations, not credits, so a change of weights
-// applies to what was recorded before it too.
-type usageCounts struct {
 	actionRuns, proxyCalls, sourceEmits int64
 }
 
-// usageState meters credits per workspace and project, one counter per
-// second: memory grows with the seconds in which something was metered,
-// not with the number of operations.
-type usageState struct {
-	bySecond map[usageKey]map[int64]*usageCounts
+func usageLess(a, b *usageBucket) bool {
+	return cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.workspace, b.workspace), cmp.Compare(a.project, b.project)) < 0
 }
 
-func (st *usageState) reset() {
-	st.bySecond = make(map[usageKey]map[int64]*usageCounts)
+// usageState keeps the buckets in time order, so that a window's usage is
+// a range walk and, past the usage-seconds limit, the oldest bucket is the
+// one dropped: usage is history, and a metered operation is never refused
+// for want of room to count it.
+type usageState struct {
+	buckets *btree.BTreeG[*usageBucket]
 }
+
+func (st *usageState) reset() { st.buckets = btree.NewG(32, usageLess) }
 
 // deleteUser keeps the user's usage: the credits were spent, and usage
 // is reported per workspace, not per user.
-func (st *usageState) deleteUser(project string, env Environment, externalID string) {}
+func (st *usageState) deleteUser(*Store, *userRecord) {}
 
 // deleteProject keeps the project's usage for the same reason: a bill
 // does not shrink when a project is deleted.
-func (st *usageState) deleteProject(project string) {}
+func (st *usageState) deleteProject(*Store, *projectRecord) {}
+
+func (st *usageState) prune(*Store, time.Time) {}
 
 // record counts one metered operation; callers hold the store's lock for
 // writing. env is accepted for symmetry with the other families: usage is
-// reported across environments.
-func (st *usageState) record(workspaceID, projectID string, env Environment, kind usageKind, at time.Time) {
-	k := usageKey{workspaceID, projectID}
-	secs := st.bySecond[k]
-	if secs == nil {
-		secs = make(map[int64]*usageCounts)
-		st.bySecond[k] = secs
-	}
-	sec := at.Unix()
-	c := secs[sec]
-	if c == nil {
-		c = &usageCounts{}
-		secs[sec] = c
+// reported across environments. max is the usage-seconds limit.
+func (st *usageState) record(workspaceID, projectID string, env Environment, kind usageKind, at time.Time, max int) {
+	key := &usageBucket{sec: at.Unix(), workspace: workspaceID, project: projectID}
+	b, ok := st.buckets.Get(key)
+	if !ok {
+		b = key
+		st.buckets.ReplaceOrInsert(b)
+		for st.buckets.Len() > max {
+			st.buckets.DeleteMin()
+		}
 	}
 	switch kind {
 	case usageActionRun:
-		c.actionRuns++
+		b.actionRuns++
 	case usageProxy:
-		c.proxyCalls++
+		b.proxyCalls++
 	case usageSourceEmit:
-		c.sourceEmits++
+		b.sourceEmits++
 	}
 }
 
@@ -165,20 +171,19 @@ func (s *Store) Usage(a Access, start, end int64) ([]UsageRecord, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for k, secs := range s.usage.bySecond {
-		if k.workspace != a.WorkspaceID || (a.ProjectIDs != nil && !slices.Contains(a.ProjectIDs, k.project)) {
-			continue
+	s.usage.buckets.AscendGreaterOrEqual(&usageBucket{sec: start}, func(b *usageBucket) bool {
+		if b.sec >= end {
+			return false
 		}
-		for sec, c := range secs {
-			if sec < start || sec >= end {
-				continue
-			}
-			r := &out[(sec-first)/day]
-			r.ActionRunCredits += c.actionRuns * CreditsPerActionRun
-			r.ProxyCredits += c.proxyCalls * CreditsPerProxyCall
-			r.SourceEmitCredits += c.sourceEmits * CreditsPerSourceEmit
+		if b.workspace != a.WorkspaceID || (a.ProjectIDs != nil && !slices.Contains(a.ProjectIDs, b.project)) {
+			return true
 		}
-	}
+		r := &out[(b.sec-first)/day]
+		r.ActionRunCredits += b.actionRuns * CreditsPerActionRun
+		r.ProxyCredits += b.proxyCalls * CreditsPerProxyCall
+		r.SourceEmitCredits += b.sourceEmits * CreditsPerSourceEmit
+		return true
+	})
 	return out, nil
 }
 

@@ -55,7 +55,7 @@ func TestUsageBucketsAndBoundaries(t *testing.T) {
 	day0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) // a UTC midnight
 	rec := func(ws, project string, kind usageKind, at time.Time) {
 		s.mu.Lock()
-		s.usage.record(ws, project, Development, kind, at)
+		s.usage.record(ws, project, Development, kind, at, s.limits[LimitUsageSeconds])
 		s.mu.Unlock()
 	}
 	rec("o_a", pa.ID, usageActionRun, day0)                               // first second of day 0

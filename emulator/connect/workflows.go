@@ -105,9 +105,11 @@ func (st *workflowState) reset() {
 
 // Workflows live on their own domain (*.m.pipedream.net), outside any
 // project: deleting users or projects leaves them alone.
-func (st *workflowState) deleteUser(project string, env Environment, externalID string) {}
+func (st *workflowState) deleteUser(*Store, *userRecord) {}
 
-func (st *workflowState) deleteProject(project string) {}
+func (st *workflowState) deleteProject(*Store, *projectRecord) {}
+
+func (st *workflowState) prune(*Store, time.Time) {}
 
 // ValidateEndpointID checks a workflow endpoint id as the SDK does:
 // en… or eo… followed by lower-case letters, digits and hyphens, at most
@@ -189,7 +191,7 @@ func (s *Store) RegisterWorkflow(spec WorkflowSpec) (Workflow, error) {
 	spec.Headers = maps.Clone(spec.Headers)
 	spec.Body = slices.Clone(spec.Body)
 	now := s.clock.Now()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if _, ok := s.workflows.registered[spec.EndpointID]; !ok && len(s.workflows.registered) >= MaxWorkflowEndpoints {
 		return Workflow{}, apperr.ErrConflict.WithMessage("%d endpoints are registered already; reset the emulator", MaxWorkflowEndpoints)
@@ -228,7 +230,7 @@ func (s *Store) RecordInvocation(inv WorkflowInvocation) (WorkflowInvocation, er
 	inv.ReceivedAt = s.clock.Now()
 	inv.Headers = maps.Clone(inv.Headers)
 	inv.Body = slices.Clone(inv.Body)
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	list, seen := s.workflows.invocations[inv.EndpointID]
 	if !seen && len(s.workflows.invocations) >= MaxWorkflowEndpoints {

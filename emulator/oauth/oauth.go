@@ -17,6 +17,8 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/ids"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 	"github.com/pdemu/pdemu/emulator/scope"
 	"github.com/pdemu/pdemu/emulator/token"
@@ -108,8 +110,11 @@ type record struct {
 	// generation is what a token's cgen claim must equal. Every new client
 	// record and every revoking rotation draws a fresh value from a counter
 	// that never repeats, so a client re-created under the same id does not
-	// revive its predecessor's tokens.
+	// revive its predecessor's tokens. It also orders the clients by
+	// creation (see Server.order): a rotation keeps the creation value in
+	// seq.
 	generation uint64
+	seq        uint64
 }
 
 // Server holds the clients and issues and checks tokens. It is safe for
@@ -120,10 +125,11 @@ type Server struct {
 	ttl            time.Duration
 	revokeOnRotate bool
 
-	mu      sync.RWMutex
-	clients map[string]*record
-	order   []string // creation order, for List
-	nextGen uint64
+	mu         sync.RWMutex
+	clients    map[string]*record
+	order      seqset.Set[*record] // by creation, for listing
+	nextGen    uint64
+	maxClients int
 }
 
 // Config configures a Server.
@@ -135,16 +141,30 @@ type Config struct {
 	// RevokeOnRotate makes a secret rotation revoke the client's tokens at
 	// once. By default they stay valid until they expire.
 	RevokeOnRotate bool
+	// MaxClients caps how many clients exist at once; zero means
+	// DefaultMaxClients.
+	MaxClients int
 }
+
+// DefaultMaxClients is how many OAuth clients a Server keeps unless told
+// otherwise: far more than a workspace's settings page ever lists.
+const DefaultMaxClients = 10_000
+
+// LimitClients names the clients' cap in limit_exceeded errors and in
+// pdemu's --limit flag.
+const LimitClients = "oauth-clients"
 
 // NewServer returns a Server with no clients.
 func NewServer(cfg Config) *Server {
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
 	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
 	return &Server{
 		clock: cfg.Clock, keys: cfg.Keys, ttl: cfg.TTL, revokeOnRotate: cfg.RevokeOnRotate,
-		clients: make(map[string]*record),
+		clients: make(map[string]*record), maxClients: cfg.MaxClients,
 	}
 }
 
@@ -188,10 +208,13 @@ func (s *Server) Create(spec ClientSpec) (Client, Credentials, error) {
 	if _, taken := s.clients[spec.ID]; taken {
 		return Client{}, Credentials{}, apperr.ErrConflict.WithMessage("client %q already exists", spec.ID)
 	}
+	if len(s.clients) >= s.maxClients {
+		return Client{}, Credentials{}, apperr.Limit(LimitClients, s.maxClients, "OAuth clients")
+	}
 	s.nextGen++
-	rec.generation = s.nextGen
+	rec.generation, rec.seq = s.nextGen, s.nextGen
 	s.clients[spec.ID] = rec
-	s.order = append(s.order, spec.ID)
+	s.order.Add(rec.seq, rec)
 	return rec.view(), Credentials{ClientID: spec.ID, ClientSecret: spec.Secret}, nil
 }
 
@@ -221,14 +244,23 @@ func (r *record) view() Client {
 func (s *Server) List(workspaceID string) []Client {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]Client, 0, len(s.order))
-	for _, id := range s.order {
-		r := s.clients[id]
+	out := make([]Client, 0, s.order.Len())
+	for _, r := range s.order.All() {
 		if workspaceID == "" || r.WorkspaceID == workspaceID {
 			out = append(out, r.view())
 		}
 	}
 	return out
+}
+
+// Page returns one page of the clients, oldest first, as the API's lists
+// page. No secret is in the result. Errors: invalid_request for a cursor
+// of another list.
+func (s *Server) Page(req paging.Request) (paging.Page[Client], error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	page, err := seqset.Page(&s.order, req, nil)
+	return paging.Map(page, (*record).view), err
 }
 
 // Get returns one client. Errors: apperr not_found.
@@ -266,6 +298,7 @@ func (s *Server) RotateSecret(id string) (Client, Credentials, error) {
 		next.generation = s.nextGen
 	}
 	s.clients[id] = &next
+	s.order.Add(next.seq, &next)
 	return next.view(), Credentials{ClientID: id, ClientSecret: secret}, nil
 }
 
@@ -274,11 +307,12 @@ func (s *Server) RotateSecret(id string) (Client, Credentials, error) {
 func (s *Server) Delete(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.clients[id]; !ok {
+	r, ok := s.clients[id]
+	if !ok {
 		return notFound(id)
 	}
 	delete(s.clients, id)
-	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
+	s.order.Delete(r.seq)
 	return nil
 }
 
@@ -287,7 +321,7 @@ func (s *Server) DeleteAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.clients)
-	s.order = nil
+	s.order = seqset.Set[*record]{}
 }
 
 // dummyHash is compared against when the client id is unknown, so a wrong id
