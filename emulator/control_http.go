@@ -22,7 +22,7 @@ func (e *Emulator) health(*http.Request, *call) (response, error) {
 // and scripts that must tell an emulator from a real server.
 func (e *Emulator) Capabilities() []string {
 	caps := []string{"admin_clients", "clock", "reset", "external_users", "connect_accounts", "apps",
-		"components", "trigger_events", "workflows", "file_stash", "proxy_allowed_hosts"}
+		"components", "trigger_events", "workflows", "file_stash", "proxy_allowed_hosts", "limits"}
 	if e.auth.RevokesOnRotate() {
 		caps = append(caps, "rotation_revokes_tokens")
 	}
@@ -166,6 +166,7 @@ func (e *Emulator) setClock(r *http.Request, _ *call) (response, error) {
 		return response{}, apperr.ErrInvalid.WithMessage(`"now" must be an RFC 3339 time such as "2030-01-01T00:00:00Z"`)
 	}
 	e.clock.Set(t)
+	e.connect.Prune() // what the new time expired goes now, not at the next write
 	return ok(e.clockJSON())
 }
 
@@ -189,6 +190,7 @@ func (e *Emulator) advanceClock(r *http.Request, _ *call) (response, error) {
 	if err := e.clock.Advance(time.Duration(s * float64(time.Second))); err != nil {
 		return response{}, apperr.ErrInvalid.WithMessage("%v", err)
 	}
+	e.connect.Prune() // what the new time expired goes now, not at the next write
 	return ok(e.clockJSON())
 }
 
@@ -212,4 +214,25 @@ func (e *Emulator) addUser(r *http.Request, c *call) (response, error) {
 		return response{}, err
 	}
 	return created(toUserJSON(u))
+}
+
+// limitJSON is one limit as GET /_emulator/limits shows it.
+type limitJSON struct {
+	Name   string `json:"name"`
+	Max    int    `json:"max"`
+	Count  int    `json:"count"`
+	Counts string `json:"counts"`
+	Evicts bool   `json:"evicts_oldest"`
+}
+
+// listLimits serves GET /_emulator/limits: every limit with its value and
+// how many records it counts now, so a script can see how close a run is
+// to a cap (and that expired records were dropped).
+func (e *Emulator) listLimits(*http.Request, *call) (response, error) {
+	status := e.LimitStatus()
+	out := make([]limitJSON, len(status))
+	for i, l := range status {
+		out[i] = limitJSON{Name: l.Name, Max: l.Max, Count: l.Count, Counts: l.Counts, Evicts: l.Evicts}
+	}
+	return ok(map[string]any{"data": out})
 }

@@ -142,6 +142,30 @@ func WithLimits(l Limits) Option {
 	}
 }
 
+// LimitStatus is one limit as it stands: its value and how many records it
+// counts now.
+type LimitStatus struct {
+	LimitInfo
+	Max   int
+	Count int
+}
+
+// LimitStatus returns every limit with its value and current count, in
+// LimitTable's order; expired records are dropped first, so the counts are
+// of what is live.
+func (e *Emulator) LimitStatus() []LimitStatus {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	counts, limits := e.connect.Counts(), e.connect.LimitValues()
+	counts[oauth.LimitClients], limits[oauth.LimitClients] = e.auth.Count(), e.auth.MaxClients()
+	table := LimitTable()
+	out := make([]LimitStatus, len(table))
+	for i, info := range table {
+		out[i] = LimitStatus{LimitInfo: info, Max: limits[info.Name], Count: counts[info.Name]}
+	}
+	return out
+}
+
 // WithTokenTTL sets the access-token lifetime (default one hour, as on
 // Pipedream). expires_in, exp and the bearer check all follow it.
 func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }

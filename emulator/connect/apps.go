@@ -410,10 +410,14 @@ func validCamel(s string) bool {
 }
 
 // AddApp adds an app to the catalog every workspace shares, until the next
-// reset. Errors: invalid_request, conflict (slug or id taken).
+// reset. Errors: invalid_request, conflict (slug or id taken),
+// limit_exceeded.
 func (s *Store) AddApp(spec AppSpec) (App, error) {
 	s.lock()
 	defer s.mu.Unlock()
+	if err := s.limits.check(LimitApps, len(s.apps.bySlug)-len(builtinApps)); err != nil {
+		return App{}, err
+	}
 	return s.apps.add(spec)
 }
 

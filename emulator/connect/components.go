@@ -455,7 +455,7 @@ func validateOptions(field string, opts []any) error {
 // RegisterComponent adds a component to the catalog, or replaces the one
 // with the same key and version (other versions stay; the highest is the
 // one lists show). Errors: invalid_request, conflict (id taken by another
-// component).
+// component), limit_exceeded.
 func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
 	s.lock()
 	defer s.mu.Unlock()
@@ -483,6 +483,11 @@ func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
 	}
 	if spec.ID == "" && same != nil {
 		comp.ID = same.ID // replacing a version keeps its id
+	}
+	if same == nil {
+		if err := s.limits.check(LimitComponents, len(s.components.byID)-len(builtinComponents)); err != nil {
+			return Component{}, err
+		}
 	}
 	s.components.put(comp)
 	return *comp, nil

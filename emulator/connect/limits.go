@@ -93,3 +93,35 @@ func (l Limits) check(name string, n int) error {
 	}
 	return nil
 }
+
+// Counts reports how many records each limit counts now, by limit name,
+// after dropping what has expired: how close each family is to its cap.
+func (s *Store) Counts() map[string]int {
+	s.lock()
+	defer s.mu.Unlock()
+	return map[string]int{
+		LimitProjects:         len(s.projects),
+		LimitExternalUsers:    len(s.users),
+		LimitAccounts:         len(s.accounts.byID),
+		LimitConnectTokens:    len(s.tokens.byToken),
+		LimitDeployedTriggers: len(s.deployed.byID),
+		LimitOAuthApps:        len(s.oauthApps.byID),
+		LimitAppOverrides:     len(s.overrides.byID),
+		LimitApps:             len(s.apps.bySlug) - len(builtinApps),
+		LimitComponents:       len(s.components.byID) - len(builtinComponents),
+		LimitFiles:            len(s.files.byKey),
+		LimitWorkflows:        max(len(s.workflows.registered), len(s.workflows.invocations)),
+		LimitUsageSeconds:     s.usage.buckets.Len(),
+	}
+}
+
+// LimitValues returns the limits in force, by name.
+func (s *Store) LimitValues() Limits {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(Limits, len(s.limits))
+	for k, v := range s.limits {
+		out[k] = v
+	}
+	return out
+}

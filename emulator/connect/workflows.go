@@ -18,8 +18,9 @@ const (
 	// older ones are dropped first, so memory stays bounded however long a
 	// load test invokes.
 	MaxInvocationsKept = 1000
-	// MaxWorkflowEndpoints bounds how many endpoints are registered or
-	// remembered at once.
+	// MaxWorkflowEndpoints is the default of the workflows limit: how many
+	// endpoints are registered, and how many have invocations kept, at
+	// once.
 	MaxWorkflowEndpoints = 10000
 	maxEndpointIDLen     = 63 // one DNS label: the id is a subdomain
 )
@@ -183,7 +184,7 @@ func validHeaderName(name string) bool {
 
 // RegisterWorkflow registers (or re-registers, replacing) an endpoint's
 // canned answer; its invocations so far are kept. Errors: invalid_request,
-// conflict when MaxWorkflowEndpoints are registered.
+// limit_exceeded when the workflows limit is reached.
 func (s *Store) RegisterWorkflow(spec WorkflowSpec) (Workflow, error) {
 	if err := validateWorkflowSpec(&spec); err != nil {
 		return Workflow{}, err
@@ -193,8 +194,10 @@ func (s *Store) RegisterWorkflow(spec WorkflowSpec) (Workflow, error) {
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	if _, ok := s.workflows.registered[spec.EndpointID]; !ok && len(s.workflows.registered) >= MaxWorkflowEndpoints {
-		return Workflow{}, apperr.ErrConflict.WithMessage("%d endpoints are registered already; reset the emulator", MaxWorkflowEndpoints)
+	if _, ok := s.workflows.registered[spec.EndpointID]; !ok {
+		if err := s.limits.check(LimitWorkflows, len(s.workflows.registered)); err != nil {
+			return Workflow{}, err
+		}
 	}
 	w := &Workflow{WorkflowSpec: spec, CreatedAt: now}
 	s.workflows.registered[spec.EndpointID] = w
@@ -221,7 +224,8 @@ func (s *Store) Workflow(endpointID string) (Workflow, bool) {
 
 // RecordInvocation keeps an invocation of an endpoint (registered or not),
 // giving it an id and the store's time. Errors: invalid_request (endpoint
-// id), conflict when MaxWorkflowEndpoints distinct endpoints were invoked.
+// id), limit_exceeded when as many distinct endpoints as the workflows
+// limit allows were invoked.
 func (s *Store) RecordInvocation(inv WorkflowInvocation) (WorkflowInvocation, error) {
 	if err := ValidateEndpointID(inv.EndpointID); err != nil {
 		return WorkflowInvocation{}, err
@@ -233,8 +237,10 @@ func (s *Store) RecordInvocation(inv WorkflowInvocation) (WorkflowInvocation, er
 	s.lock()
 	defer s.mu.Unlock()
 	list, seen := s.workflows.invocations[inv.EndpointID]
-	if !seen && len(s.workflows.invocations) >= MaxWorkflowEndpoints {
-		return WorkflowInvocation{}, apperr.ErrConflict.WithMessage("%d endpoints were invoked already; reset the emulator", MaxWorkflowEndpoints)
+	if !seen {
+		if err := s.limits.check(LimitWorkflows, len(s.workflows.invocations)); err != nil {
+			return WorkflowInvocation{}, err
+		}
 	}
 	if len(list) >= 2*MaxInvocationsKept {
 		// Trimmed in batches, so appending stays O(1) amortised; copied

@@ -430,5 +430,15 @@ func (s *Server) Authenticate(raw string) (Principal, error) {
 	}, nil
 }
 
+// Count reports how many clients exist.
+func (s *Server) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.clients)
+}
+
+// MaxClients reports the cap on clients.
+func (s *Server) MaxClients() int { return s.maxClients }
+
 // RevokesOnRotate reports whether rotating a secret revokes issued tokens.
 func (s *Server) RevokesOnRotate() bool { return s.revokeOnRotate }
