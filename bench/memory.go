@@ -276,3 +276,95 @@ func (r *NewReport) WriteTable(w io.Writer) error {
 		r.Iterations, fmtDur(r.FirstNS), fmtDur(r.MeanNS), fmtDur(r.P50NS), fmtDur(r.P99NS), fmtDur(r.MaxNS), GoalNew, verdict)
 	return err
 }
+
+// DefaultPruneTokens is how many Connect tokens the prune mode makes: the
+// figure at which a store that never forgot expired tokens held 108 MB.
+const DefaultPruneTokens = 100_000
+
+// PruneReport is the result of RunPrune: memory while short-lived Connect
+// tokens are live, and once the emulator's clock has passed their expiry.
+type PruneReport struct {
+	Env    Env   `json:"env"`
+	Tokens int   `json:"tokens"`
+	Errors int64 `json:"errors"`
+	// Held is how many tokens the emulator reported holding (GET
+	// /_emulator/limits) while live and after the clock moved on.
+	HeldLive  int `json:"held_live"`
+	HeldAfter int `json:"held_after"`
+	// Before is after emulator.New; Live once every token is made; After
+	// once the clock moved two hours on, all after runtime.GC and
+	// debug.FreeOSMemory.
+	Before MemSnapshot `json:"before"`
+	Live   MemSnapshot `json:"live"`
+	After  MemSnapshot `json:"after"`
+}
+
+// RunPrune makes n Connect tokens with expires_in 60 over ServeHTTP,
+// moves the emulator's clock two hours on through the control plane, and
+// reports memory at each step: what the store holds must return to the
+// live set. Run it in a process of its own (pdemu-load -mode prune).
+func RunPrune(ctx context.Context, n int) (*PruneReport, error) {
+	if n <= 0 {
+		n = DefaultPruneTokens
+	}
+	emu, err := emulator.New()
+	if err != nil {
+		return nil, fmt.Errorf("bench: new emulator: %w", err)
+	}
+	creds := emu.Credentials()
+	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: creds.ClientID, ClientSecret: creds.ClientSecret})
+	if err != nil {
+		return nil, err
+	}
+	rep := &PruneReport{Env: CurrentEnv(), Tokens: n}
+	rep.Before = snapshot(true)
+	send := func(method, path, body string, bearer bool) (int, []byte) {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if bearer {
+			r.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		}
+		w := httptest.NewRecorder()
+		emu.ServeHTTP(w, r)
+		return w.Code, w.Body.Bytes()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		body := fmt.Sprintf(`{"external_user_id": "user-%d", "expires_in": 60}`, i%1000)
+		if code, _ := send(http.MethodPost, "/v1/connect/"+creds.ProjectID+"/tokens", body, true); code != http.StatusOK {
+			rep.Errors++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.Live = snapshot(true)
+	rep.HeldLive = heldTokens(emu)
+	if code, b := send(http.MethodPost, "/_emulator/clock/advance", `{"seconds": 7200}`, false); code != http.StatusOK {
+		return nil, fmt.Errorf("bench: advance the clock: %d %s", code, b)
+	}
+	rep.After = snapshot(true)
+	rep.HeldAfter = heldTokens(emu)
+	runtime.KeepAlive(emu)
+	return rep, nil
+}
+
+func heldTokens(emu *emulator.Emulator) int {
+	for _, l := range emu.LimitStatus() {
+		if l.Name == "connect-tokens" {
+			return l.Count
+		}
+	}
+	return -1
+}
+
+// WriteTable writes the report as a readable table.
+func (r *PruneReport) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pdemu prune: %d Connect tokens (expires_in 60) over ServeHTTP, then the clock two hours on; errors %d\n\n", r.Tokens, r.Errors)
+	fmt.Fprintf(&b, "%-34s %10s %12s %8s\n", "after GC + FreeOSMemory", "RSS", "HeapInuse", "held")
+	fmt.Fprintf(&b, "%-34s %10s %12s %8s\n", "before (emulator.New)", mib(r.Before.RSSBytes), mib(r.Before.HeapInuseBytes), "0")
+	fmt.Fprintf(&b, "%-34s %10s %12s %8d\n", "tokens live", mib(r.Live.RSSBytes), mib(r.Live.HeapInuseBytes), r.HeldLive)
+	fmt.Fprintf(&b, "%-34s %10s %12s %8d\n", "two hours later", mib(r.After.RSSBytes), mib(r.After.HeapInuseBytes), r.HeldAfter)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

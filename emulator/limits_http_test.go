@@ -104,7 +104,7 @@ func TestLimitsOverHTTP(t *testing.T) {
 	assert.Equal(t, 2.0, byName["external-users"]["count"])
 	assert.Equal(t, 2.0, byName["oauth-clients"]["count"])
 	assert.Equal(t, 1.0, byName["connect-tokens"]["count"])
-	assert.Equal(t, 1_000_000.0, byName["accounts"]["max"], "names left out keep their defaults")
+	assert.Equal(t, 200_000.0, byName["accounts"]["max"], "names left out keep their defaults")
 	assert.Len(t, byName, len(emulator.LimitTable()))
 }
 

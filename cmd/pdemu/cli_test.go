@@ -194,6 +194,26 @@ func TestRunCommandLine(t *testing.T) {
 			wantStderr: []string{"proxy_allowed_hosts=api.example.com,10.0.0.0/8"},
 		},
 		{
+			name: "limits", args: []string{"--addr", anyPort, "--limit", "external-users=5", "--limit", "oauth-clients=3"},
+			wantStderr: []string{`limits="external-users=5,oauth-clients=3"`},
+		},
+		{
+			name: "unknown limit names the known ones", args: []string{"--addr", anyPort, "--limit", "users=5"},
+			wantStatus: 2, wantErr: []string{`unknown limit "users"`, "external-users", "oauth-clients"},
+		},
+		{
+			name: "limit below one", args: []string{"--addr", anyPort, "--limit", "accounts=0"},
+			wantStatus: 2, wantErr: []string{"limit accounts must be a whole number of at least 1"},
+		},
+		{
+			name: "limit without a value", args: []string{"--addr", anyPort, "--limit", "accounts"},
+			wantStatus: 2, wantErr: []string{"want name=n"},
+		},
+		{
+			name: "help lists the limits", args: []string{"help"},
+			wantStdout: []string{"--limit name=n", "Names: oauth-clients, projects, external-users"},
+		},
+		{
 			name: "bad proxy host", args: []string{"--addr", anyPort, "--proxy-allow-host", "http://x:80/"},
 			wantStatus: 1, wantErr: []string{"proxy allowed hosts"},
 		},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,49 @@ type serveConfig struct {
 	logLevel       levelFlag
 	maxBodyBytes   int64
 	proxyHosts     hostList
+	limits         limitFlag
+}
+
+// limitFlag is a repeatable flag: each --limit name=n caps one family.
+type limitFlag emulator.Limits
+
+// String lists the limits given so far, sorted, as name=n.
+func (l *limitFlag) String() string {
+	var parts []string
+	for name, n := range *l {
+		parts = append(parts, name+"="+strconv.Itoa(n))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+// Set takes one name=n; the name must be one of emulator.LimitTable's and
+// n a whole number of at least 1.
+func (l *limitFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, "=")
+	if !ok {
+		return fmt.Errorf("want name=n, such as external-users=2000000")
+	}
+	if !slices.ContainsFunc(emulator.LimitTable(), func(i emulator.LimitInfo) bool { return i.Name == name }) {
+		return fmt.Errorf("unknown limit %q; the limits are %s", name, limitNames())
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 {
+		return fmt.Errorf("limit %s must be a whole number of at least 1, not %q", name, value)
+	}
+	if *l == nil {
+		*l = limitFlag{}
+	}
+	(*l)[name] = n
+	return nil
+}
+
+func limitNames() string {
+	var names []string
+	for _, i := range emulator.LimitTable() {
+		names = append(names, i.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // hostList is a repeatable flag: each --proxy-allow-host adds a rule.
@@ -82,6 +126,9 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 	fs.Var(&cfg.proxyHosts, "proxy-allow-host", "a `host` the Connect proxy may reach (repeatable): a name, *.domain, an IP or a CIDR;\n"+
 		"giving any replaces the default, loopback only")
 	fs.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", emulator.DefaultMaxBodyBytes, "largest request body accepted, in `bytes`; larger ones get 413")
+	fs.Var(&cfg.limits, "limit", "cap how many records of a family pdemu keeps, as `name=n` (repeatable); past it, creating one\n"+
+		"answers 403 limit_exceeded. GET /_emulator/limits shows each limit and how many it counts now.\n"+
+		"Names: "+limitNames())
 	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	return fs
 }
@@ -157,6 +204,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(cfg.proxyHosts) > 0 {
 		opts = append(opts, emulator.WithProxyAllowedHosts(cfg.proxyHosts...))
 	}
+	if len(cfg.limits) > 0 {
+		opts = append(opts, emulator.WithLimits(emulator.Limits(cfg.limits)))
+	}
 	// The emulator validates ids and secrets, flags and seed alike; building
 	// it before listening means a bad value never opens a port.
 	emu, err := emulator.New(opts...)
@@ -193,6 +243,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(cfg.proxyHosts) > 0 {
 		attrs = append(attrs, slog.String("proxy_allowed_hosts", cfg.proxyHosts.String()))
+	}
+	if len(cfg.limits) > 0 {
+		attrs = append(attrs, slog.String("limits", cfg.limits.String()))
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "pdemu started", attrs...)
 	if err := writeEnv(stdout, ln.Addr(), creds); err != nil {

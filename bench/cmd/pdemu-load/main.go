@@ -6,6 +6,7 @@
 //	go run ./bench/cmd/pdemu-load -c 16 -d 10s -rounds 4
 //	go run ./bench/cmd/pdemu-load -mode memory    # 1,000,000 tokens, RSS and heap
 //	go run ./bench/cmd/pdemu-load -mode new       # emulator.New() x1000
+//	go run ./bench/cmd/pdemu-load -mode prune     # 100,000 expiring Connect tokens: memory live and after
 //	go run ./bench/cmd/pdemu-load -mode all -json
 //
 // Servers listen on 127.0.0.1 only and the clients dial loopback only. The
@@ -38,7 +39,7 @@ func main() {
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("pdemu-load", flag.ContinueOnError)
 	var (
-		mode       = fs.String("mode", "load", "what to measure: load, memory, new or all")
+		mode       = fs.String("mode", "load", "what to measure: load, memory, new, prune or all")
 		conns      = fs.Int("c", bench.DefaultConnections, "concurrent keep-alive connections per scenario")
 		dur        = fs.Duration("d", bench.DefaultDuration, fmt.Sprintf("measured duration of each scenario run (max %s)", bench.MaxDuration))
 		warmup     = fs.Duration("warmup", 0, "unmeasured warm-up before each run (default d/10, at most 1s)")
@@ -48,6 +49,7 @@ func run(args []string, stdout io.Writer) error {
 		memTokens  = fs.Int("n", bench.DefaultMemoryTokens, "memory mode: tokens to issue")
 		verifyEach = fs.Int("verify-every", bench.DefaultVerifyEvery, "memory mode: bearer-check every n-th token over ServeHTTP")
 		newIters   = fs.Int("new-iterations", bench.DefaultNewIterations, "new mode: emulator.New() calls to time")
+		pruneToks  = fs.Int("prune-tokens", bench.DefaultPruneTokens, "prune mode: Connect tokens to make")
 		asJSON     = fs.Bool("json", false, "print JSON instead of tables")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the whole process (clients and servers) to this file")
 	)
@@ -62,13 +64,13 @@ func run(args []string, stdout io.Writer) error {
 	}
 	var modes []string
 	switch *mode {
-	case "load", "memory", "new":
+	case "load", "memory", "new", "prune":
 		modes = []string{*mode}
 	case "all":
 		// Memory first, while the process has done nothing else.
 		modes = []string{"memory", "new", "load"}
 	default:
-		return fmt.Errorf("-mode must be load, memory, new or all, not %q", *mode)
+		return fmt.Errorf("-mode must be load, memory, new, prune or all, not %q", *mode)
 	}
 
 	var groups []string
@@ -116,6 +118,13 @@ func run(args []string, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
+			rep = r
+		case "prune":
+			r, err := bench.RunPrune(ctx, *pruneToks)
+			if err != nil {
+				return err
+			}
+			failed = failed || r.Errors > 0 || r.HeldAfter != 0
 			rep = r
 		}
 		if *asJSON {
