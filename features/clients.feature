@@ -18,9 +18,16 @@ Feature: OAuth clients of the control plane
     And the response field "client_id" is present
     And the response field "client_secret" is present
     And the response field "name" is "conformance-${unique}"
-    When I GET "/_emulator/oauth-clients"
+    When I walk the pages of "/_emulator/oauth-clients?limit=100" collecting "client_id"
+    Then the collected values include "${created_client_id}"
+    And the collected values have no duplicates
+    And the response field "page_info.end_cursor" is null
+    When I GET "/_emulator/oauth-clients?limit=1"
     Then the status is 200
-    And the response list "data" has an item whose "client_id" is "${created_client_id}"
+    And the response field "data" has 1 item
+    And the response field "page_info.count" is 1
+    When I GET "/_emulator/oauth-clients?limit=100"
+    Then the status is 200
     And the response does not contain "${created_client_secret}"
     When I GET "/_emulator/oauth-clients/${created_client_id}"
     Then the status is 200
