@@ -12,6 +12,7 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -40,7 +41,9 @@ type Config struct {
 	// Destructive allows scenarios that rotate or delete clients against a
 	// real server; against an emulator they always run.
 	Destructive bool
-	// HTTPClient sends every request; nil means a client with a 30 s timeout.
+	// HTTPClient sends every request; nil means a client with a 30 s
+	// timeout. The kit wraps a copy's transport, to send what the control
+	// plane needs (controlPlaneTransport).
 	HTTPClient *http.Client
 }
 
@@ -86,8 +89,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Environment == "" {
 		c.Environment = "development"
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	// A copy of the caller's client, so wrapping its transport changes
+	// nothing the caller holds.
+	hc := http.Client{Timeout: 30 * time.Second}
+	if c.HTTPClient != nil {
+		hc = *c.HTTPClient
 	}
+	t, err := newControlPlaneTransport(hc.Transport, c.BaseURL)
+	if err != nil {
+		return c, fmt.Errorf("conformance: base URL %q: %w", c.BaseURL, err)
+	}
+	hc.Transport = t
+	c.HTTPClient = &hc
 	return c, nil
 }
