@@ -336,7 +336,7 @@ func TestConformanceDispatch(t *testing.T) {
 	runOut := func(args ...string) string {
 		t.Helper()
 		var out, errOut syncBuffer
-		require.NoError(t, run(t.Context(), args, &out, &errOut), errOut.String())
+		require.NoError(t, run(t.Context(), args, &out, &errOut, envOf()), errOut.String())
 		return out.String()
 	}
 	assert.Contains(t, runOut("conformance", "--list"), "scenarios in ")
