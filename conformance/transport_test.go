@@ -79,3 +79,48 @@ func TestKitSendsJSONTypeOnControlWrites(t *testing.T) {
 	require.Len(t, otherSeen(), 1)
 	assert.Empty(t, otherSeen()[0].contentType)
 }
+
+// TestKitSendsTheControlToken: with a control token, every request to the
+// target's control plane carries it as the bearer, in place of the
+// scenario's; no other request does, and no other host sees it.
+func TestKitSendsTheControlToken(t *testing.T) {
+	srv, seen := recordingServer(t)
+	t.Setenv(EnvBaseURL, srv.URL+"/base")
+	t.Setenv(EnvClientID, "c")
+	t.Setenv(EnvClientSecret, "s")
+	t.Setenv(EnvProjectID, "proj_x")
+	t.Setenv(EnvControlToken, "the-control-token")
+	cfg, err := FromEnv().withDefaults()
+	require.NoError(t, err)
+	assert.Equal(t, "the-control-token", cfg.ControlToken)
+	w := newWorld(cfg, Capabilities{"clock"})
+	w.token = "scenario-token"
+	ctx := t.Context()
+
+	require.NoError(t, w.do(ctx, http.MethodGet, "/_emulator/clock", "", ""))
+	require.NoError(t, w.do(ctx, http.MethodPost, "/_emulator/reset", "", ""))
+	require.NoError(t, w.do(ctx, http.MethodGet, "/v1/connect/projects", "", ""))
+	require.NoError(t, w.do(ctx, http.MethodGet, "/_emulatorx/clock", "", ""))
+	_, _, err = sendAside(ctx, w, http.MethodDelete, "/_emulator/oauth-clients/oc_2", "", nil)
+	require.NoError(t, err)
+	_, err = DiscoverCapabilities(ctx, cfg.HTTPClient, cfg.BaseURL)
+	require.NoError(t, err)
+	assert.Equal(t, []recorded{
+		{"GET", "/base/_emulator/clock", "", "Bearer the-control-token"},
+		{"POST", "/base/_emulator/reset", "application/json", "Bearer the-control-token"},
+		{"GET", "/base/v1/connect/projects", "", "Bearer scenario-token"},
+		{"GET", "/base/_emulatorx/clock", "", "Bearer scenario-token"},
+		{"DELETE", "/base/_emulator/oauth-clients/oc_2", "application/json", "Bearer the-control-token"},
+		{"GET", "/base/_emulator/capabilities", "", "Bearer the-control-token"},
+	}, seen())
+
+	// The same path on another host is not the target's control plane.
+	other, otherSeen := recordingServer(t)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, other.URL+"/base/_emulator/clock", nil)
+	require.NoError(t, err)
+	resp, err := cfg.HTTPClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Len(t, otherSeen(), 1)
+	assert.Empty(t, otherSeen()[0].authorization, "the token never leaves the target")
+}

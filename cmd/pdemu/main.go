@@ -62,7 +62,8 @@
 // be Pipedream's API, pdemu or another, reading PIPEDREAM_BASE_URL,
 // PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET, PIPEDREAM_PROJECT_ID and
 // PIPEDREAM_PROJECT_ENVIRONMENT (plus PDEMU_CONFORMANCE_CLIENT_ID_2 and
-// PDEMU_CONFORMANCE_CLIENT_SECRET_2 for a second client, optional).
+// PDEMU_CONFORMANCE_CLIENT_SECRET_2 for a second client, optional, and
+// PDEMU_CONTROL_TOKEN for a pdemu whose control plane requires a token).
 // Scenarios the server can't be driven to run (no /_emulator/capabilities,
 // or @destructive without --destructive) are reported as skipped with the
 // reason.
