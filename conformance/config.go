@@ -12,6 +12,7 @@ package conformance
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -40,12 +41,19 @@ type Config struct {
 	// Destructive allows scenarios that rotate or delete clients against a
 	// real server; against an emulator they always run.
 	Destructive bool
-	// HTTPClient sends every request; nil means a client with a 30 s timeout.
+	// ControlToken, when set, is sent as Authorization: Bearer on every
+	// request to the target's control plane (/_emulator/ under BaseURL,
+	// and nowhere else): pdemu requires it when it listens beyond loopback
+	// or was given one.
+	ControlToken string
+	// HTTPClient sends every request; nil means a client with a 30 s
+	// timeout. The kit wraps a copy's transport, to send what the control
+	// plane needs (controlPlaneTransport).
 	HTTPClient *http.Client
 }
 
 // Environment variables read by FromEnv: the ones the official SDKs read,
-// plus an optional second client.
+// plus an optional second client and pdemu's control token.
 const (
 	EnvBaseURL       = "PIPEDREAM_BASE_URL"
 	EnvClientID      = "PIPEDREAM_CLIENT_ID"
@@ -54,6 +62,7 @@ const (
 	EnvEnvironment   = "PIPEDREAM_PROJECT_ENVIRONMENT"
 	EnvClientID2     = "PDEMU_CONFORMANCE_CLIENT_ID_2"
 	EnvClientSecret2 = "PDEMU_CONFORMANCE_CLIENT_SECRET_2"
+	EnvControlToken  = "PDEMU_CONTROL_TOKEN"
 )
 
 // FromEnv reads a Config from the environment variables above.
@@ -64,6 +73,7 @@ func FromEnv() Config {
 		SecondClient: Credentials{ClientID: os.Getenv(EnvClientID2), ClientSecret: os.Getenv(EnvClientSecret2)},
 		ProjectID:    os.Getenv(EnvProjectID),
 		Environment:  os.Getenv(EnvEnvironment),
+		ControlToken: os.Getenv(EnvControlToken),
 	}
 }
 
@@ -86,8 +96,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Environment == "" {
 		c.Environment = "development"
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	// A copy of the caller's client, so wrapping its transport changes
+	// nothing the caller holds.
+	hc := http.Client{Timeout: 30 * time.Second}
+	if c.HTTPClient != nil {
+		hc = *c.HTTPClient
 	}
+	t, err := newControlPlaneTransport(hc.Transport, c.BaseURL, c.ControlToken)
+	if err != nil {
+		return c, fmt.Errorf("conformance: base URL %q: %w", c.BaseURL, err)
+	}
+	hc.Transport = t
+	c.HTTPClient = &hc
 	return c, nil
 }

@@ -1,9 +1,16 @@
 package conformance_test
 
 import (
+	"bytes"
+	"errors"
+	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdemu/pdemu/conformance"
+	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -11,9 +18,57 @@ import (
 // scenario a subtest: go test ./conformance -run 'TestConformance/<name>'.
 func TestConformance(t *testing.T) {
 	srv := testutil.NewServer(t)
-	conformance.RunTests(t, conformance.Config{
+	conformance.RunTests(t, configFor(srv))
+}
+
+// TestConformanceTokenMode runs the whole kit again against an emulator
+// whose control plane requires a token, as pdemu serve's does off
+// loopback: given the token, every scenario holds there too.
+func TestConformanceTokenMode(t *testing.T) {
+	const token = "conformance-control-token"
+	srv := testutil.NewServer(t, emulator.WithControlToken(token))
+	cfg := configFor(srv)
+	cfg.ControlToken = token
+	conformance.RunTests(t, cfg)
+}
+
+// TestConformanceWithoutTheControlToken: without the token the kit stops
+// at once and says what is missing, rather than skipping every
+// @emulator-only scenario as if the target had no control plane.
+func TestConformanceWithoutTheControlToken(t *testing.T) {
+	srv := testutil.NewServer(t, emulator.WithControlToken("the-right-token"))
+	for _, token := range []string{"", "a-wrong-token"} {
+		cfg := configFor(srv)
+		cfg.ControlToken = token
+		var out bytes.Buffer
+		_, err := conformance.Run(t.Context(), conformance.Options{Config: cfg, Output: &out})
+		require.Error(t, err, "token %q", token)
+		assert.True(t, errors.Is(err, conformance.ErrControlPlaneRefused), "%v", err)
+		assert.Contains(t, err.Error(), conformance.EnvControlToken)
+		assert.NotContains(t, err.Error(), "the-right-token")
+		assert.Empty(t, out.String(), "no scenario ran")
+	}
+	// A name the control plane does not answer (as through a proxy that
+	// passes its own Host on) is said so too.
+	cfg := configFor(testutil.NewServer(t))
+	cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Host = "pdemu.proxy.example"
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	_, err := conformance.Run(t.Context(), conformance.Options{Config: cfg, Output: &bytes.Buffer{}})
+	require.ErrorIs(t, err, conformance.ErrControlPlaneRefused)
+	assert.Contains(t, err.Error(), "--advertise-url")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func configFor(srv *testutil.Server) conformance.Config {
+	return conformance.Config{
 		BaseURL:   srv.URL,
 		Client:    conformance.Credentials{ClientID: srv.Credentials.ClientID, ClientSecret: srv.Credentials.ClientSecret},
 		ProjectID: srv.Credentials.ProjectID,
-	})
+	}
 }

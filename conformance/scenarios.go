@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -96,9 +97,24 @@ func (c Capabilities) Has(name string) bool { return slices.Contains(c, name) }
 // IsEmulator reports whether the target has an emulator's control plane.
 func (c Capabilities) IsEmulator() bool { return len(c) > 0 }
 
+// ErrControlPlaneRefused is returned by DiscoverCapabilities (and so by Run)
+// when the target is a pdemu whose control plane refused the kit: it needs
+// a control token (PDEMU_CONTROL_TOKEN), or is reached by a name it does
+// not answer. Running on would skip every @emulator-only scenario as if
+// the target had no control plane, which is not the truth.
+var ErrControlPlaneRefused = errors.New("conformance: the target's control plane refused the kit")
+
+// controlPlaneRefusals are the error codes of pdemu's control-plane guard.
+var controlPlaneRefusals = map[string]bool{
+	"control_token_required": true, "invalid_control_token": true,
+	"control_host_not_allowed": true, "control_origin_not_allowed": true,
+}
+
 // DiscoverCapabilities asks the target's GET /_emulator/capabilities. Any
 // answer but a 200 with a capability list means a server without a control
-// plane; only a failure to reach the server at all is an error.
+// plane, except a refusal by pdemu's control-plane guard, which is
+// ErrControlPlaneRefused; a failure to reach the server at all is an
+// error too.
 func DiscoverCapabilities(ctx context.Context, client *http.Client, baseURL string) (Capabilities, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+"/_emulator/capabilities", nil)
 	if err != nil {
@@ -109,6 +125,20 @@ func DiscoverCapabilities(ctx context.Context, client *http.Client, baseURL stri
 		return nil, fmt.Errorf("conformance: cannot reach %s: %w", baseURL, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		var refusal struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&refusal) == nil && controlPlaneRefusals[refusal.Error] {
+			// A 403 says which Host or Origin it refused and what to do.
+			hint := refusal.Description
+			if resp.StatusCode == http.StatusUnauthorized {
+				hint = "set " + EnvControlToken + " to the token pdemu printed (or was given)"
+			}
+			return nil, fmt.Errorf("%w (%d %s): %s", ErrControlPlaneRefused, resp.StatusCode, refusal.Error, hint)
+		}
+	}
 	if resp.StatusCode != http.StatusOK {
 		return Capabilities{}, nil
 	}

@@ -539,7 +539,7 @@ func FuzzAccountsAndApps(f *testing.F) {
 		if !strings.HasPrefix(target, "/") {
 			target = "/" + target
 		}
-		req, err := http.NewRequest(method, "http://pdemu.test"+target, strings.NewReader(body))
+		req, err := fuzzRequest(method, target, body)
 		if err != nil {
 			return // not a request a client could send
 		}
@@ -553,7 +553,7 @@ func FuzzAccountsAndApps(f *testing.F) {
 				t.Fatal(err)
 			}
 			body = strings.ReplaceAll(body, `"x"`, `"`+bearer+`"`)
-			req, _ = http.NewRequest(method, "http://pdemu.test"+target, strings.NewReader(body))
+			req, _ = fuzzRequest(method, target, body)
 		}
 		req.Header.Set("Authorization", "Bearer "+bearer)
 		req.Header.Set("X-PD-Environment", dev)

@@ -425,7 +425,7 @@ func FuzzComponentBodies(f *testing.F) {
 		if !strings.HasPrefix(target, "/") {
 			target = "/" + target
 		}
-		req, err := http.NewRequest(method, "http://pdemu.test"+target, strings.NewReader(body))
+		req, err := fuzzRequest(method, target, body)
 		if err != nil {
 			return
 		}

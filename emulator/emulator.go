@@ -57,6 +57,8 @@ type Emulator struct {
 	auth    *oauth.Server
 	connect *connect.Store
 	handler http.Handler
+	// control says who may drive the control plane (control_guard.go).
+	control controlPolicy
 
 	// resetMu lets Reset swap state wholesale while requests hold it for
 	// reading, so no request sees a half-reset emulator.
@@ -75,6 +77,8 @@ type config struct {
 	ttl            time.Duration
 	proxyHosts     []string // nil: loopback only
 	limits         Limits
+	controlToken   *string // nil: no token, the Host rule applies
+	advertiseURL   string
 }
 
 // Option configures an Emulator.
@@ -170,8 +174,26 @@ func (e *Emulator) LimitStatus() []LimitStatus {
 // Pipedream). expires_in, exp and the bearer check all follow it.
 func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }
 
-// New returns an emulator in its seeded state. It fails only for a seed
-// that cannot be applied (duplicate ids, bad names, unknown projects).
+// WithControlToken makes every control-plane request (/_emulator/...) carry
+// Authorization: Bearer token; one without it, or with another, is a 401.
+// The token takes the place of the Host rule (by default only requests
+// whose Host is a loopback name or address are answered), so a server
+// bound to a LAN address can be driven by whatever name reaches it; the
+// Origin and Content-Type rules still apply. The token must be printable
+// ASCII without spaces (CheckControlToken); New refuses an empty one. It is
+// never logged or sent back. The Go API is not affected.
+func WithControlToken(token string) Option { return func(o *config) { o.controlToken = &token } }
+
+// WithAdvertiseURL names the URL clients reach the emulator at, such as
+// the address of a reverse proxy in front of it: its host[:port] passes
+// the control plane's Host rule and its origin the Origin rule. It must be
+// an absolute http or https URL with a host and no path beyond "/"
+// (CheckAdvertiseURL); New fails otherwise.
+func WithAdvertiseURL(u string) Option { return func(o *config) { o.advertiseURL = u } }
+
+// New returns an emulator in its seeded state. It fails for a seed that
+// cannot be applied (duplicate ids, bad names, unknown projects), and for
+// a malformed control token or advertise URL.
 func New(opts ...Option) (*Emulator, error) {
 	cfg := config{maxBodyBytes: DefaultMaxBodyBytes, issuer: DefaultIssuer}
 	for _, opt := range opts {
@@ -186,6 +208,10 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	if cfg.maxBodyBytes <= 0 {
 		cfg.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	control, err := newControlPolicy(cfg.controlToken, cfg.advertiseURL)
+	if err != nil {
+		return nil, err
 	}
 	keys, err := token.NewKeys(cfg.issuer, 0)
 	if err != nil {
@@ -211,6 +237,7 @@ func New(opts ...Option) (*Emulator, error) {
 			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate, MaxClients: maxClients,
 		}),
 		connect: connect.NewStore(cfg.clock),
+		control: control,
 	}
 	if err := e.connect.SetLimits(storeLimits); err != nil {
 		return nil, err

@@ -29,6 +29,18 @@ func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder) {
 	}
 }
 
+// fuzzRequest builds a request the way a local client of pdemu sends it:
+// to a loopback Host, and with Content-Type: application/json on the
+// control plane, so that fuzzed input reaches the adapters rather than
+// stopping at the control plane's guard (FuzzControlGuard fuzzes that).
+func fuzzRequest(method, target, body string) (*http.Request, error) {
+	req, err := http.NewRequest(method, "http://127.0.0.1:8787"+target, strings.NewReader(body))
+	if err == nil && strings.HasPrefix(req.URL.Path, "/_emulator/") {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, err
+}
+
 // FuzzTokenEndpoint throws arbitrary bodies, content types and
 // Authorization headers at POST /v1/oauth/token.
 func FuzzTokenEndpoint(f *testing.F) {
@@ -80,7 +92,7 @@ func FuzzProtectedEndpoints(f *testing.F) {
 		if !strings.HasPrefix(target, "/") {
 			target = "/" + target
 		}
-		req, err := http.NewRequest(method, "http://pdemu.test"+target, strings.NewReader(body))
+		req, err := fuzzRequest(method, target, body)
 		if err != nil {
 			return // not a request a client could send
 		}

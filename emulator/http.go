@@ -101,8 +101,9 @@ func created(body any) (response, error) {
 }
 func noContent() (response, error) { return response{status: http.StatusNoContent}, nil }
 
-// wrap turns a table row into an http.Handler: it bounds the body, checks
-// the bearer token and scope, reads the environment, runs the handler and
+// wrap turns a table row into an http.Handler: it decides whether a
+// control-plane caller may drive the emulator, bounds the body, checks the
+// bearer token and scope, reads the environment, runs the handler and
 // writes its result or error. A panic becomes a JSON 500, never a dropped
 // connection.
 func (e *Emulator) wrap(ep Endpoint) routeHandler {
@@ -118,6 +119,15 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 				e.writeError(w, ep, fmt.Errorf("panic: %v", v))
 			}
 		}()
+		// The control plane's caller is judged first: before its body is
+		// read and before resetMu is taken, so that a request pdemu refuses
+		// costs nothing and never waits behind (or holds up) a reset.
+		if ep.Auth == ControlPlane {
+			if err := e.authorizeControl(r); err != nil {
+				e.writeError(w, ep, err)
+				return
+			}
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
 		if ep.exclusive {
 			e.resetMu.Lock()
@@ -273,13 +283,17 @@ type errorBody struct {
 }
 
 // writeError writes err as JSON with its status and, on protected
-// endpoints, the RFC 6750 §3 challenge.
+// endpoints, the RFC 6750 §3 challenge (the control plane's names its own
+// realm, so a client can tell which credentials were asked for).
 func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error) {
 	ae := apperr.As(err)
 	if ae.Kind == apperr.Internal && e.logger != nil {
 		e.logger.Error("internal error", "route", ep.Name, "error", err.Error())
 	}
 	status := statusOf[ae.Kind]
+	if ep.Auth == ControlPlane && ae.Kind == apperr.Unauthenticated {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q", controlRealm))
+	}
 	if ep.Auth.AcceptsOAuth() || ep.Auth.AcceptsConnectToken() {
 		switch {
 		case errors.Is(ae, oauth.ErrMissingToken):

@@ -306,8 +306,8 @@ func (e *Emulator) routes() http.Handler {
 		handlers[i] = e.wrap(ep)
 	}
 	rt := router(eps)
-	notFoundH := e.wrap(Endpoint{Name: "notFound", Auth: Public, handle: notFound})
-	methodH := e.wrap(Endpoint{Name: "methodNotAllowed", Auth: Public, handle: methodNotAllowed})
+	notFoundH := e.unrouted("notFound", notFound)
+	methodH := e.unrouted("methodNotAllowed", methodNotAllowed)
 	var h http.Handler = collapseConnectSlashes(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m mux.RouteMatch
 		switch {
@@ -340,4 +340,21 @@ func collapseConnectSlashes(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// unrouted answers requests that match no row of the table. Under
+// /_emulator/ it answers as a control-plane row, so the control plane's
+// authorizer judges those requests too: a caller it refuses learns nothing,
+// not even which paths exist. The unescaped path is read, so that
+// /%5Femulator/… is judged as well.
+func (e *Emulator) unrouted(name string, handle handlerFunc) routeHandler {
+	public := e.wrap(Endpoint{Name: name, Auth: Public, handle: handle})
+	control := e.wrap(Endpoint{Name: name, Auth: ControlPlane, handle: handle})
+	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+		if strings.HasPrefix(r.URL.Path, controlPrefix) {
+			control(w, r, vars)
+			return
+		}
+		public(w, r, vars)
+	}
 }

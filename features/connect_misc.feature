@@ -410,13 +410,13 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
   Scenario: An answered proxy call counts as proxy usage
     Spec: pdemu decision (README: The Connect API — Usage "One credit per action run, answered proxy call and trigger event")
     Given I remember the base URL as "base_url"
-    And I remember the base64 of "${base_url}/_emulator/health" as "health_64"
+    And I remember the base64 of "${base_url}/.well-known/jwks.json" as "upstream_64"
     And I remember the Unix time now as "start"
     And I remember the Unix time 1 hour from now as "end"
     And the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?external_user_id=u-${unique}&account_id=${acct}"
+    When I GET "/v1/connect/${project_id}/proxy/${upstream_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the status is 200
     When I GET "/v1/connect/usage?start_ts=${start}&end_ts=${end}"
     Then the status is 200

@@ -2,13 +2,15 @@ Feature: The Connect proxy
   /v1/connect/{project_id}/proxy/{url_64} calls the base64-encoded URL as an
   external user's connected account and answers with the upstream's status
   and body. Against an emulator the upstream is the emulator itself (its
-  control plane or a workflow endpoint), which its default allow-list
-  (loopback) lets the proxy reach; against a real server proxying needs a
-  real account, so every scenario here needs the control plane.
+  public JWKS document or a workflow endpoint, never its control plane,
+  which may want a token the proxy does not send), which its default
+  allow-list (loopback) lets the proxy reach; against a real server
+  proxying needs a real account, so every scenario here needs the control
+  plane.
 
   Background:
     Given I remember the base URL as "base_url"
-    And I remember the base64 of "${base_url}/_emulator/health" as "health_64"
+    And I remember the base64 of "${base_url}/.well-known/jwks.json" as "jwks_64"
 
   @emulator-only @requires:connect_accounts
   Scenario: An OAuth caller proxies a GET as a user's account
@@ -16,9 +18,9 @@ Feature: The Connect proxy
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?external_user_id=u-${unique}&account_id=${acct}"
+    When I GET "/v1/connect/${project_id}/proxy/${jwks_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the status is 200
-    And the response field "status" is "ok"
+    And the response field "keys" has at least 1 item
     And the response header "Content-Type" contains "application/json"
 
   @emulator-only @requires:connect_accounts
@@ -27,23 +29,23 @@ Feature: The Connect proxy
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have a Connect token for external user "u-${unique}"
-    When I GET "/v1/connect//proxy/${health_64}?external_user_id=u-${unique}&account_id=${acct}"
+    When I GET "/v1/connect//proxy/${jwks_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the status is 200
-    And the response field "status" is "ok"
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?account_id=${acct}"
+    And the response field "keys" has at least 1 item
+    When I GET "/v1/connect/${project_id}/proxy/${jwks_64}?account_id=${acct}"
     Then the status is 200
-    And the response field "status" is "ok"
+    And the response field "keys" has at least 1 item
 
   @emulator-only @requires:connect_accounts
   Scenario: url_64 may be URL-safe and unpadded
     Spec: reference G.22 (accept standard and URL-safe base64, padded or not); pdemu decision (README: The Connect API — Proxy)
-    Given I remember the URL-safe unpadded base64 of "${base_url}/_emulator/health?conf=${unique}~~" as "safe_64"
+    Given I remember the URL-safe unpadded base64 of "${base_url}/.well-known/jwks.json?conf=${unique}~~" as "safe_64"
     And the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token
     When I GET "/v1/connect/${project_id}/proxy/${safe_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the status is 200
-    And the response field "status" is "ok"
+    And the response field "keys" has at least 1 item
 
   @emulator-only @requires:connect_accounts
   Scenario: Another user's account cannot be proxied through
@@ -51,13 +53,13 @@ Feature: The Connect proxy
     Given the emulator has connected an account of app "openai" for external user "u-${unique}-owner" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-owner" after the scenario
     And I have an access token
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?external_user_id=u-${unique}-other&account_id=${acct}"
+    When I GET "/v1/connect/${project_id}/proxy/${jwks_64}?external_user_id=u-${unique}-other&account_id=${acct}"
     Then the status is 404
     And the answer is a JSON error
-    And the response field "status" is absent
+    And the response field "keys" is absent
     Given I have a Connect token for external user "u-${unique}-other"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-other" after the scenario
-    When I GET "/v1/connect//proxy/${health_64}?account_id=${acct}"
+    When I GET "/v1/connect//proxy/${jwks_64}?account_id=${acct}"
     Then the status is 404
     And the answer is a JSON error
 
@@ -73,12 +75,12 @@ Feature: The Connect proxy
     And the answer is a JSON error
 
     Examples:
-      | case                         | url                  | url_64        | query                                          |
-      | no account_id                | unused               | ${health_64}  | external_user_id=u-${unique}                   |
-      | no external_user_id          | unused               | ${health_64}  | account_id=${acct}                             |
-      | a url_64 that is not base64  | unused               | not*base64!   | external_user_id=u-${unique}&account_id=${acct} |
-      | a relative URL               | /_emulator/health    | ${bad_64}     | external_user_id=u-${unique}&account_id=${acct} |
-      | an ftp URL                   | ftp://127.0.0.1/x    | ${bad_64}     | external_user_id=u-${unique}&account_id=${acct} |
+      | case                        | url                    | url_64      | query                                           |
+      | no account_id               | unused                 | ${jwks_64}  | external_user_id=u-${unique}                    |
+      | no external_user_id         | unused                 | ${jwks_64}  | account_id=${acct}                              |
+      | a url_64 that is not base64 | unused                 | not*base64! | external_user_id=u-${unique}&account_id=${acct} |
+      | a relative URL              | /.well-known/jwks.json | ${bad_64}   | external_user_id=u-${unique}&account_id=${acct} |
+      | an ftp URL                  | ftp://127.0.0.1/x      | ${bad_64}   | external_user_id=u-${unique}&account_id=${acct} |
 
   @emulator-only @requires:connect_accounts
   Scenario: The proxy is not an open relay
@@ -153,12 +155,12 @@ Feature: The Connect proxy
       {"hosts": ["api.example.com"]}
       """
     And I have an access token
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?external_user_id=u-${unique}&account_id=${acct}"
+    When I GET "/v1/connect/${project_id}/proxy/${jwks_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the error is "host_not_allowed" with status 403
     Given the control plane accepts PUT "/_emulator/proxy/allowed-hosts" with JSON:
       """
       {"hosts": ["localhost", "127.0.0.0/8", "::1"]}
       """
-    When I GET "/v1/connect/${project_id}/proxy/${health_64}?external_user_id=u-${unique}&account_id=${acct}"
+    When I GET "/v1/connect/${project_id}/proxy/${jwks_64}?external_user_id=u-${unique}&account_id=${acct}"
     Then the status is 200
-    And the response field "status" is "ok"
+    And the response field "keys" has at least 1 item

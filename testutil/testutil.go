@@ -151,9 +151,13 @@ func (r Response) JSON(tb testing.TB) map[string]any {
 	return m
 }
 
-// Do sends a request to the server. A non-nil body is sent as JSON (a
-// string or []byte is sent as is); a non-empty token is sent as a bearer
-// token. Extra headers come as name, value pairs.
+// Do sends a request to the server: it is the helper for talking to pdemu
+// over HTTP, and sends what a well-behaved client sends. A non-nil body is sent as JSON (a string or []byte is sent as is);
+// a non-empty token is sent as a bearer token. Control-plane writes (POST,
+// PUT, PATCH or DELETE under /_emulator/) always carry Content-Type:
+// application/json, bodyless ones too, since the control plane refuses
+// them without it (it is how pdemu makes browsers preflight). Extra headers
+// come as name, value pairs and win over these.
 func (s *Server) Do(method, path, token string, body any, headers ...string) Response {
 	s.tb.Helper()
 	var rd io.Reader
@@ -174,7 +178,7 @@ func (s *Server) Do(method, path, token string, body any, headers ...string) Res
 	if err != nil {
 		s.tb.Fatalf("testutil: new request: %v", err)
 	}
-	if rd != nil {
+	if rd != nil || isControlWrite(method, path) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
@@ -193,6 +197,16 @@ func (s *Server) Do(method, path, token string, body any, headers ...string) Res
 		s.tb.Fatalf("testutil: read body: %v", err)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// isControlWrite reports whether a request changes the emulator through its
+// control plane, the requests that must carry Content-Type: application/json.
+func isControlWrite(method, path string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return strings.HasPrefix(path, "/_emulator/")
+	}
+	return false
 }
 
 // ConnectToken makes a Connect token (ctok_…) for an external user of the

@@ -82,3 +82,26 @@ func TestConnectHelpers(t *testing.T) {
 	r = srv.Do("POST", strings.TrimPrefix(srv.WorkflowURL("en123"), srv.URL), "", map[string]int{"n": 1})
 	assert.Equal(t, 200, r.Status, string(r.Body))
 }
+
+// TestDoDrivesTheControlPlane: Do sends Content-Type: application/json on
+// control-plane writes even without a body, which the control plane
+// requires; a header the caller gives wins.
+func TestDoDrivesTheControlPlane(t *testing.T) {
+	srv := testutil.NewServer(t)
+	extra := srv.CreateClient("extra")
+	tests := []struct {
+		method, path string
+		headers      []string
+		status       int
+	}{
+		{"POST", "/_emulator/oauth-clients/" + extra.ClientID + "/rotate-secret", nil, 200},
+		{"DELETE", "/_emulator/oauth-clients/" + extra.ClientID, []string{"Content-Type", "text/plain"}, 415},
+		{"DELETE", "/_emulator/oauth-clients/" + extra.ClientID, nil, 204},
+		{"POST", "/_emulator/reset", nil, 200},
+		{"GET", "/_emulator/clock", nil, 200},
+	}
+	for _, tc := range tests {
+		r := srv.Do(tc.method, tc.path, "", nil, tc.headers...)
+		assert.Equal(t, tc.status, r.Status, "%s %s %v: %s", tc.method, tc.path, tc.headers, r.Body)
+	}
+}

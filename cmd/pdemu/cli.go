@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -15,18 +14,18 @@ import (
 const knownSubcommands = "serve, conformance, help"
 
 // run is the whole program but for process exit, so tests drive it with
-// their own context, arguments and output.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// their own context, arguments, environment (getenv) and output.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0])) {
 		// Flags with no subcommand mean serve: `pdemu --addr :0` is the
 		// shortest way to start one.
-		return serve(ctx, args, stdout, stderr)
+		return serve(ctx, args, stdout, stderr, getenv)
 	}
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
-		return serve(ctx, rest, stdout, stderr)
+		return serve(ctx, rest, stdout, stderr, getenv)
 	case cmd == "conformance":
-		return runConformance(ctx, rest, stdout, stderr, os.Getenv)
+		return runConformance(ctx, rest, stdout, stderr, getenv)
 	case cmd == "help" || isHelpFlag(cmd):
 		if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" && rest[0] != "conformance" {
 			return usageErrorf("help takes no argument but serve or conformance, got %q", strings.Join(rest, " "))
@@ -91,6 +90,13 @@ behind it. serve listens, then prints to stdout the export lines for
 PIPEDREAM_BASE_URL, PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET,
 PIPEDREAM_PROJECT_ID and PIPEDREAM_PROJECT_ENVIRONMENT, ready to paste into
 a shell. Logs go to stderr. SIGINT or SIGTERM shuts it down gracefully.
+
+The control plane (/_emulator/) answers only requests addressed to
+loopback (or to --advertise-url), never a web page of another origin, and
+its writes need Content-Type: application/json. On any --addr but a
+loopback one it also requires a token (--control-token or
+PDEMU_CONTROL_TOKEN; without either, pdemu generates one and prints it with
+the export lines).
 
 Flags of serve:
 `

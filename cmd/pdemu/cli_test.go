@@ -39,7 +39,10 @@ func TestRunCommandLine(t *testing.T) {
 		wantStderr []string
 		// notStderr must appear in neither the error nor stderr.
 		notStderr []string
+		notStdout []string
 		wantEnv   map[string]string
+		// env is the environment, KEY=VALUE lines (default: empty).
+		env []string
 	}{
 		{
 			name: "unknown subcommand names the known ones", args: []string{"conformity"},
@@ -218,6 +221,61 @@ func TestRunCommandLine(t *testing.T) {
 			wantStatus: 1, wantErr: []string{"proxy allowed hosts"},
 		},
 		{
+			name: "a loopback bind needs no control token", args: []string{"--addr", anyPort},
+			wantStderr: []string{"control_token=none"}, notStdout: []string{"PDEMU_CONTROL_TOKEN"},
+			notStderr: []string{"level=WARN"},
+		},
+		{
+			name: "localhost is a loopback bind", args: []string{"--addr", "localhost:0"},
+			wantStderr: []string{"control_token=none"}, notStdout: []string{"PDEMU_CONTROL_TOKEN"},
+		},
+		{
+			name: "control token from the flag", args: []string{"--addr", anyPort, "--control-token", "flag-token-1"},
+			wantEnv:    map[string]string{"PDEMU_CONTROL_TOKEN": "flag-token-1", "PIPEDREAM_PROJECT_ENVIRONMENT": "development"},
+			wantStdout: []string{"export PDEMU_CONTROL_TOKEN=flag-token-1\n" + readyLine},
+			wantStderr: []string{"control_token=required"}, notStderr: []string{"flag-token-1"},
+		},
+		{
+			name: "control token from the environment", args: []string{"--addr", anyPort}, env: []string{"PDEMU_CONTROL_TOKEN=env-token-2"},
+			wantEnv:    map[string]string{"PDEMU_CONTROL_TOKEN": "env-token-2"},
+			wantStderr: []string{"control_token=required"}, notStderr: []string{"env-token-2"},
+		},
+		{
+			name: "the flag wins over the environment", args: []string{"--addr", anyPort, "--control-token", "flag-token-3"},
+			env:     []string{"PDEMU_CONTROL_TOKEN=env-token-3"},
+			wantEnv: map[string]string{"PDEMU_CONTROL_TOKEN": "flag-token-3"}, notStdout: []string{"env-token-3"},
+		},
+		{
+			name: "a control token that needs quoting", args: []string{"--addr", anyPort, "--control-token", `tok'$x`},
+			wantEnv: map[string]string{"PDEMU_CONTROL_TOKEN": `tok'$x`}, wantStdout: []string{`export PDEMU_CONTROL_TOKEN='tok'\''$x'`},
+		},
+		{
+			name: "control token refused without being echoed", args: []string{"--addr", anyPort, "--control-token", "hush hush"},
+			wantStatus: 2, wantErr: []string{"invalid --control-token or PDEMU_CONTROL_TOKEN"}, notStderr: []string{"hush"},
+		},
+		{
+			name: "control token from the environment refused", args: []string{"--addr", anyPort}, env: []string{"PDEMU_CONTROL_TOKEN=hush\thush"},
+			wantStatus: 2, wantErr: []string{"PDEMU_CONTROL_TOKEN"}, notStderr: []string{"hush"},
+		},
+		{
+			name: "advertise URL is the base URL", args: []string{"--addr", anyPort, "--advertise-url", "http://pdemu.lan:9999/"},
+			wantEnv:    map[string]string{"PIPEDREAM_BASE_URL": "http://pdemu.lan:9999"},
+			wantStdout: []string{"# pdemu listening on http://127.0.0.1:"},
+			wantStderr: []string{"advertise_url=http://pdemu.lan:9999/", "control_token=none"},
+		},
+		{
+			name: "advertise URL without a scheme", args: []string{"--addr", anyPort, "--advertise-url", "pdemu.lan:9999"},
+			wantStatus: 2, wantErr: []string{"invalid --advertise-url", "pdemu.lan:9999"},
+		},
+		{
+			name: "advertise URL with a path", args: []string{"--addr", anyPort, "--advertise-url", "http://pdemu.lan/api"},
+			wantStatus: 2, wantErr: []string{"invalid --advertise-url", "without a path"},
+		},
+		{
+			name: "help lists the control-plane flags", args: []string{"help"},
+			wantStdout: []string{"--control-token token", "--advertise-url URL", "PDEMU_CONTROL_TOKEN", "prefer the variable"},
+		},
+		{
 			name: "frozen clock and revocation are logged", args: []string{"--addr", anyPort, "--freeze-clock", "--revoke-on-rotate", "--log-level", "DEBUG"},
 			wantStderr: []string{`clock=frozen`, "revoke_on_rotate=true"},
 		},
@@ -225,7 +283,7 @@ func TestRunCommandLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			stdout, stderr, err := runOnce(t, tt.args...)
+			stdout, stderr, err := runOnceEnv(t, envOf(tt.env...), tt.args...)
 			if len(tt.wantErr) == 0 && err != nil {
 				t.Fatalf("run: %v\nstderr:\n%s", err, stderr)
 			}
@@ -248,6 +306,11 @@ func TestRunCommandLine(t *testing.T) {
 			for _, want := range tt.wantStderr {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("stderr does not contain %q:\n%s", want, stderr)
+				}
+			}
+			for _, bad := range tt.notStdout {
+				if strings.Contains(stdout, bad) {
+					t.Errorf("stdout contains %q:\n%s", bad, stdout)
 				}
 			}
 			for _, bad := range tt.notStderr {

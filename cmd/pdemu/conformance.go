@@ -47,6 +47,8 @@ rest from the environment, as the official SDKs do:
   PIPEDREAM_PROJECT_ENVIRONMENT      development (the default) or production
   PDEMU_CONFORMANCE_CLIENT_ID_2      a second client of the same workspace, for
   PDEMU_CONFORMANCE_CLIENT_SECRET_2  cross-client scenarios (optional)
+  PDEMU_CONTROL_TOKEN                pdemu's control token, when it has one (sent
+                                     only to the server's /_emulator/ paths)
 
 The kit asks the server for /_emulator/capabilities. Scenarios the server
 can't be driven to run are reported as skipped with the reason, never as
@@ -56,7 +58,8 @@ clients) against a real server unless --destructive is given.
 
 Exit status: 0 when every selected scenario passed, was skipped or failed
 as --expect allows; 1 when one failed; 2 for a command line or environment
-it cannot act on.
+it cannot act on (a pdemu whose control plane refuses the kit, for want of
+PDEMU_CONTROL_TOKEN, among them).
 
 Flags of conformance:
 `
@@ -152,6 +155,10 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	sum, err := conformance.Run(ctx, conformance.Options{
 		Config: target, Tags: cfg.tags, Format: cfg.format, Expected: expected, Seed: cfg.seed, Output: out,
 	})
+	if errors.Is(err, conformance.ErrControlPlaneRefused) {
+		// Nothing ran: the environment lacks what the target asks for.
+		return &usageError{err: err}
+	}
 	if err != nil {
 		return err
 	}
@@ -193,6 +200,7 @@ func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (confo
 		ProjectID:    cfg.projectID,
 		Environment:  getenv(conformance.EnvEnvironment),
 		Destructive:  cfg.destructive,
+		ControlToken: getenv(conformance.EnvControlToken),
 	}
 	var missing []string
 	if c.BaseURL == "" {

@@ -336,7 +336,7 @@ func TestConformanceDispatch(t *testing.T) {
 	runOut := func(args ...string) string {
 		t.Helper()
 		var out, errOut syncBuffer
-		require.NoError(t, run(t.Context(), args, &out, &errOut), errOut.String())
+		require.NoError(t, run(t.Context(), args, &out, &errOut, envOf()), errOut.String())
 		return out.String()
 	}
 	assert.Contains(t, runOut("conformance", "--list"), "scenarios in ")
@@ -357,4 +357,38 @@ func TestPlainWriter(t *testing.T) {
 		assert.Equal(t, len(chunk), n)
 	}
 	assert.Equal(t, ".Feature: x\n\x1bno escape\n", b.String())
+}
+
+// TestConformanceWithAControlToken is the user's path with pdemu bound
+// beyond loopback: paste its export lines, PDEMU_CONTROL_TOKEN among them,
+// and the kit drives the control plane. Without the token it stops at once
+// (exit 2) and names the variable, rather than skipping every
+// @emulator-only scenario.
+func TestConformanceWithAControlToken(t *testing.T) {
+	t.Parallel()
+	pd := start(t, "--addr", "0.0.0.0:0")
+	require.NotEmpty(t, pd.env["PDEMU_CONTROL_TOKEN"], "a non-loopback bind prints a token:\n%s", pd.stdout)
+	var lines, withoutToken []string
+	for k, v := range pd.env {
+		lines = append(lines, k+"="+v)
+		if k != "PDEMU_CONTROL_TOKEN" {
+			withoutToken = append(withoutToken, k+"="+v)
+		}
+	}
+	const tags = "@emulator-only && ~@serial"
+	stdout, stderr, err, status := conformanceRun(t, envOf(lines...), "--tags", tags)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	c := summaryCounts(t, stdout)
+	want, err := selectByTags(allScenarios(t), tags)
+	require.NoError(t, err)
+	assert.Equal(t, counts{passed: len(want)}, c, "every control-plane scenario runs and passes:\n%s", stdout)
+
+	stdout, stderr, err, status = conformanceRun(t, envOf(withoutToken...), "--tags", tags)
+	require.Error(t, err)
+	assert.Equal(t, 2, status)
+	assert.ErrorIs(t, err, conformance.ErrControlPlaneRefused)
+	assert.Contains(t, stderr, "PDEMU_CONTROL_TOKEN")
+	assert.Contains(t, stderr, "control_token_required")
+	assert.NotContains(t, stdout+stderr, pd.env["PDEMU_CONTROL_TOKEN"])
 }

@@ -10,21 +10,40 @@ import (
 	"github.com/pdemu/pdemu/emulator"
 )
 
+// exports is what the export block tells a client.
+type exports struct {
+	// bound is where pdemu listens, for the comment line.
+	bound net.Addr
+	// baseURL is where clients reach it: --advertise-url, or baseURL(bound).
+	baseURL string
+	creds   emulator.Credentials
+	// controlToken is the control plane's token, "" when it needs none.
+	controlToken string
+}
+
 // writeEnv prints the block a user pastes into a shell: a comment, so the
-// whole block pastes cleanly, then the variables the official SDKs read.
-// It is the only place the client secret is ever written.
-func writeEnv(w io.Writer, bound net.Addr, c emulator.Credentials) error {
+// whole block pastes cleanly, then the variables the official SDKs read,
+// and the control token when there is one (for the conformance kit and
+// scripts). PIPEDREAM_PROJECT_ENVIRONMENT stays the last line, so a reader
+// waiting for it knows the block is complete. It is the only place the
+// client secret and the control token are ever written.
+func writeEnv(w io.Writer, x exports) error {
 	const noClient = "the seed's first workspace has no OAuth client"
+	c := x.creds
 	vars := []struct{ name, value, missing string }{
-		{"PIPEDREAM_BASE_URL", baseURL(bound), ""},
+		{"PIPEDREAM_BASE_URL", x.baseURL, ""},
 		{"PIPEDREAM_CLIENT_ID", c.ClientID, noClient},
 		{"PIPEDREAM_CLIENT_SECRET", c.ClientSecret, noClient},
 		{"PIPEDREAM_PROJECT_ID", c.ProjectID, "the seed's first workspace has no project"},
+		{envControlToken, x.controlToken, ""},
 		{"PIPEDREAM_PROJECT_ENVIRONMENT", "development", ""},
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# pdemu listening on http://%s\n", bound)
+	fmt.Fprintf(&b, "# pdemu listening on http://%s\n", x.bound)
 	for _, v := range vars {
+		if v.name == envControlToken && v.value == "" {
+			continue // the control plane needs none: nothing to say
+		}
 		if v.value == "" {
 			// An empty export would pass for a value and fail later, inside
 			// an SDK, with a less helpful message.

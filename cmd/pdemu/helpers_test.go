@@ -38,13 +38,20 @@ func (s *syncBuffer) String() string {
 
 // runOnce runs pdemu with its context already cancelled: a valid command
 // line starts, prints the export block and shuts down at once, so its whole
-// output is there when runOnce returns.
+// output is there when runOnce returns. It sees an empty environment, so a
+// developer's own PDEMU_CONTROL_TOKEN never changes a test.
 func runOnce(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	return runOnceEnv(t, envOf(), args...)
+}
+
+// runOnceEnv is runOnce with the environment getenv reads.
+func runOnceEnv(t *testing.T, getenv func(string) string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out, errOut syncBuffer
-	err = run(ctx, args, &out, &errOut)
+	err = run(ctx, args, &out, &errOut, getenv)
 	return out.String(), errOut.String(), err
 }
 
@@ -73,14 +80,20 @@ func (in *instance) stop(t *testing.T) error {
 }
 
 // start runs pdemu in a goroutine until the test ends or stop is called,
-// and returns once the export block is printed.
+// and returns once the export block is printed. Its environment is empty.
 func start(t *testing.T, args ...string) *instance {
+	t.Helper()
+	return startEnv(t, envOf(), args...)
+}
+
+// startEnv is start with the environment getenv reads.
+func startEnv(t *testing.T, getenv func(string) string, args ...string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	in := &instance{stderr: &syncBuffer{}, cancel: cancel, done: make(chan struct{})}
 	var stdout syncBuffer
 	go func() {
-		in.err = run(ctx, args, &stdout, in.stderr)
+		in.err = run(ctx, args, &stdout, in.stderr, getenv)
 		close(in.done)
 	}()
 	t.Cleanup(func() {

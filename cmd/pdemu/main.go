@@ -23,6 +23,14 @@
 // stdout is the only place the client secret appears. Logs go to stderr and
 // never carry a secret or a token.
 //
+// The control plane (/_emulator/) answers only requests addressed to
+// loopback or to --advertise-url, refuses a foreign Origin, and wants
+// Content-Type: application/json on every write, so that no web page can
+// drive it. On a non-loopback --addr it also requires
+// Authorization: Bearer $PDEMU_CONTROL_TOKEN: given with --control-token or
+// the variable, or generated and printed as export PDEMU_CONTROL_TOKEN=...
+// (before the PIPEDREAM_PROJECT_ENVIRONMENT line, which stays the last).
+//
 // Flags of serve:
 //
 //	--addr HOST:PORT       where to listen (default 127.0.0.1:8787; port 0 picks a free one)
@@ -39,6 +47,11 @@
 //	--proxy-allow-host H   a host the Connect proxy may reach (repeatable;
 //	                       default: loopback only)
 //	--max-body-bytes N     largest request body accepted (default 65536)
+//	--control-token T      the control plane's token (default $PDEMU_CONTROL_TOKEN;
+//	                       generated on a non-loopback --addr); prefer the variable,
+//	                       since ps shows flags to other users
+//	--advertise-url URL    the URL clients reach pdemu at: printed as
+//	                       PIPEDREAM_BASE_URL, accepted by the control plane
 //
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal
 // ends it at once. Exit status is 0 after a clean shutdown, 2 for a command
@@ -49,7 +62,8 @@
 // be Pipedream's API, pdemu or another, reading PIPEDREAM_BASE_URL,
 // PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET, PIPEDREAM_PROJECT_ID and
 // PIPEDREAM_PROJECT_ENVIRONMENT (plus PDEMU_CONFORMANCE_CLIENT_ID_2 and
-// PDEMU_CONFORMANCE_CLIENT_SECRET_2 for a second client, optional).
+// PDEMU_CONFORMANCE_CLIENT_SECRET_2 for a second client, optional, and
+// PDEMU_CONTROL_TOKEN for a pdemu whose control plane requires a token).
 // Scenarios the server can't be driven to run (no /_emulator/capabilities,
 // or @destructive without --destructive) are reported as skipped with the
 // reason.
@@ -86,7 +100,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(exitStatus(os.Stderr, err))
 }

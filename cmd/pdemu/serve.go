@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +23,10 @@ import (
 )
 
 const defaultAddr = "127.0.0.1:8787"
+
+// envControlToken holds the control plane's token when --control-token is
+// not given; the conformance kit reads the same variable.
+const envControlToken = "PDEMU_CONTROL_TOKEN"
 
 // shutdownTimeout bounds a graceful shutdown: requests to the emulator take
 // microseconds, so one still running after this is stuck, and a signal
@@ -40,6 +47,9 @@ type serveConfig struct {
 	maxBodyBytes   int64
 	proxyHosts     hostList
 	limits         limitFlag
+	// controlToken is --control-token, else $PDEMU_CONTROL_TOKEN.
+	controlToken string
+	advertiseURL string
 }
 
 // limitFlag is a repeatable flag: each --limit name=n caps one family.
@@ -129,13 +139,20 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 	fs.Var(&cfg.limits, "limit", "cap how many records of a family pdemu keeps, as `name=n` (repeatable); past it, creating one\n"+
 		"answers 403 limit_exceeded. GET /_emulator/limits shows each limit and how many it counts now.\n"+
 		"Names: "+limitNames())
+	fs.StringVar(&cfg.controlToken, "control-token", "", "`token` the control plane (/_emulator/) requires as Authorization: Bearer\n"+
+		"(default $"+envControlToken+"; with neither: none on a loopback --addr, and a\n"+
+		"generated one, printed with the exports, on any other). ps shows flags\n"+
+		"to other users: prefer the variable")
+	fs.StringVar(&cfg.advertiseURL, "advertise-url", "", "`URL` clients reach pdemu at (a LAN name, a proxy): printed as\n"+
+		"PIPEDREAM_BASE_URL, and the control plane accepts its host and origin")
 	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	return fs
 }
 
 // parseServeFlags returns flag.ErrHelp when -h was given and the flag
-// package has printed the usage.
-func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
+// package has printed the usage. getenv supplies the control token when
+// the flag does not.
+func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
 	var cfg serveConfig
 	fs := newServeFlagSet(&cfg, stderr)
 	if err := fs.Parse(args); err != nil {
@@ -156,7 +173,61 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	if cfg.maxBodyBytes <= 0 {
 		return cfg, usageErrorf("invalid --max-body-bytes %d: want a positive number of bytes", cfg.maxBodyBytes)
 	}
+	if cfg.controlToken == "" {
+		cfg.controlToken = getenv(envControlToken)
+	}
+	if cfg.controlToken != "" {
+		// The emulator's own check, which never repeats the token.
+		if err := emulator.CheckControlToken(cfg.controlToken); err != nil {
+			return cfg, usageErrorf("invalid --control-token or %s: %v", envControlToken, err)
+		}
+	}
+	if cfg.advertiseURL != "" {
+		if err := emulator.CheckAdvertiseURL(cfg.advertiseURL); err != nil {
+			return cfg, usageErrorf("invalid --advertise-url: %v", err)
+		}
+	}
 	return cfg, nil
+}
+
+// Control-plane modes, as the startup line reports them.
+const (
+	controlTokenNone      = "none"      // loopback bind, no token: the Host rule guards
+	controlTokenRequired  = "required"  // a token was given
+	controlTokenGenerated = "generated" // a non-loopback bind without one
+)
+
+// controlTokenFor decides the control plane's token. A given token is
+// always required. Without one, a loopback bind needs none (the emulator
+// answers only loopback Hosts), but any other bind gets a generated one:
+// there the Host rule would refuse the very names the server is reached
+// by, and a control plane open to the network would let anyone on it reset
+// the emulator or mint clients.
+func controlTokenFor(addr, given string) (token, mode string) {
+	switch {
+	case given != "":
+		return given, controlTokenRequired
+	case isLoopbackBind(addr):
+		return "", controlTokenNone
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails; it crashes the program first
+	return base64.RawURLEncoding.EncodeToString(b[:]), controlTokenGenerated
+}
+
+// isLoopbackBind reports whether --addr listens on loopback only:
+// localhost or a loopback IP. An empty host, 0.0.0.0, ::, a LAN address and
+// any other name listen (or may listen) beyond this machine.
+func isLoopbackBind(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // checkAddr rejects what net.Listen would reject for its form, before
@@ -179,8 +250,8 @@ func checkAddr(addr string) error {
 	return nil
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseServeFlags(args, stderr)
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg, err := parseServeFlags(args, stderr, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -206,6 +277,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(cfg.limits) > 0 {
 		opts = append(opts, emulator.WithLimits(emulator.Limits(cfg.limits)))
+	}
+	controlToken, controlMode := controlTokenFor(cfg.addr, cfg.controlToken)
+	if controlToken != "" {
+		opts = append(opts, emulator.WithControlToken(controlToken))
+	}
+	if cfg.advertiseURL != "" {
+		opts = append(opts, emulator.WithAdvertiseURL(cfg.advertiseURL))
 	}
 	// The emulator validates ids and secrets, flags and seed alike; building
 	// it before listening means a bad value never opens a port.
@@ -237,6 +315,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		slog.String("client_id", creds.ClientID),
 		slog.String("clock", clockMode),
 		slog.Bool("revoke_on_rotate", cfg.revokeOnRotate),
+		// The mode, never the token.
+		slog.String("control_token", controlMode),
+	}
+	if cfg.advertiseURL != "" {
+		attrs = append(attrs, slog.String("advertise_url", cfg.advertiseURL))
 	}
 	if cfg.seedFile != "" {
 		attrs = append(attrs, slog.String("seed", cfg.seedFile))
@@ -248,7 +331,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		attrs = append(attrs, slog.String("limits", cfg.limits.String()))
 	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "pdemu started", attrs...)
-	if err := writeEnv(stdout, ln.Addr(), creds); err != nil {
+	if controlMode == controlTokenGenerated {
+		logger.LogAttrs(ctx, slog.LevelWarn, "the control plane needs a token: pdemu listens beyond loopback",
+			slog.String("addr", ln.Addr().String()),
+			slog.String("hint", "requests to /_emulator/ must send Authorization: Bearer $"+envControlToken+
+				"; the generated token is in the export lines on stdout. Set "+envControlToken+
+				" (or --control-token) to choose your own, or listen on 127.0.0.1 to need none"))
+	}
+	base := baseURL(ln.Addr())
+	if cfg.advertiseURL != "" {
+		// SDKs append /v1/...: a trailing slash would double it.
+		base = strings.TrimSuffix(cfg.advertiseURL, "/")
+	}
+	if err := writeEnv(stdout, exports{bound: ln.Addr(), baseURL: base, creds: creds, controlToken: controlToken}); err != nil {
 		ln.Close()
 		return fmt.Errorf("writing the export lines: %w", err)
 	}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +14,20 @@ import (
 // call sends a request to a started pdemu and decodes the JSON answer.
 func call(t *testing.T, method, url, bearer, body string) (int, map[string]any) {
 	t.Helper()
+	return callHost(t, method, url, "", bearer, body)
+}
+
+// callHost is call with another Host header ("" keeps the URL's). Writes
+// carry Content-Type: application/json, bodyless ones too, as the control
+// plane wants.
+func callHost(t *testing.T, method, url, host, bearer, body string) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != "" {
+	req.Host = cmp.Or(host, req.Host)
+	if body != "" || method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if bearer != "" {
@@ -176,5 +187,172 @@ func TestJSONLogs(t *testing.T) {
 	}
 	if strings.Contains(stderr, env["PIPEDREAM_CLIENT_SECRET"]) {
 		t.Errorf("the client secret is in the logs:\n%s", stderr)
+	}
+}
+
+// TestControlPlaneProtection runs pdemu in each way its control plane can
+// be protected and drives the control plane as a script would: without the
+// token it is refused, with it served; the emulated API needs none.
+func TestControlPlaneProtection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		// token is the token to expect in the exports: "" for none,
+		// "generated" for one pdemu made up.
+		token string
+		warn  bool
+	}{
+		{"loopback bind", []string{"--addr", anyPort}, nil, "", false},
+		// Listens on every interface, as --addr :8787 would.
+		{"non-loopback bind", []string{"--addr", "0.0.0.0:0"}, nil, "generated", true},
+		{"token flag", []string{"--addr", anyPort, "--control-token", "flag-token-e2e"}, nil, "flag-token-e2e", false},
+		{"token variable", []string{"--addr", anyPort}, []string{"PDEMU_CONTROL_TOKEN=env-token-e2e"}, "env-token-e2e", false},
+		{"token variable, non-loopback bind", []string{"--addr", "0.0.0.0:0"}, []string{"PDEMU_CONTROL_TOKEN=env-token-e2e2"}, "env-token-e2e2", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pd := startEnv(t, envOf(tc.env...), tc.args...)
+			base, token := pd.env["PIPEDREAM_BASE_URL"], pd.env["PDEMU_CONTROL_TOKEN"]
+			switch tc.token {
+			case "":
+				if _, ok := pd.env["PDEMU_CONTROL_TOKEN"]; ok {
+					t.Fatalf("a token was printed:\n%s", pd.stdout)
+				}
+			case "generated":
+				if !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(token) {
+					t.Fatalf("generated token %q is not 32 bytes of URL-safe base64:\n%s", token, pd.stdout)
+				}
+			default:
+				if token != tc.token {
+					t.Fatalf("PDEMU_CONTROL_TOKEN = %q, want %q", token, tc.token)
+				}
+			}
+			if !strings.HasPrefix(base, "http://127.0.0.1:") {
+				t.Errorf("PIPEDREAM_BASE_URL = %q, want loopback", base)
+			}
+
+			if token != "" {
+				for _, bearer := range []string{"", "not-the-token"} {
+					if status, body := call(t, http.MethodGet, base+"/_emulator/oauth-clients", bearer, ""); status != http.StatusUnauthorized {
+						t.Errorf("control plane with bearer %q: %d %v, want 401", bearer, status, body)
+					}
+				}
+				if status, _ := call(t, http.MethodPost, base+"/_emulator/reset", "", ""); status != http.StatusUnauthorized {
+					t.Errorf("reset without the token: %d, want 401", status)
+				}
+			}
+			if status, body := call(t, http.MethodGet, base+"/_emulator/oauth-clients", token, ""); status != http.StatusOK {
+				t.Errorf("control plane with the token: %d %v", status, body)
+			}
+			if status, body := call(t, http.MethodPost, base+"/_emulator/clock/advance", token, `{"seconds":1}`); status != http.StatusOK {
+				t.Errorf("clock advance with the token: %d %v", status, body)
+			}
+			if status, body := call(t, http.MethodPost, base+"/_emulator/reset", token, ""); status != http.StatusOK {
+				t.Errorf("bodyless reset with the token: %d %v", status, body)
+			}
+			tokenReq, _ := json.Marshal(map[string]string{
+				"grant_type": "client_credentials", "client_id": pd.env["PIPEDREAM_CLIENT_ID"], "client_secret": pd.env["PIPEDREAM_CLIENT_SECRET"],
+			})
+			if status, body := call(t, http.MethodPost, base+"/v1/oauth/token", "", string(tokenReq)); status != http.StatusOK {
+				t.Errorf("the API needs no control token: %d %v", status, body)
+			}
+
+			if err := pd.stop(t); err != nil {
+				t.Fatal(err)
+			}
+			logs := pd.stderr.String()
+			warned := strings.Contains(logs, "level=WARN") && strings.Contains(logs, "the control plane needs a token")
+			if warned != tc.warn {
+				t.Errorf("warning logged: %v, want %v:\n%s", warned, tc.warn, logs)
+			}
+			if tc.warn && !strings.Contains(logs, "PDEMU_CONTROL_TOKEN") {
+				t.Errorf("the warning does not say how to set a token:\n%s", logs)
+			}
+			wantMode := map[string]string{"": "none", "generated": "generated"}[tc.token]
+			if !strings.Contains(logs, "control_token="+cmp.Or(wantMode, "required")) {
+				t.Errorf("the startup line does not say control_token=%s:\n%s", cmp.Or(wantMode, "required"), logs)
+			}
+			if token != "" && strings.Contains(logs, token) {
+				t.Errorf("the control token is in the logs:\n%s", logs)
+			}
+		})
+	}
+}
+
+// TestAdvertiseURL: the advertised URL is the base URL printed, and the
+// control plane accepts requests addressed to it as its own.
+func TestAdvertiseURL(t *testing.T) {
+	t.Parallel()
+	pd := start(t, "--addr", anyPort, "--advertise-url", "http://pdemu.lan:9999")
+	if got := pd.env["PIPEDREAM_BASE_URL"]; got != "http://pdemu.lan:9999" {
+		t.Fatalf("PIPEDREAM_BASE_URL = %q, want the advertised URL", got)
+	}
+	bound, ok := strings.CutPrefix(strings.SplitN(pd.stdout, "\n", 2)[0], "# pdemu listening on ")
+	if !ok {
+		t.Fatalf("no listening line:\n%s", pd.stdout)
+	}
+	tests := []struct {
+		host   string
+		status int
+	}{
+		{"pdemu.lan:9999", http.StatusOK},
+		{"PDEMU.lan:9999", http.StatusOK},
+		{"pdemu.lan:80", http.StatusForbidden},
+		{"other.lan:9999", http.StatusForbidden},
+		{"", http.StatusOK}, // the bound loopback address
+	}
+	for _, tc := range tests {
+		if status, body := callHost(t, http.MethodGet, bound+"/_emulator/health", tc.host, "", ""); status != tc.status {
+			t.Errorf("Host %q: %d %v, want %d", tc.host, status, body, tc.status)
+		}
+	}
+}
+
+// TestControlTokenDecision: a given token is required whatever the bind;
+// without one, a loopback bind needs none and any other gets a fresh one.
+func TestControlTokenDecision(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		addr     string
+		loopback bool
+	}{
+		{"127.0.0.1:8787", true},
+		{"127.1.2.3:0", true},
+		{"localhost:8787", true},
+		{"LocalHost:0", true},
+		{"[::1]:8787", true},
+		{"[::ffff:127.0.0.1]:0", true},
+		{":8787", false},
+		{"0.0.0.0:8787", false},
+		{"[::]:8787", false},
+		{"192.168.1.5:8787", false},
+		{"10.0.0.1:0", false},
+		{"pdemu.lan:8787", false},
+		{"app.localhost:8787", false},
+		{"localhost.:8787", false},
+	}
+	for _, tt := range tests {
+		if got := isLoopbackBind(tt.addr); got != tt.loopback {
+			t.Errorf("isLoopbackBind(%q) = %v, want %v", tt.addr, got, tt.loopback)
+		}
+		tok, mode := controlTokenFor(tt.addr, "given")
+		if tok != "given" || mode != "required" {
+			t.Errorf("controlTokenFor(%q, given) = %q, %q; a given token is always required", tt.addr, tok, mode)
+		}
+		tok, mode = controlTokenFor(tt.addr, "")
+		switch {
+		case tt.loopback && (tok != "" || mode != "none"):
+			t.Errorf("controlTokenFor(%q) = %q, %q; want none", tt.addr, tok, mode)
+		case !tt.loopback && (len(tok) != 43 || mode != "generated"):
+			t.Errorf("controlTokenFor(%q) = %q, %q; want a generated 32-byte token", tt.addr, tok, mode)
+		}
+	}
+	a, _ := controlTokenFor(":0", "")
+	b, _ := controlTokenFor(":0", "")
+	if a == b {
+		t.Errorf("two generated tokens are equal: %q", a)
 	}
 }
