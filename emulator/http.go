@@ -101,8 +101,8 @@ func created(body any) (response, error) {
 }
 func noContent() (response, error) { return response{status: http.StatusNoContent}, nil }
 
-// wrap turns a table row into an http.Handler: it bounds the body, checks
-// the bearer token and scope, reads the environment, runs the handler and
+// wrap turns a table row into an http.Handler: it reads the bounded body,
+// checks the bearer token and scope, reads the environment, runs the handler and
 // writes its result or error. A panic becomes a JSON 500, never a dropped
 // connection.
 func (e *Emulator) wrap(ep Endpoint) routeHandler {
@@ -118,7 +118,9 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 				e.writeError(w, ep, fmt.Errorf("panic: %v", v))
 			}
 		}()
-		r.Body = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
+		// Before the lock: a client that sends its body slowly must not keep
+		// a Reset waiting, nor every request queued behind that Reset.
+		e.readBody(w, r)
 		if ep.exclusive {
 			e.resetMu.Lock()
 			defer e.resetMu.Unlock()
@@ -145,6 +147,95 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		}
 		writeJSON(w, resp.status, resp.body)
 	}
+}
+
+// readBody reads the request body in full, bounded by maxBodyBytes, and
+// hands it to the handler as a bufferedBody: handlers run under the
+// emulator lock, and reading a body is network I/O that a client can stretch
+// for as long as the server's ReadTimeout allows. A request without a body
+// (http.NoBody, which is what the server gives one with Content-Length 0)
+// costs nothing here; one with a Content-Length costs one buffer of that
+// size.
+func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	var rd io.Reader = r.Body
+	size := r.ContentLength
+	if size < 0 || size > e.maxBodyBytes {
+		// The body may exceed the limit. MaxBytesReader then also tells the
+		// server to close the connection rather than read on.
+		rd = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
+		size = min(512, e.maxBodyBytes)
+	}
+	data, err := readAll(rd, size, e.maxBodyBytes)
+	r.Body = &bufferedBody{data: data, err: err}
+}
+
+// readAll reads rd to its end into a buffer of size+1 bytes (the extra one
+// takes the read that finds the end), grown if size was short. More than
+// limit bytes is a *http.MaxBytesError, whoever made the reader.
+func readAll(rd io.Reader, size, limit int64) ([]byte, error) {
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return b[:limit], &http.MaxBytesError{Limit: limit}
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// bufferedBody is a request body read before the handler ran. It yields the
+// bytes read, then the error that ended the read (a *http.MaxBytesError, a
+// connection that broke) where the original body would have: a handler
+// that reads the body answers as it would have, and one that does not read
+// it is not affected.
+type bufferedBody struct {
+	data []byte
+	off  int
+	err  error
+}
+
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	if b.off == len(b.data) {
+		if b.err != nil {
+			return 0, b.err
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+// Close does nothing: the server closes the connection's body itself.
+func (b *bufferedBody) Close() error { return nil }
+
+// bodyBytes returns the rest of the request body: the adapter's buffer
+// itself, not a copy, for handlers that want the bytes.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	switch b := r.Body.(type) {
+	case nil:
+		return nil, nil
+	case *bufferedBody:
+		rest := b.data[b.off:]
+		b.off = len(b.data)
+		return rest, b.err
+	}
+	if r.Body == http.NoBody {
+		return nil, nil
+	}
+	return io.ReadAll(r.Body) // a request that did not come through wrap
 }
 
 // prepare fills c before the handler runs: path variables, the caller

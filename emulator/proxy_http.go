@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,7 +45,7 @@ func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	if !policy.AllowsName(target.Hostname()) {
 		return response{}, errHostNotAllowed(&proxy.HostError{Host: target.Hostname()}, policy)
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := bodyBytes(r)
 	if err != nil {
 		return response{}, bodyError(err)
 	}
