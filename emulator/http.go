@@ -86,6 +86,31 @@ type response struct {
 	// raw, when not nil, is written as is with contentType instead of body.
 	raw         []byte
 	contentType string
+	// then, when not nil, is the rest of the handler's work: the adapter
+	// runs it after releasing the emulator lock and writes its result
+	// instead of this one.
+	then *continuation
+}
+
+// continuation is the part of a handler's work that waits on the network,
+// such as the Connect proxy's exchange with an upstream API. It must run
+// without the emulator lock: a Reset waiting for the lock would wait for
+// the network too, and every request arriving meanwhile would queue behind
+// the Reset (Go's RWMutex lets no new reader past a waiting writer), so one
+// slow upstream would freeze the whole emulator. A handler therefore does
+// its domain work (lookups, checks) under the lock, captures what the rest
+// needs, and returns the rest with unlocked.
+type continuation struct {
+	// run finishes the request. It holds no lock: it uses what the handler
+	// captured, and reaches emulator state only under resetMu's read side,
+	// taken for a moment, or through methods that lock for themselves. Its
+	// result may continue again.
+	run func(ctx context.Context) (response, error)
+}
+
+// unlocked returns a response that finishes with run, outside the lock.
+func unlocked(run func(ctx context.Context) (response, error)) (response, error) {
+	return response{then: &continuation{run: run}}, nil
 }
 
 // routeHandler serves a matched route with its (still escaped) variables.
@@ -102,9 +127,12 @@ func created(body any) (response, error) {
 func noContent() (response, error) { return response{status: http.StatusNoContent}, nil }
 
 // wrap turns a table row into an http.Handler: it reads the bounded body,
-// checks the bearer token and scope, reads the environment, runs the handler and
-// writes its result or error. A panic becomes a JSON 500, never a dropped
-// connection.
+// then, under the emulator lock, checks the bearer token and scope, reads
+// the environment and runs the handler; then, unlocked, it runs the
+// handler's continuation if any and writes the result or error. No lock is
+// held while the body is read, the network is waited on or the answer is
+// written, so no client and no upstream can hold up a Reset. A panic
+// becomes a JSON 500, never a dropped connection.
 func (e *Emulator) wrap(ep Endpoint) routeHandler {
 	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
 		if info, _ := r.Context().Value(logKey{}).(*logInfo); info != nil {
@@ -121,20 +149,10 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		// Before the lock: a client that sends its body slowly must not keep
 		// a Reset waiting, nor every request queued behind that Reset.
 		e.readBody(w, r)
-		if ep.exclusive {
-			e.resetMu.Lock()
-			defer e.resetMu.Unlock()
-		} else {
-			e.resetMu.RLock()
-			defer e.resetMu.RUnlock()
+		resp, err := e.handleLocked(r, ep, vars, &call{header: w.Header()})
+		for err == nil && resp.then != nil {
+			resp, err = resp.then.run(r.Context())
 		}
-
-		c := &call{header: w.Header()}
-		if err := e.prepare(r, ep, vars, c); err != nil {
-			e.writeError(w, ep, err)
-			return
-		}
-		resp, err := ep.handle(r, c)
 		if err != nil {
 			e.writeError(w, ep, err)
 			return
@@ -147,6 +165,22 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		}
 		writeJSON(w, resp.status, resp.body)
 	}
+}
+
+// handleLocked prepares the call and runs the handler with the emulator
+// locked: for reading, or for writing when the row is exclusive (reset).
+func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]string, c *call) (response, error) {
+	if ep.exclusive {
+		e.resetMu.Lock()
+		defer e.resetMu.Unlock()
+	} else {
+		e.resetMu.RLock()
+		defer e.resetMu.RUnlock()
+	}
+	if err := e.prepare(r, ep, vars, c); err != nil {
+		return response{}, err
+	}
+	return ep.handle(r, c)
 }
 
 // readBody reads the request body in full, bounded by maxBodyBytes, and

@@ -112,3 +112,60 @@ func TestStalledBodyBlocksNoOne(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tok))
 	assert.NotEmpty(t, tok.AccessToken, "the body that arrived late was read in full")
 }
+
+// stalledWriter is a ResponseWriter whose Write blocks until released, as a
+// write to a client that has stopped reading does once the socket buffers
+// are full. writing is closed when the first Write begins.
+type stalledWriter struct {
+	*httptest.ResponseRecorder
+	once             sync.Once
+	writing, release chan struct{}
+}
+
+func (w *stalledWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.writing) })
+	<-w.release
+	return w.ResponseRecorder.Write(p)
+}
+
+// TestStalledResponseBlocksNoOne: a client slow to read its answer does
+// not hold up a Reset, nor the requests behind it.
+func TestStalledResponseBlocksNoOne(t *testing.T) {
+	emu := emulator.MustNew()
+	w := &stalledWriter{ResponseRecorder: httptest.NewRecorder(), writing: make(chan struct{}), release: make(chan struct{})}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		emu.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	}()
+	t.Cleanup(func() { // on failure too: the stalled request must end
+		select {
+		case <-w.release:
+		default:
+			close(w.release)
+		}
+		<-served
+	})
+	waitFor(t, w.writing, "the answer to start being written")
+
+	resetDone := make(chan error, 1)
+	go func() { resetDone <- emu.Reset() }()
+	other := make(chan int, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+		other <- rec.Code
+	}()
+	select {
+	case code := <-other:
+		assert.Equal(t, http.StatusOK, code)
+	case <-time.After(hangGuard):
+		t.Fatal("a request waits for another client that is slow to read")
+	}
+	awaitReset(t, resetDone)
+
+	close(w.release)
+	<-served
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Body.String(), `"keys"`)
+}

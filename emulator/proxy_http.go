@@ -24,6 +24,10 @@ var connectProxy = proxy.New(0, 0)
 // body. Refused before any traffic: a bad url_64 (400), an account that is
 // not the user's in this project environment (404), a host the allow-list
 // does not name (403). The upstream unreachable or too slow is a 502/504.
+//
+// The checks run under the emulator lock; the upstream exchange runs after
+// it is released (see continuation), and the call is metered then, so a
+// call that spans a Reset is metered to the state after it.
 func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	userID, err := c.externalUser(r, true)
 	if err != nil {
@@ -67,25 +71,29 @@ func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	// transport then negotiates gzip itself and decodes it.
 	header.Del("Accept-Encoding")
 
-	resp, err := connectProxy.Do(r.Context(), proxy.Request{
-		Method: r.Method, URL: target, Header: header, Body: body, Policy: policy,
+	req := proxy.Request{Method: r.Method, URL: target, Header: header, Body: body, Policy: policy}
+	projectID, env := c.projectID, c.env
+	return unlocked(func(ctx context.Context) (response, error) {
+		resp, err := connectProxy.Do(ctx, req)
+		if err != nil {
+			return proxyFailure(target.Host, err, policy)
+		}
+		e.resetMu.RLock()
+		e.connect.RecordProxyCall(projectID, env)
+		e.resetMu.RUnlock()
+		for k, vs := range resp.Header {
+			c.header[k] = vs
+		}
+		ct := resp.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		raw := resp.Body
+		if raw == nil {
+			raw = []byte{}
+		}
+		return response{status: resp.Status, raw: raw, contentType: ct}, nil
 	})
-	if err != nil {
-		return proxyFailure(target.Host, err, policy)
-	}
-	e.connect.RecordProxyCall(c.projectID, c.env)
-	for k, vs := range resp.Header {
-		c.header[k] = vs
-	}
-	ct := resp.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	raw := resp.Body
-	if raw == nil {
-		raw = []byte{}
-	}
-	return response{status: resp.Status, raw: raw, contentType: ct}, nil
 }
 
 // errHostNotAllowed says which host was refused and how to allow it.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -429,5 +430,50 @@ func TestProxyConcurrentCalls(t *testing.T) {
 	close(statuses)
 	for s := range statuses {
 		assert.Contains(t, []int{http.StatusCreated, http.StatusForbidden}, s)
+	}
+}
+
+// TestStalledUpstreamBlocksNoOne: while a proxied call waits for a slow
+// upstream, a Reset completes and health answers; the call then ends with
+// the upstream's answer.
+func TestStalledUpstreamBlocksNoOne(t *testing.T) {
+	f := newProxyFixture(t)
+	reached, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	slow := newUpstream(t, func(w http.ResponseWriter, _ *http.Request) {
+		close(reached)
+		<-release
+		w.WriteHeader(http.StatusAccepted)
+	})
+	// Cleanups run last first: the upstream is released before it closes.
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+
+	req, err := http.NewRequestWithContext(t.Context(), "GET", f.srv.URL+f.path(slow.URL+"/slow", "alice", f.slack), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+f.oauth)
+	req.Header.Set("x-pd-environment", "development")
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			answer <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	waitFor(t, reached, "the proxied request to reach the upstream")
+
+	resetDone := make(chan error, 1)
+	go func() { resetDone <- f.srv.Emulator.Reset() }()
+	checkHealth(t, f.srv.URL)
+	awaitReset(t, resetDone)
+
+	releaseOnce.Do(func() { close(release) })
+	select {
+	case status := <-answer:
+		assert.Equal(t, http.StatusAccepted, status, "the call started before the reset ends with the upstream's answer")
+	case <-time.After(hangGuard):
+		t.Fatal("the proxied call did not end once the upstream answered")
 	}
 }
