@@ -158,7 +158,8 @@ func (e *Emulator) setProxyAllowedHosts(r *http.Request, _ *call) (response, err
 // PUT /_emulator/proxy/allowed-hosts does, until the next Reset. A rule is
 // a host name ("api.example.com"), a wildcard ("*.example.com"; "*" for
 // every name), an IP address or a CIDR range ("10.0.0.0/8"); names reach
-// only public addresses unless a CIDR rule covers the private ones. The
+// only public addresses unless a CIDR rule covers the private ones, and
+// loopback only through a rule naming localhost ("*" does not). The
 // default is connect.DefaultProxyHosts() (loopback only). It returns the
 // rules as stored. Errors: *apperr.Error invalid_request.
 func (e *Emulator) SetProxyAllowedHosts(hosts ...string) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -475,5 +477,39 @@ func TestStalledUpstreamBlocksNoOne(t *testing.T) {
 		assert.Equal(t, http.StatusAccepted, status, "the call started before the reset ends with the upstream's answer")
 	case <-time.After(hangGuard):
 		t.Fatal("the proxied call did not end once the upstream answered")
+	}
+}
+
+// TestProxyLoopbackNeedsAnExplicitRule: "*" reaches the internet, not the
+// services on this machine; a refused host is a 403 before any traffic.
+func TestProxyLoopbackNeedsAnExplicitRule(t *testing.T) {
+	f := newProxyFixture(t)
+	port := f.up.Listener.Addr().(*net.TCPAddr).Port
+	at := func(host string) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/x" }
+	tests := []struct {
+		rules  []string
+		target string
+		status int
+	}{
+		{[]string{"*"}, at("localhost"), http.StatusForbidden},
+		{[]string{"*"}, at("127.0.0.1"), http.StatusForbidden},
+		{[]string{"*"}, at("::1"), http.StatusForbidden},
+		{[]string{"localhost"}, at("localhost"), http.StatusCreated},
+		{[]string{"*", "127.0.0.0/8", "::1"}, at("localhost"), http.StatusCreated},
+		{connect.DefaultProxyHosts(), at("localhost"), http.StatusCreated},
+		{connect.DefaultProxyHosts(), at("127.0.0.1"), http.StatusCreated},
+	}
+	for _, tc := range tests {
+		_, err := f.srv.Emulator.SetProxyAllowedHosts(tc.rules...)
+		require.NoError(t, err)
+		before := f.up.count()
+		r := f.do("GET", f.path(tc.target, "alice", f.slack), nil)
+		require.Equal(t, tc.status, r.Status, "rules %q, %s: %s", tc.rules, tc.target, r.Body)
+		if tc.status == http.StatusForbidden {
+			assert.Equal(t, "host_not_allowed", r.JSON(t)["error"])
+			assert.Equal(t, before, f.up.count(), "rules %q, %s: refused before any traffic", tc.rules, tc.target)
+		} else {
+			assert.Equal(t, before+1, f.up.count())
+		}
 	}
 }
