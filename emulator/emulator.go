@@ -20,6 +20,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/proxy"
 	"github.com/pdemu/pdemu/emulator/scope"
 	"github.com/pdemu/pdemu/emulator/token"
 )
@@ -57,6 +58,8 @@ type Emulator struct {
 	auth    *oauth.Server
 	connect *connect.Store
 	handler http.Handler
+	// proxyTimeout bounds one exchange of the Connect proxy.
+	proxyTimeout time.Duration
 
 	// resetMu lets Reset swap state wholesale while requests hold it for
 	// reading, so no request sees a half-reset emulator.
@@ -74,6 +77,7 @@ type config struct {
 	issuer         string
 	ttl            time.Duration
 	proxyHosts     []string // nil: loopback only
+	proxyTimeout   time.Duration
 }
 
 // Option configures an Emulator.
@@ -112,6 +116,13 @@ func WithProxyAllowedHosts(hosts ...string) Option {
 	return func(o *config) { o.proxyHosts = append([]string{}, hosts...) }
 }
 
+// WithProxyTimeout bounds one exchange of the Connect proxy with an
+// upstream API, redirects and body included (default proxy.DefaultTimeout,
+// 30 s); a slower upstream gets the caller a 504 upstream_timeout. It is
+// real time, not the emulator's clock: it protects the process, and the
+// answer is written however short the server's WriteTimeout is.
+func WithProxyTimeout(d time.Duration) Option { return func(o *config) { o.proxyTimeout = d } }
+
 // WithTokenTTL sets the access-token lifetime (default one hour, as on
 // Pipedream). expires_in, exp and the bearer check all follow it.
 func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }
@@ -133,6 +144,9 @@ func New(opts ...Option) (*Emulator, error) {
 	if cfg.maxBodyBytes <= 0 {
 		cfg.maxBodyBytes = DefaultMaxBodyBytes
 	}
+	if cfg.proxyTimeout <= 0 {
+		cfg.proxyTimeout = proxy.DefaultTimeout
+	}
 	keys, err := token.NewKeys(cfg.issuer, 0)
 	if err != nil {
 		return nil, err
@@ -147,7 +161,8 @@ func New(opts ...Option) (*Emulator, error) {
 		auth: oauth.NewServer(oauth.Config{
 			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate,
 		}),
-		connect: connect.NewStore(cfg.clock),
+		connect:      connect.NewStore(cfg.clock),
+		proxyTimeout: cfg.proxyTimeout,
 	}
 	if cfg.proxyHosts != nil {
 		if _, err := e.connect.SetProxyBaseHosts(cfg.proxyHosts); err != nil {

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
@@ -106,11 +107,18 @@ type continuation struct {
 	// taken for a moment, or through methods that lock for themselves. Its
 	// result may continue again.
 	run func(ctx context.Context) (response, error)
+	// maxWait is the longest run can take; run enforces it (a context
+	// deadline) and answers when it runs out (the proxy's 504). The adapter
+	// moves the connection's write deadline out by as much first (see
+	// renewWriteDeadline), so that the server's WriteTimeout cannot turn
+	// that answer into a dropped connection.
+	maxWait time.Duration
 }
 
-// unlocked returns a response that finishes with run, outside the lock.
-func unlocked(run func(ctx context.Context) (response, error)) (response, error) {
-	return response{then: &continuation{run: run}}, nil
+// unlocked returns a response that finishes with run, outside the lock,
+// within maxWait.
+func unlocked(maxWait time.Duration, run func(ctx context.Context) (response, error)) (response, error) {
+	return response{then: &continuation{run: run, maxWait: maxWait}}, nil
 }
 
 // routeHandler serves a matched route with its (still escaped) variables.
@@ -151,7 +159,9 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		e.readBody(w, r)
 		resp, err := e.handleLocked(r, ep, vars, &call{header: w.Header()})
 		for err == nil && resp.then != nil {
+			renewWriteDeadline(w, r, resp.then.maxWait)
 			resp, err = resp.then.run(r.Context())
+			renewWriteDeadline(w, r, 0) // the answer is ready: write it within the server's budget
 		}
 		if err != nil {
 			e.writeError(w, ep, err)
@@ -181,6 +191,27 @@ func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]st
 		return response{}, err
 	}
 	return ep.handle(r, c)
+}
+
+// renewWriteDeadline sets the connection's write deadline to wait plus the
+// server's WriteTimeout from now. http.Server's WriteTimeout runs from when
+// the request was read, so a wait on the network longer than it would
+// leave the answer (even the 504 saying the upstream was too slow)
+// unwritable, and the client would see the connection drop: the wait must
+// not count against the time to write. wrap renews before a continuation
+// with its maxWait, because HTTP/2 resets a stream when its write timer
+// fires even if nothing was written, and after it with 0, so the answer
+// has the whole budget however long the wait took. Without a server write
+// timeout there is nothing to renew.
+func renewWriteDeadline(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || srv.WriteTimeout <= 0 {
+		return
+	}
+	// An error changes nothing: http.ErrNotSupported means a ResponseWriter
+	// without a connection's deadline (httptest.ResponseRecorder, or a
+	// middleware that hides it), any other a connection already gone.
+	_ = http.NewResponseController(w).SetWriteDeadline(clock.WallDeadline(wait + srv.WriteTimeout))
 }
 
 // readBody reads the request body in full, bounded by maxBodyBytes, and
@@ -577,6 +608,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to move its
+// write deadline) through the request log.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {

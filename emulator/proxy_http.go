@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
@@ -71,12 +72,12 @@ func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	// transport then negotiates gzip itself and decodes it.
 	header.Del("Accept-Encoding")
 
-	req := proxy.Request{Method: r.Method, URL: target, Header: header, Body: body, Policy: policy}
+	req := proxy.Request{Method: r.Method, URL: target, Header: header, Body: body, Policy: policy, Timeout: e.proxyTimeout}
 	projectID, env := c.projectID, c.env
-	return unlocked(func(ctx context.Context) (response, error) {
+	return unlocked(e.proxyTimeout, func(ctx context.Context) (response, error) {
 		resp, err := connectProxy.Do(ctx, req)
 		if err != nil {
-			return proxyFailure(target.Host, err, policy)
+			return proxyFailure(target.Host, err, policy, e.proxyTimeout)
 		}
 		e.resetMu.RLock()
 		e.connect.RecordProxyCall(projectID, env)
@@ -108,9 +109,9 @@ func errHostNotAllowed(he *proxy.HostError, policy connect.ProxyPolicy) error {
 }
 
 // proxyFailure answers an upstream exchange that failed: a refused host
-// (reached through a redirect or DNS) is a 403, a timeout a 504, anything
-// else a 502.
-func proxyFailure(host string, err error, policy connect.ProxyPolicy) (response, error) {
+// (reached through a redirect or DNS) is a 403, running out of timeout a
+// 504, anything else a 502.
+func proxyFailure(host string, err error, policy connect.ProxyPolicy, timeout time.Duration) (response, error) {
 	var he *proxy.HostError
 	if errors.As(err, &he) {
 		return response{}, errHostNotAllowed(he, policy)
@@ -119,7 +120,7 @@ func proxyFailure(host string, err error, policy connect.ProxyPolicy) (response,
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 		return gatewayError(apperr.GatewayTimeout, "upstream_timeout",
-			fmt.Sprintf("%s did not answer within %s", host, proxy.DefaultTimeout))
+			fmt.Sprintf("%s did not answer within %s", host, timeout))
 	case errors.Is(err, proxy.ErrTooLarge):
 		return gatewayError(apperr.BadGateway, "bad_gateway", fmt.Sprintf("%s: %v", host, err))
 	}

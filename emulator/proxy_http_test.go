@@ -3,7 +3,9 @@ package emulator_test
 import (
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/testutil"
 )
@@ -511,5 +514,67 @@ func TestProxyLoopbackNeedsAnExplicitRule(t *testing.T) {
 		} else {
 			assert.Equal(t, before+1, f.up.count())
 		}
+	}
+}
+
+// TestProxyTimeoutIsA504: an upstream slower than the proxy timeout gets
+// the caller a 504 upstream_timeout, even from a server whose WriteTimeout
+// is half the proxy timeout (HTTP/1 would otherwise drop the connection,
+// HTTP/2 reset the stream). With a logger, as pdemu serve runs, too.
+func TestProxyTimeoutIsA504(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(http.ResponseWriter, *http.Request) { <-release })
+	t.Cleanup(func() { close(release) }) // before up closes: cleanups run last first
+	tests := []struct {
+		name    string
+		opts    []emulator.Option
+		http2   bool
+		timeout time.Duration
+	}{
+		{name: "HTTP/1.1", timeout: 80 * time.Millisecond},
+		{name: "HTTP/1.1 logged", opts: []emulator.Option{emulator.WithLogger(slog.New(slog.DiscardHandler))}, timeout: 80 * time.Millisecond},
+		// HTTP/2 starts a stream's write timer when the stream opens, so the
+		// handler must reach the proxy within the write timeout: more time,
+		// lest a loaded machine fail the test.
+		{name: "HTTP/2", http2: true, timeout: 400 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emulator.MustNew(append(tc.opts, emulator.WithProxyTimeout(tc.timeout))...)
+			srv := httptest.NewUnstartedServer(emu)
+			srv.Config.WriteTimeout = tc.timeout / 2
+			// HTTP/2 without TLS: a TLS handshake would have to fit in the
+			// write timeout too, which a loaded machine need not manage.
+			var protocols http.Protocols
+			protocols.SetHTTP1(!tc.http2)
+			protocols.SetUnencryptedHTTP2(tc.http2)
+			srv.Config.Protocols = &protocols
+			srv.Start()
+			t.Cleanup(srv.Close)
+			creds := emu.Credentials()
+			account, err := emu.ConnectAccount(creds.ProjectID, "development", "alice", "slack", nil)
+			require.NoError(t, err)
+			tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials",
+				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, Scope: "connect:proxy"})
+			require.NoError(t, err)
+
+			req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/connect/"+creds.ProjectID+"/proxy/"+
+				url64(up.URL+"/slow")+"?external_user_id=alice&account_id="+account, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			req.Header.Set("x-pd-environment", "development")
+			client := &http.Client{Timeout: hangGuard, Transport: &http.Transport{Protocols: &protocols}}
+			t.Cleanup(client.CloseIdleConnections)
+			resp, err := client.Do(req)
+			require.NoError(t, err, "the answer must outlive the server's write timeout")
+			defer resp.Body.Close()
+			require.Equal(t, tc.http2, resp.ProtoMajor == 2, resp.Proto)
+			assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			assert.Equal(t, "upstream_timeout", body["error"])
+			assert.Contains(t, body["error_description"], "did not answer within "+tc.timeout.String())
+		})
 	}
 }
