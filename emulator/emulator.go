@@ -20,6 +20,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/proxy"
 	"github.com/pdemu/pdemu/emulator/scope"
 	"github.com/pdemu/pdemu/emulator/token"
 )
@@ -59,6 +60,8 @@ type Emulator struct {
 	handler http.Handler
 	// control says who may drive the control plane (control_guard.go).
 	control controlPolicy
+	// proxyTimeout bounds one exchange of the Connect proxy.
+	proxyTimeout time.Duration
 
 	// resetMu lets Reset swap state wholesale while requests hold it for
 	// reading, so no request sees a half-reset emulator.
@@ -79,6 +82,7 @@ type config struct {
 	limits         Limits
 	controlToken   *string // nil: no token, the Host rule applies
 	advertiseURL   string
+	proxyTimeout   time.Duration
 }
 
 // Option configures an Emulator.
@@ -170,6 +174,13 @@ func (e *Emulator) LimitStatus() []LimitStatus {
 	return out
 }
 
+// WithProxyTimeout bounds one exchange of the Connect proxy with an
+// upstream API, redirects and body included (default proxy.DefaultTimeout,
+// 30 s); a slower upstream gets the caller a 504 upstream_timeout. It is
+// real time, not the emulator's clock: it protects the process, and the
+// answer is written however short the server's WriteTimeout is.
+func WithProxyTimeout(d time.Duration) Option { return func(o *config) { o.proxyTimeout = d } }
+
 // WithTokenTTL sets the access-token lifetime (default one hour, as on
 // Pipedream). expires_in, exp and the bearer check all follow it.
 func WithTokenTTL(d time.Duration) Option { return func(o *config) { o.ttl = d } }
@@ -213,6 +224,9 @@ func New(opts ...Option) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.proxyTimeout <= 0 {
+		cfg.proxyTimeout = proxy.DefaultTimeout
+	}
 	keys, err := token.NewKeys(cfg.issuer, 0)
 	if err != nil {
 		return nil, err
@@ -236,8 +250,9 @@ func New(opts ...Option) (*Emulator, error) {
 		auth: oauth.NewServer(oauth.Config{
 			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate, MaxClients: maxClients,
 		}),
-		connect: connect.NewStore(cfg.clock),
-		control: control,
+		connect:      connect.NewStore(cfg.clock),
+		control:      control,
+		proxyTimeout: cfg.proxyTimeout,
 	}
 	if err := e.connect.SetLimits(storeLimits); err != nil {
 		return nil, err

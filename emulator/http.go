@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
@@ -86,6 +87,38 @@ type response struct {
 	// raw, when not nil, is written as is with contentType instead of body.
 	raw         []byte
 	contentType string
+	// then, when not nil, is the rest of the handler's work: the adapter
+	// runs it after releasing the emulator lock and writes its result
+	// instead of this one.
+	then *continuation
+}
+
+// continuation is the part of a handler's work that waits on the network,
+// such as the Connect proxy's exchange with an upstream API. It must run
+// without the emulator lock: a Reset waiting for the lock would wait for
+// the network too, and every request arriving meanwhile would queue behind
+// the Reset (Go's RWMutex lets no new reader past a waiting writer), so one
+// slow upstream would freeze the whole emulator. A handler therefore does
+// its domain work (lookups, checks) under the lock, captures what the rest
+// needs, and returns the rest with unlocked.
+type continuation struct {
+	// run finishes the request. It holds no lock: it uses what the handler
+	// captured, and reaches emulator state only under resetMu's read side,
+	// taken for a moment, or through methods that lock for themselves. Its
+	// result may continue again.
+	run func(ctx context.Context) (response, error)
+	// maxWait is the longest run can take; run enforces it (a context
+	// deadline) and answers when it runs out (the proxy's 504). The adapter
+	// moves the connection's write deadline out by as much first (see
+	// renewWriteDeadline), so that the server's WriteTimeout cannot turn
+	// that answer into a dropped connection.
+	maxWait time.Duration
+}
+
+// unlocked returns a response that finishes with run, outside the lock,
+// within maxWait.
+func unlocked(maxWait time.Duration, run func(ctx context.Context) (response, error)) (response, error) {
+	return response{then: &continuation{run: run, maxWait: maxWait}}, nil
 }
 
 // routeHandler serves a matched route with its (still escaped) variables.
@@ -102,10 +135,13 @@ func created(body any) (response, error) {
 func noContent() (response, error) { return response{status: http.StatusNoContent}, nil }
 
 // wrap turns a table row into an http.Handler: it decides whether a
-// control-plane caller may drive the emulator, bounds the body, checks the
-// bearer token and scope, reads the environment, runs the handler and
-// writes its result or error. A panic becomes a JSON 500, never a dropped
-// connection.
+// control-plane caller may drive the emulator, reads the bounded body,
+// then, under the emulator lock, checks the bearer token and scope, reads
+// the environment and runs the handler; then, unlocked, it runs the
+// handler's continuation if any and writes the result or error. No lock is
+// held while the body is read, the network is waited on or the answer is
+// written, so no client and no upstream can hold up a Reset. A panic
+// becomes a JSON 500, never a dropped connection.
 func (e *Emulator) wrap(ep Endpoint) routeHandler {
 	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
 		if info, _ := r.Context().Value(logKey{}).(*logInfo); info != nil {
@@ -128,21 +164,15 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 				return
 			}
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
-		if ep.exclusive {
-			e.resetMu.Lock()
-			defer e.resetMu.Unlock()
-		} else {
-			e.resetMu.RLock()
-			defer e.resetMu.RUnlock()
+		// Before the lock: a client that sends its body slowly must not keep
+		// a Reset waiting, nor every request queued behind that Reset.
+		e.readBody(w, r)
+		resp, err := e.handleLocked(r, ep, vars, &call{header: w.Header()})
+		for err == nil && resp.then != nil {
+			renewWriteDeadline(w, r, resp.then.maxWait)
+			resp, err = resp.then.run(r.Context())
+			renewWriteDeadline(w, r, 0) // the answer is ready: write it within the server's budget
 		}
-
-		c := &call{header: w.Header()}
-		if err := e.prepare(r, ep, vars, c); err != nil {
-			e.writeError(w, ep, err)
-			return
-		}
-		resp, err := ep.handle(r, c)
 		if err != nil {
 			e.writeError(w, ep, err)
 			return
@@ -155,6 +185,132 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		}
 		writeJSON(w, resp.status, resp.body)
 	}
+}
+
+// handleLocked prepares the call and runs the handler with the emulator
+// locked: for reading, or for writing when the row is exclusive (reset).
+func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]string, c *call) (response, error) {
+	if ep.exclusive {
+		e.resetMu.Lock()
+		defer e.resetMu.Unlock()
+	} else {
+		e.resetMu.RLock()
+		defer e.resetMu.RUnlock()
+	}
+	if err := e.prepare(r, ep, vars, c); err != nil {
+		return response{}, err
+	}
+	return ep.handle(r, c)
+}
+
+// renewWriteDeadline sets the connection's write deadline to wait plus the
+// server's WriteTimeout from now. http.Server's WriteTimeout runs from when
+// the request was read, so a wait on the network longer than it would
+// leave the answer (even the 504 saying the upstream was too slow)
+// unwritable, and the client would see the connection drop: the wait must
+// not count against the time to write. wrap renews before a continuation
+// with its maxWait, because HTTP/2 resets a stream when its write timer
+// fires even if nothing was written, and after it with 0, so the answer
+// has the whole budget however long the wait took. Without a server write
+// timeout there is nothing to renew.
+func renewWriteDeadline(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if srv == nil || srv.WriteTimeout <= 0 {
+		return
+	}
+	// An error changes nothing: http.ErrNotSupported means a ResponseWriter
+	// without a connection's deadline (httptest.ResponseRecorder, or a
+	// middleware that hides it), any other a connection already gone.
+	_ = http.NewResponseController(w).SetWriteDeadline(clock.WallDeadline(wait + srv.WriteTimeout))
+}
+
+// readBody reads the request body in full, bounded by maxBodyBytes, and
+// hands it to the handler as a bufferedBody: handlers run under the
+// emulator lock, and reading a body is network I/O that a client can stretch
+// for as long as the server's ReadTimeout allows. A request without a body
+// (http.NoBody, which is what the server gives one with Content-Length 0)
+// costs nothing here; one with a Content-Length costs one buffer of that
+// size.
+func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	var rd io.Reader = r.Body
+	size := r.ContentLength
+	if size < 0 || size > e.maxBodyBytes {
+		// The body may exceed the limit. MaxBytesReader then also tells the
+		// server to close the connection rather than read on.
+		rd = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
+		size = min(512, e.maxBodyBytes)
+	}
+	data, err := readAll(rd, size, e.maxBodyBytes)
+	r.Body = &bufferedBody{data: data, err: err}
+}
+
+// readAll reads rd to its end into a buffer of size+1 bytes (the extra one
+// takes the read that finds the end), grown if size was short. More than
+// limit bytes is a *http.MaxBytesError, whoever made the reader.
+func readAll(rd io.Reader, size, limit int64) ([]byte, error) {
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return b[:limit], &http.MaxBytesError{Limit: limit}
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// bufferedBody is a request body read before the handler ran. It yields the
+// bytes read, then the error that ended the read (a *http.MaxBytesError, a
+// connection that broke) where the original body would have: a handler
+// that reads the body answers as it would have, and one that does not read
+// it is not affected.
+type bufferedBody struct {
+	data []byte
+	off  int
+	err  error
+}
+
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	if b.off == len(b.data) {
+		if b.err != nil {
+			return 0, b.err
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, b.data[b.off:])
+	b.off += n
+	return n, nil
+}
+
+// Close does nothing: the server closes the connection's body itself.
+func (b *bufferedBody) Close() error { return nil }
+
+// bodyBytes returns the rest of the request body: the adapter's buffer
+// itself, not a copy, for handlers that want the bytes.
+func bodyBytes(r *http.Request) ([]byte, error) {
+	switch b := r.Body.(type) {
+	case nil:
+		return nil, nil
+	case *bufferedBody:
+		rest := b.data[b.off:]
+		b.off = len(b.data)
+		return rest, b.err
+	}
+	if r.Body == http.NoBody {
+		return nil, nil
+	}
+	return io.ReadAll(r.Body) // a request that did not come through wrap
 }
 
 // prepare fills c before the handler runs: path variables, the caller
@@ -466,6 +622,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (to move its
+// write deadline) through the request log.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {

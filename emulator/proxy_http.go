@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
@@ -25,6 +25,10 @@ var connectProxy = proxy.New(0, 0)
 // body. Refused before any traffic: a bad url_64 (400), an account that is
 // not the user's in this project environment (404), a host the allow-list
 // does not name (403). The upstream unreachable or too slow is a 502/504.
+//
+// The checks run under the emulator lock; the upstream exchange runs after
+// it is released (see continuation), and the call is metered then, so a
+// call that spans a Reset is metered to the state after it.
 func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	userID, err := c.externalUser(r, true)
 	if err != nil {
@@ -46,7 +50,7 @@ func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	if !policy.AllowsName(target.Hostname()) {
 		return response{}, errHostNotAllowed(&proxy.HostError{Host: target.Hostname()}, policy)
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := bodyBytes(r)
 	if err != nil {
 		return response{}, bodyError(err)
 	}
@@ -68,25 +72,29 @@ func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
 	// transport then negotiates gzip itself and decodes it.
 	header.Del("Accept-Encoding")
 
-	resp, err := connectProxy.Do(r.Context(), proxy.Request{
-		Method: r.Method, URL: target, Header: header, Body: body, Policy: policy,
+	req := proxy.Request{Method: r.Method, URL: target, Header: header, Body: body, Policy: policy, Timeout: e.proxyTimeout}
+	projectID, env := c.projectID, c.env
+	return unlocked(e.proxyTimeout, func(ctx context.Context) (response, error) {
+		resp, err := connectProxy.Do(ctx, req)
+		if err != nil {
+			return proxyFailure(target.Host, err, policy, e.proxyTimeout)
+		}
+		e.resetMu.RLock()
+		e.connect.RecordProxyCall(projectID, env)
+		e.resetMu.RUnlock()
+		for k, vs := range resp.Header {
+			c.header[k] = vs
+		}
+		ct := resp.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		raw := resp.Body
+		if raw == nil {
+			raw = []byte{}
+		}
+		return response{status: resp.Status, raw: raw, contentType: ct}, nil
 	})
-	if err != nil {
-		return proxyFailure(target.Host, err, policy)
-	}
-	e.connect.RecordProxyCall(c.projectID, c.env)
-	for k, vs := range resp.Header {
-		c.header[k] = vs
-	}
-	ct := resp.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	raw := resp.Body
-	if raw == nil {
-		raw = []byte{}
-	}
-	return response{status: resp.Status, raw: raw, contentType: ct}, nil
 }
 
 // errHostNotAllowed says which host was refused and how to allow it.
@@ -101,9 +109,9 @@ func errHostNotAllowed(he *proxy.HostError, policy connect.ProxyPolicy) error {
 }
 
 // proxyFailure answers an upstream exchange that failed: a refused host
-// (reached through a redirect or DNS) is a 403, a timeout a 504, anything
-// else a 502.
-func proxyFailure(host string, err error, policy connect.ProxyPolicy) (response, error) {
+// (reached through a redirect or DNS) is a 403, running out of timeout a
+// 504, anything else a 502.
+func proxyFailure(host string, err error, policy connect.ProxyPolicy, timeout time.Duration) (response, error) {
 	var he *proxy.HostError
 	if errors.As(err, &he) {
 		return response{}, errHostNotAllowed(he, policy)
@@ -112,7 +120,7 @@ func proxyFailure(host string, err error, policy connect.ProxyPolicy) (response,
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
 		return gatewayError(apperr.GatewayTimeout, "upstream_timeout",
-			fmt.Sprintf("%s did not answer within %s", host, proxy.DefaultTimeout))
+			fmt.Sprintf("%s did not answer within %s", host, timeout))
 	case errors.Is(err, proxy.ErrTooLarge):
 		return gatewayError(apperr.BadGateway, "bad_gateway", fmt.Sprintf("%s: %v", host, err))
 	}
@@ -151,7 +159,8 @@ func (e *Emulator) setProxyAllowedHosts(r *http.Request, _ *call) (response, err
 // PUT /_emulator/proxy/allowed-hosts does, until the next Reset. A rule is
 // a host name ("api.example.com"), a wildcard ("*.example.com"; "*" for
 // every name), an IP address or a CIDR range ("10.0.0.0/8"); names reach
-// only public addresses unless a CIDR rule covers the private ones. The
+// only public addresses unless a CIDR rule covers the private ones, and
+// loopback only through a rule naming localhost ("*" does not). The
 // default is connect.DefaultProxyHosts() (loopback only). It returns the
 // rules as stored. Errors: *apperr.Error invalid_request.
 func (e *Emulator) SetProxyAllowedHosts(hosts ...string) ([]string, error) {

@@ -3,7 +3,10 @@ package emulator_test
 import (
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,10 +14,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -429,5 +435,146 @@ func TestProxyConcurrentCalls(t *testing.T) {
 	close(statuses)
 	for s := range statuses {
 		assert.Contains(t, []int{http.StatusCreated, http.StatusForbidden}, s)
+	}
+}
+
+// TestStalledUpstreamBlocksNoOne: while a proxied call waits for a slow
+// upstream, a Reset completes and health answers; the call then ends with
+// the upstream's answer.
+func TestStalledUpstreamBlocksNoOne(t *testing.T) {
+	f := newProxyFixture(t)
+	reached, release := make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	slow := newUpstream(t, func(w http.ResponseWriter, _ *http.Request) {
+		close(reached)
+		<-release
+		w.WriteHeader(http.StatusAccepted)
+	})
+	// Cleanups run last first: the upstream is released before it closes.
+	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
+
+	req, err := http.NewRequestWithContext(t.Context(), "GET", f.srv.URL+f.path(slow.URL+"/slow", "alice", f.slack), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+f.oauth)
+	req.Header.Set("x-pd-environment", "development")
+	answer := make(chan int, 1)
+	go func() {
+		resp, err := f.srv.Client().Do(req)
+		if err != nil {
+			answer <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		answer <- resp.StatusCode
+	}()
+	waitFor(t, reached, "the proxied request to reach the upstream")
+
+	resetDone := make(chan error, 1)
+	go func() { resetDone <- f.srv.Emulator.Reset() }()
+	checkHealth(t, f.srv.URL)
+	awaitReset(t, resetDone)
+
+	releaseOnce.Do(func() { close(release) })
+	select {
+	case status := <-answer:
+		assert.Equal(t, http.StatusAccepted, status, "the call started before the reset ends with the upstream's answer")
+	case <-time.After(hangGuard):
+		t.Fatal("the proxied call did not end once the upstream answered")
+	}
+}
+
+// TestProxyLoopbackNeedsAnExplicitRule: "*" reaches the internet, not the
+// services on this machine; a refused host is a 403 before any traffic.
+func TestProxyLoopbackNeedsAnExplicitRule(t *testing.T) {
+	f := newProxyFixture(t)
+	port := f.up.Listener.Addr().(*net.TCPAddr).Port
+	at := func(host string) string { return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/x" }
+	tests := []struct {
+		rules  []string
+		target string
+		status int
+	}{
+		{[]string{"*"}, at("localhost"), http.StatusForbidden},
+		{[]string{"*"}, at("127.0.0.1"), http.StatusForbidden},
+		{[]string{"*"}, at("::1"), http.StatusForbidden},
+		{[]string{"localhost"}, at("localhost"), http.StatusCreated},
+		{[]string{"*", "127.0.0.0/8", "::1"}, at("localhost"), http.StatusCreated},
+		{connect.DefaultProxyHosts(), at("localhost"), http.StatusCreated},
+		{connect.DefaultProxyHosts(), at("127.0.0.1"), http.StatusCreated},
+	}
+	for _, tc := range tests {
+		_, err := f.srv.Emulator.SetProxyAllowedHosts(tc.rules...)
+		require.NoError(t, err)
+		before := f.up.count()
+		r := f.do("GET", f.path(tc.target, "alice", f.slack), nil)
+		require.Equal(t, tc.status, r.Status, "rules %q, %s: %s", tc.rules, tc.target, r.Body)
+		if tc.status == http.StatusForbidden {
+			assert.Equal(t, "host_not_allowed", r.JSON(t)["error"])
+			assert.Equal(t, before, f.up.count(), "rules %q, %s: refused before any traffic", tc.rules, tc.target)
+		} else {
+			assert.Equal(t, before+1, f.up.count())
+		}
+	}
+}
+
+// TestProxyTimeoutIsA504: an upstream slower than the proxy timeout gets
+// the caller a 504 upstream_timeout, even from a server whose WriteTimeout
+// is half the proxy timeout (HTTP/1 would otherwise drop the connection,
+// HTTP/2 reset the stream). With a logger, as pdemu serve runs, too.
+func TestProxyTimeoutIsA504(t *testing.T) {
+	release := make(chan struct{})
+	up := newUpstream(t, func(http.ResponseWriter, *http.Request) { <-release })
+	t.Cleanup(func() { close(release) }) // before up closes: cleanups run last first
+	tests := []struct {
+		name    string
+		opts    []emulator.Option
+		http2   bool
+		timeout time.Duration
+	}{
+		{name: "HTTP/1.1", timeout: 80 * time.Millisecond},
+		{name: "HTTP/1.1 logged", opts: []emulator.Option{emulator.WithLogger(slog.New(slog.DiscardHandler))}, timeout: 80 * time.Millisecond},
+		// HTTP/2 starts a stream's write timer when the stream opens, so the
+		// handler must reach the proxy within the write timeout: more time,
+		// lest a loaded machine fail the test.
+		{name: "HTTP/2", http2: true, timeout: 400 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			emu := emulator.MustNew(append(tc.opts, emulator.WithProxyTimeout(tc.timeout))...)
+			srv := httptest.NewUnstartedServer(emu)
+			srv.Config.WriteTimeout = tc.timeout / 2
+			// HTTP/2 without TLS: a TLS handshake would have to fit in the
+			// write timeout too, which a loaded machine need not manage.
+			var protocols http.Protocols
+			protocols.SetHTTP1(!tc.http2)
+			protocols.SetUnencryptedHTTP2(tc.http2)
+			srv.Config.Protocols = &protocols
+			srv.Start()
+			t.Cleanup(srv.Close)
+			creds := emu.Credentials()
+			account, err := emu.ConnectAccount(creds.ProjectID, "development", "alice", "slack", nil)
+			require.NoError(t, err)
+			tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials",
+				ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, Scope: "connect:proxy"})
+			require.NoError(t, err)
+
+			req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/v1/connect/"+creds.ProjectID+"/proxy/"+
+				url64(up.URL+"/slow")+"?external_user_id=alice&account_id="+account, nil)
+			require.NoError(t, err)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			req.Header.Set("x-pd-environment", "development")
+			client := &http.Client{Timeout: hangGuard, Transport: &http.Transport{Protocols: &protocols}}
+			t.Cleanup(client.CloseIdleConnections)
+			resp, err := client.Do(req)
+			require.NoError(t, err, "the answer must outlive the server's write timeout")
+			defer resp.Body.Close()
+			require.Equal(t, tc.http2, resp.ProtoMajor == 2, resp.Proto)
+			assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+			assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			assert.Equal(t, "upstream_timeout", body["error"])
+			assert.Contains(t, body["error_description"], "did not answer within "+tc.timeout.String())
+		})
 	}
 }

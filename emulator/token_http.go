@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -53,7 +52,7 @@ func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
 // client credentials in the body or in HTTP Basic (RFC 6749 §2.3.1), but
 // never both at once.
 func parseTokenRequest(r *http.Request) (req oauth.TokenRequest, usedBasic bool, err error) {
-	raw, err := io.ReadAll(r.Body)
+	raw, err := bodyBytes(r)
 	if err != nil {
 		return req, false, tokenBodyError(err)
 	}

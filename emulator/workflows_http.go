@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -74,7 +73,7 @@ func (e *Emulator) invokeWorkflow(r *http.Request, c *call) (response, error) {
 	} else {
 		external = caller.externalUserID
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := bodyBytes(r)
 	if err != nil {
 		return response{}, bodyError(err)
 	}

@@ -90,6 +90,27 @@ func TestRunCommandLine(t *testing.T) {
 			wantStatus: 2, wantErr: []string{"max-body-bytes"},
 		},
 		{
+			name: "proxy timeout not a duration", args: []string{"--addr", anyPort, "--proxy-timeout", "30"},
+			wantStatus: 2, wantErr: []string{"proxy-timeout"},
+			wantStderr: []string{`invalid value "30" for flag -proxy-timeout`, "Usage:"},
+		},
+		{
+			name: "proxy timeout zero", args: []string{"--addr", anyPort, "--proxy-timeout", "0s"},
+			wantStatus: 2, wantErr: []string{"invalid --proxy-timeout 0s", "positive duration"},
+		},
+		{
+			name: "proxy timeout negative", args: []string{"--addr", anyPort, "--proxy-timeout", "-1ns"},
+			wantStatus: 2, wantErr: []string{"invalid --proxy-timeout -1ns"},
+		},
+		{
+			name: "proxy timeout default", args: []string{"--addr", anyPort},
+			wantStderr: []string{"proxy_timeout=30s"},
+		},
+		{
+			name: "proxy timeout", args: []string{"--addr", anyPort, "--proxy-timeout", "1ns"},
+			wantStderr: []string{"proxy_timeout=1ns"},
+		},
+		{
 			name: "seed file missing", args: []string{"--addr", anyPort, "--seed", filepath.Join(dir, "missing.json")},
 			wantStatus: 1, wantErr: []string{"--seed", "missing.json"},
 		},
@@ -135,7 +156,7 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "serve -h", args: []string{"serve", "-h"},
-			wantStderr: []string{"Usage:", "--max-body-bytes"},
+			wantStderr: []string{"Usage:", "--max-body-bytes", "--proxy-timeout duration", "(default 30s)"},
 		},
 		{
 			name: "fixed credentials", args: []string{"serve", "--addr", anyPort,

@@ -46,6 +46,8 @@
 //	--log-level LEVEL      debug, info, warn or error (default info)
 //	--proxy-allow-host H   a host the Connect proxy may reach (repeatable;
 //	                       default: loopback only)
+//	--proxy-timeout D      longest wait for an upstream API behind the proxy,
+//	                       then 504 (default 30s)
 //	--max-body-bytes N     largest request body accepted (default 65536)
 //	--control-token T      the control plane's token (default $PDEMU_CONTROL_TOKEN;
 //	                       generated on a non-loopback --addr); prefer the variable,

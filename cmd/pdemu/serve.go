@@ -20,6 +20,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/proxy"
 )
 
 const defaultAddr = "127.0.0.1:8787"
@@ -29,8 +30,9 @@ const defaultAddr = "127.0.0.1:8787"
 const envControlToken = "PDEMU_CONTROL_TOKEN"
 
 // shutdownTimeout bounds a graceful shutdown: requests to the emulator take
-// microseconds, so one still running after this is stuck, and a signal
-// should not leave the process hanging for it.
+// microseconds, so one still running after this is stuck (or a proxied call
+// waiting on its upstream), and a signal should not leave the process
+// hanging for it.
 const shutdownTimeout = 5 * time.Second
 
 // serveConfig is what serve was asked for.
@@ -50,6 +52,7 @@ type serveConfig struct {
 	// controlToken is --control-token, else $PDEMU_CONTROL_TOKEN.
 	controlToken string
 	advertiseURL string
+	proxyTimeout time.Duration
 }
 
 // limitFlag is a repeatable flag: each --limit name=n caps one family.
@@ -135,6 +138,8 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 	fs.Var(&cfg.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(&cfg.proxyHosts, "proxy-allow-host", "a `host` the Connect proxy may reach (repeatable): a name, *.domain, an IP or a CIDR;\n"+
 		"giving any replaces the default, loopback only")
+	fs.DurationVar(&cfg.proxyTimeout, "proxy-timeout", proxy.DefaultTimeout, "longest the Connect proxy waits for an upstream API, as a Go `duration`\n"+
+		"such as 30s or 2m; a slower one gets the caller a 504")
 	fs.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", emulator.DefaultMaxBodyBytes, "largest request body accepted, in `bytes`; larger ones get 413")
 	fs.Var(&cfg.limits, "limit", "cap how many records of a family pdemu keeps, as `name=n` (repeatable); past it, creating one\n"+
 		"answers 403 limit_exceeded. GET /_emulator/limits shows each limit and how many it counts now.\n"+
@@ -186,6 +191,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		if err := emulator.CheckAdvertiseURL(cfg.advertiseURL); err != nil {
 			return cfg, usageErrorf("invalid --advertise-url: %v", err)
 		}
+	}
+	if cfg.proxyTimeout <= 0 {
+		return cfg, usageErrorf("invalid --proxy-timeout %v: want a positive duration, such as 30s", cfg.proxyTimeout)
 	}
 	return cfg, nil
 }
@@ -268,6 +276,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		emulator.WithLogger(logger),
 		emulator.WithSeed(seed),
 		emulator.WithMaxBodyBytes(cfg.maxBodyBytes),
+		emulator.WithProxyTimeout(cfg.proxyTimeout),
 	}
 	if cfg.revokeOnRotate {
 		opts = append(opts, emulator.WithRotationRevokesTokens())
@@ -315,6 +324,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		slog.String("client_id", creds.ClientID),
 		slog.String("clock", clockMode),
 		slog.Bool("revoke_on_rotate", cfg.revokeOnRotate),
+		slog.Duration("proxy_timeout", cfg.proxyTimeout),
 		// The mode, never the token.
 		slog.String("control_token", controlMode),
 	}
@@ -365,7 +375,9 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, logger
 		Handler: h,
 		// Bodies are at most --max-body-bytes and every response is built in
 		// memory, so a client slower than these is stuck, not busy; the
-		// header timeout is what stops a slowloris.
+		// header timeout is what stops a slowloris. A proxied call's wait for
+		// its upstream does not count against WriteTimeout: the emulator
+		// moves the deadline by --proxy-timeout.
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -2,9 +2,13 @@ package main
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -354,5 +358,42 @@ func TestControlTokenDecision(t *testing.T) {
 	b, _ := controlTokenFor(":0", "")
 	if a == b {
 		t.Errorf("two generated tokens are equal: %q", a)
+	}
+}
+
+// TestServeProxyTimeout: --proxy-timeout reaches the emulator, and an
+// upstream slower than it gets the caller the 504.
+func TestServeProxyTimeout(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	t.Cleanup(upstream.Close)
+	t.Cleanup(func() { close(release) }) // cleanups run last first: release, then close
+	env := start(t, "--addr", anyPort, "--proxy-timeout", "50ms").env
+	base, projectID := env["PIPEDREAM_BASE_URL"], env["PIPEDREAM_PROJECT_ID"]
+
+	status, account := call(t, http.MethodPost, base+"/_emulator/projects/"+projectID+"/accounts", "",
+		`{"external_user_id": "alice", "app": "slack"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("connect an account: %d %v", status, account)
+	}
+	tokenReq, err := json.Marshal(map[string]string{"grant_type": "client_credentials", "scope": "connect:proxy",
+		"client_id": env["PIPEDREAM_CLIENT_ID"], "client_secret": env["PIPEDREAM_CLIENT_SECRET"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, tok := call(t, http.MethodPost, base+"/v1/oauth/token", "", string(tokenReq))
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+
+	target := url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(upstream.URL + "/slow")))
+	status, body := call(t, http.MethodGet, base+"/v1/connect/"+projectID+"/proxy/"+target+
+		"?external_user_id=alice&account_id="+fmt.Sprint(account["id"]), fmt.Sprint(tok["access_token"]), "")
+	if status != http.StatusGatewayTimeout || body["error"] != "upstream_timeout" {
+		t.Fatalf("proxy to a stalled upstream: %d %v, want 504 upstream_timeout", status, body)
+	}
+	if desc := fmt.Sprint(body["error_description"]); !strings.Contains(desc, "within 50ms") {
+		t.Errorf("error_description %q does not name the timeout", desc)
 	}
 }

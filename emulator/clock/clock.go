@@ -139,6 +139,11 @@ func (o *Offset) Advance(d time.Duration) error {
 	return nil
 }
 
+// WallDeadline returns the real instant d from now, for deadlines of
+// network I/O (a connection's write deadline), which protect the process
+// and have nothing to do with the emulated time a Clock shows.
+func WallDeadline(d time.Duration) time.Time { return time.Now().Add(d) }
+
 // Stopwatch measures real elapsed time, for request logs: durations of work
 // on this machine, unrelated to the emulated time a Clock shows.
 type Stopwatch struct{ start time.Time }

@@ -96,3 +96,11 @@ func TestOffsetFrozen(t *testing.T) {
 	o.Set(target)
 	assert.Equal(t, target, o.Now())
 }
+
+func TestWallDeadline(t *testing.T) {
+	before := time.Now()
+	got := WallDeadline(time.Hour)
+	after := time.Now()
+	assert.False(t, got.Before(before.Add(time.Hour)), "%v is earlier than an hour after %v", got, before)
+	assert.False(t, got.After(after.Add(time.Hour)), "%v is later than an hour after %v", got, after)
+}

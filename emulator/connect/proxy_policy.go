@@ -31,9 +31,12 @@ const MaxProxyHostRules = 100
 // no DNS query. A name that matches may still only be reached at a public
 // address, or at one an IP or CIDR rule covers: a DNS answer (or rebinding)
 // cannot turn an allowed name into a way into a private network. The one
-// exception is "localhost" (and "*.localhost"), which reaches loopback
-// addresses because that is what the name means. The zero value allows
-// nothing. ProxyPolicy is immutable and safe to share.
+// exception is loopback reached through a localhost name ("localhost",
+// "x.localhost"), which that name means: a rule must name it ("localhost",
+// "x.localhost" or "*.localhost"); "*" does not, since it stands for any
+// host on the internet and the services on this machine are not among
+// them. The zero value allows nothing. ProxyPolicy is immutable and safe to
+// share.
 type ProxyPolicy struct {
 	hosts    []string // the rules, normalised, in the order given
 	names    map[string]bool
@@ -137,8 +140,10 @@ func (p ProxyPolicy) AllowsName(host string) bool {
 }
 
 // AllowsAddr reports whether the proxy may connect to ip, reached by
-// resolving host (or host itself when it is an IP literal). Callers have
-// checked AllowsName(host).
+// resolving host (or host itself when it is an IP literal): ip is covered
+// by an IP or CIDR rule, or host matches a name rule and ip is public, or
+// ip is loopback and host is a localhost name a rule names explicitly (see
+// ProxyPolicy). Callers have checked AllowsName(host).
 func (p ProxyPolicy) AllowsAddr(host string, ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if p.coversIP(ip) {
@@ -148,17 +153,26 @@ func (p ProxyPolicy) AllowsAddr(host string, ip netip.Addr) bool {
 		return false
 	}
 	name := normalName(host)
-	if !p.matchesName(name) {
-		return false
-	}
 	if ip.IsLoopback() {
-		return name == "localhost" || strings.HasSuffix(name, ".localhost")
+		return isLocalhostName(name) && p.namesExplicitly(name)
 	}
-	return isPublic(ip)
+	return p.matchesName(name) && isPublic(ip)
+}
+
+// isLocalhostName reports whether name is localhost or under it (RFC 6761
+// §6.3), the names that mean this machine.
+func isLocalhostName(name string) bool {
+	return name == "localhost" || strings.HasSuffix(name, ".localhost")
 }
 
 func (p ProxyPolicy) matchesName(name string) bool {
-	if p.anyName || p.names[name] {
+	return p.anyName || p.namesExplicitly(name)
+}
+
+// namesExplicitly reports whether a name rule or a *.domain rule matches
+// name; "*" does not count.
+func (p ProxyPolicy) namesExplicitly(name string) bool {
+	if p.names[name] {
 		return true
 	}
 	for _, s := range p.suffixes {

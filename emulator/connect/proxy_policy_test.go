@@ -125,6 +125,57 @@ func TestProxyPolicyMatching(t *testing.T) {
 	assert.False(t, zero.AllowsName("localhost"), "the zero policy allows nothing")
 }
 
+// TestProxyPolicyLoopback: "*" and name rules reach public addresses only;
+// loopback takes a rule that names localhost, or an IP or CIDR rule. name
+// is AllowsName(host), addr AllowsAddr(host, ip); a request gets through
+// only when both hold.
+func TestProxyPolicyLoopback(t *testing.T) {
+	ip := netip.MustParseAddr
+	tests := []struct {
+		rules      []string
+		host       string
+		ip         netip.Addr
+		name, addr bool
+	}{
+		{[]string{"*"}, "localhost", ip("127.0.0.1"), true, false},
+		{[]string{"*"}, "localhost", ip("::1"), true, false},
+		{[]string{"*"}, "localhost", ip("::ffff:127.0.0.1"), true, false},
+		{[]string{"*"}, "a.localhost", ip("127.0.0.1"), true, false},
+		{[]string{"*"}, "127.0.0.1", ip("127.0.0.1"), false, false},
+		{[]string{"*"}, "::1", ip("::1"), false, false},
+		{[]string{"*"}, "example.com", ip("93.184.216.34"), true, true},
+		{[]string{"*"}, "example.com", ip("2606:2800:220:1::1"), true, true},
+		{[]string{"*"}, "example.com", ip("127.0.0.1"), true, false},
+		{[]string{"*"}, "example.com", ip("10.0.0.1"), true, false},
+		{[]string{"localhost"}, "localhost", ip("127.0.0.1"), true, true},
+		{[]string{"localhost"}, "localhost", ip("127.255.255.254"), true, true},
+		{[]string{"localhost"}, "LocalHost.", ip("::1"), true, true},
+		{[]string{"localhost"}, "localhost", ip("10.0.0.1"), true, false},
+		{[]string{"localhost"}, "a.localhost", ip("127.0.0.1"), false, false},
+		{[]string{"foo.localhost"}, "foo.localhost", ip("127.0.0.1"), true, true},
+		{[]string{"*.localhost"}, "a.localhost", ip("127.0.0.1"), true, true},
+		{[]string{"*.localhost"}, "a.b.localhost", ip("::1"), true, true},
+		{[]string{"*.localhost"}, "localhost", ip("127.0.0.1"), false, false},
+		{[]string{"*", "*.localhost"}, "a.localhost", ip("127.0.0.1"), true, true},
+		{[]string{"127.0.0.0/8"}, "localhost", ip("127.0.0.1"), false, true},
+		{[]string{"*", "127.0.0.0/8"}, "localhost", ip("127.0.0.1"), true, true},
+		{[]string{"*", "127.0.0.0/8"}, "localhost", ip("::1"), true, false},
+		{[]string{"*", "127.0.0.1"}, "127.0.0.1", ip("127.0.0.1"), true, true},
+		{[]string{"*", "127.0.0.1"}, "localhost", ip("127.0.0.2"), true, false},
+		{[]string{"::1"}, "::1", ip("::1"), true, true},
+		{[]string{"*.example.com"}, "a.example.com", ip("127.0.0.1"), true, false},
+		{[]string{"*.example.com"}, "a.example.com", ip("203.0.114.1"), true, true},
+		{[]string{"api.example.com"}, "api.example.com", ip("::1"), true, false},
+		{[]string{"api.localhost.example.com"}, "api.localhost.example.com", ip("127.0.0.1"), true, false},
+	}
+	for _, tc := range tests {
+		p, err := ParseProxyPolicy(tc.rules)
+		require.NoError(t, err)
+		assert.Equal(t, tc.name, p.AllowsName(tc.host), "rules %q: AllowsName(%q)", tc.rules, tc.host)
+		assert.Equal(t, tc.addr, p.AllowsAddr(tc.host, tc.ip), "rules %q: AllowsAddr(%q, %s)", tc.rules, tc.host, tc.ip)
+	}
+}
+
 func TestProxyPolicyStateAndReset(t *testing.T) {
 	s, _ := newStore(t)
 	assert.Equal(t, DefaultProxyHosts(), s.ProxyPolicy().Hosts())

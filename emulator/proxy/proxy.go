@@ -196,6 +196,10 @@ type Request struct {
 	Header http.Header
 	Body   []byte
 	Policy Policy
+	// Timeout bounds this exchange as the Forwarder's timeout would; zero
+	// means the Forwarder's. An emulator passes its own (every emulator in
+	// a process shares one Forwarder).
+	Timeout time.Duration
 }
 
 // Response is an upstream answer, body read.
@@ -221,9 +225,9 @@ type Forwarder struct {
 	maxResponseBytes int64
 }
 
-// New returns a Forwarder that gives an exchange at most timeout and reads
-// at most maxResponseBytes of an answer; zero values mean DefaultTimeout
-// and DefaultMaxResponseBytes.
+// New returns a Forwarder that gives an exchange at most timeout (unless
+// the Request sets its own) and reads at most maxResponseBytes of an
+// answer; zero values mean DefaultTimeout and DefaultMaxResponseBytes.
 func New(timeout time.Duration, maxResponseBytes int64) *Forwarder {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -237,8 +241,9 @@ func New(timeout time.Duration, maxResponseBytes int64) *Forwarder {
 		DialContext:            f.dial,
 		DisableKeepAlives:      true,
 		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  timeout,
 		MaxResponseHeaderBytes: 1 << 20,
+		// No ResponseHeaderTimeout: Do's context deadline bounds the whole
+		// exchange, and a request's own timeout may be longer than New's.
 	}
 	f.client = &http.Client{
 		Transport: tr,
@@ -267,14 +272,19 @@ func policyOf(ctx context.Context) Policy {
 	return p
 }
 
-// Do sends req and reads the answer, within the Forwarder's timeout. A host
-// the policy refuses is a *HostError, before any network traffic when the
-// name itself is refused.
+// Do sends req and reads the answer, within req.Timeout or else the
+// Forwarder's timeout; running out of it is an error that wraps
+// context.DeadlineExceeded. A host the policy refuses is a *HostError,
+// before any network traffic when the name itself is refused.
 func (f *Forwarder) Do(ctx context.Context, req Request) (Response, error) {
 	if req.Policy == nil || !req.Policy.AllowsName(req.URL.Hostname()) {
 		return Response{}, &HostError{Host: req.URL.Hostname()}
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(ctx, policyKey{}, req.Policy), f.timeout)
+	timeout := f.timeout
+	if req.Timeout > 0 {
+		timeout = req.Timeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, policyKey{}, req.Policy), timeout)
 	defer cancel()
 	var body io.Reader
 	if len(req.Body) > 0 {

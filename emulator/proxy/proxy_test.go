@@ -288,6 +288,19 @@ func TestForwarderLimits(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 
+	// A request's own timeout replaces the Forwarder's (an hour here).
+	done := make(chan error, 1)
+	go func() {
+		_, err := New(time.Hour, 0).Do(context.Background(), Request{Method: "GET", URL: mustURL(t, upstream.URL+"/slow"), Policy: pol, Timeout: 20 * time.Millisecond})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request's timeout was not applied")
+	}
+
 	_, err = f.Do(context.Background(), Request{Method: "GET", URL: mustURL(t, "http://127.0.0.1:1/"), Policy: pol})
 	require.Error(t, err, "connection refused")
 	var he *HostError
