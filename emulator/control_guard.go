@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/proxy"
 )
 
 // Who may drive the control plane. pdemu runs beside a developer's browser,
@@ -44,6 +45,9 @@ var (
 	errControlOrigin       = &apperr.Error{Kind: apperr.Forbidden, Code: "control_origin_not_allowed"}
 	errControlTokenMissing = &apperr.Error{Kind: apperr.Unauthenticated, Code: "control_token_required"}
 	errControlTokenWrong   = &apperr.Error{Kind: apperr.Unauthenticated, Code: "invalid_control_token"}
+	errControlRelayed      = &apperr.Error{Kind: apperr.Forbidden, Code: "control_relayed_by_proxy",
+		Message: "the Connect proxy may not drive the control plane: whoever holds a token with connect:proxy " +
+			"is an API caller, not this machine's user (the default allow-list reaches loopback, where pdemu listens)"}
 )
 
 // controlRealm names the control plane in its WWW-Authenticate challenge,
@@ -165,6 +169,9 @@ func newControlPolicy(token *string, advertise string) (controlPolicy, error) {
 // refused request costs nothing and waits for nothing.
 func (e *Emulator) authorizeControl(r *http.Request) error {
 	p := &e.control
+	if proxy.RelayedBy(r.Header) {
+		return errControlRelayed
+	}
 	if p.tokenDigest == nil {
 		if err := p.checkHost(r.Host); err != nil {
 			return err

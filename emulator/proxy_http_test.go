@@ -21,6 +21,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -577,4 +578,33 @@ func TestProxyTimeoutIsA504(t *testing.T) {
 			assert.Contains(t, body["error_description"], "did not answer within "+tc.timeout.String())
 		})
 	}
+}
+
+// TestProxyCannotDriveTheControlPlane: the default allow-list reaches
+// loopback, where pdemu itself listens, so a token with connect:proxy
+// could otherwise aim the proxy at /_emulator/ with a JSON content type
+// and a loopback Host. Every forwarded request names pdemu in Via, and the
+// control plane refuses what pdemu relayed; the reset never happens.
+func TestProxyCannotDriveTheControlPlane(t *testing.T) {
+	f := newProxyFixture(t)
+	kept := f.srv.CreateClient("must survive")
+	for _, tc := range []struct{ method, path string }{
+		{"POST", "/_emulator/reset"},
+		{"GET", "/_emulator/oauth-clients"},
+		{"POST", "/_emulator/clock/advance"},
+	} {
+		r := f.do(tc.method, f.path(f.srv.URL+tc.path, "alice", f.slack), map[string]any{"seconds": 3600},
+			"x-pd-proxy-content-type", "application/json", "x-pd-proxy-via", "1.1 innocent")
+		require.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", tc.method, tc.path, r.Body)
+		assert.Equal(t, "control_relayed_by_proxy", r.JSON(t)["error"])
+		assert.NotContains(t, string(r.Body), kept.ClientSecret)
+	}
+	_, err := f.srv.Emulator.GetClient(kept.ClientID)
+	assert.NoError(t, err, "no reset happened")
+	assert.Equal(t, clock.DefaultStart, f.srv.Now(), "the clock did not move")
+
+	// The emulated API through the proxy is fine, and upstreams see Via.
+	r := f.do("GET", f.path(f.up.URL+"/v1/items", "alice", f.slack), nil, "x-pd-proxy-via", "1.0 corp")
+	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+	assert.Equal(t, []string{"1.0 corp", "1.1 pdemu"}, f.up.last(t).Header.Values("Via"))
 }

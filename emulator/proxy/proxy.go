@@ -202,6 +202,28 @@ type Request struct {
 	Timeout time.Duration
 }
 
+// ViaPseudonym is how the proxy names itself in the Via header of every
+// request it forwards.
+const ViaPseudonym = "pdemu"
+
+// RelayedBy reports whether a request came through a pdemu Connect proxy:
+// whether its Via header names ViaPseudonym as a recipient. The control
+// plane refuses such requests, since whoever holds a proxy-capable token
+// is an API caller, not the local user (the default allow-list reaches
+// loopback, where pdemu itself listens).
+func RelayedBy(h http.Header) bool {
+	for _, v := range h.Values("Via") {
+		for entry := range strings.SplitSeq(v, ",") {
+			// received-protocol SP received-by [ SP comment ]
+			fields := strings.Fields(entry)
+			if len(fields) >= 2 && strings.EqualFold(fields[1], ViaPseudonym) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Response is an upstream answer, body read.
 type Response struct {
 	Status      int
@@ -301,6 +323,9 @@ func (f *Forwarder) Do(ctx context.Context, req Request) (Response, error) {
 	if _, ok := hreq.Header["User-Agent"]; !ok {
 		hreq.Header.Set("User-Agent", "pdemu-connect-proxy")
 	}
+	// RFC 9110 §7.6.3: a proxy names itself in Via. It also lets pdemu's
+	// control plane refuse what its own proxy relays (see RelayedBy).
+	hreq.Header.Add("Via", "1.1 "+ViaPseudonym)
 	resp, err := f.client.Do(hreq)
 	if err != nil {
 		return Response{}, err
