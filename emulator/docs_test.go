@@ -2,11 +2,8 @@ package emulator_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/pdemu/pdemu/emulator"
 )
@@ -19,24 +16,13 @@ const (
 // TestDocsLimitTable keeps docs/limits.md's table of limits equal to the
 // limits the emulator enforces.
 func TestDocsLimitTable(t *testing.T) {
-	const path = "../docs/limits.md"
-	doc, err := os.ReadFile(path)
-	require.NoError(t, err)
-	text := string(doc)
-	i, j := strings.Index(text, limitTableBegin), strings.Index(text, limitTableEnd)
-	require.True(t, i >= 0 && j > i, "%s must hold the markers %q and %q", path, limitTableBegin, limitTableEnd)
 	var b strings.Builder
-	b.WriteString(limitTableBegin + "\n| Name | Default | Counts |\n|---|---|---|\n")
+	b.WriteString("| Name | Default | Counts |\n|---|---|---|\n")
 	for _, l := range emulator.LimitTable() {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", l.Name, thousands(l.Default), l.Counts)
 	}
-	b.WriteString(limitTableEnd)
-	want, got := b.String(), text[i:j+len(limitTableEnd)]
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(text[:i]+want+text[j+len(limitTableEnd):]), 0o644))
-		return
-	}
-	require.Equal(t, want, got, "docs/limits.md's limit table is stale: run go test ./emulator -run TestDocsLimitTable -update")
+	checkGenerated(t, "../docs/limits.md", limitTableBegin, limitTableEnd, b.String(),
+		"go test ./emulator -run TestDocsLimitTable -update")
 }
 
 func thousands(n int) string {

@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdemu/pdemu/emulator"
-	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/testutil"
 )
 

@@ -60,17 +60,23 @@ func endpointTable(eps []emulator.Endpoint) string {
 // TestREADMEEndpointTable keeps the README's endpoint and scope table equal
 // to the route table the emulator serves.
 func TestREADMEEndpointTable(t *testing.T) {
-	const path = "../README.md"
-	readme, err := os.ReadFile(path)
+	checkGenerated(t, "../README.md", tableBegin, tableEnd, endpointTable(emulator.MustNew().Endpoints()),
+		"go test ./emulator -run TestREADMEEndpointTable -update")
+}
+
+// checkGenerated keeps the text between a document's begin and end markers
+// equal to want, or writes it there under -update.
+func checkGenerated(t *testing.T, path, begin, end, want, regenerate string) {
+	t.Helper()
+	doc, err := os.ReadFile(path)
 	require.NoError(t, err)
-	text := string(readme)
-	i, j := strings.Index(text, tableBegin), strings.Index(text, tableEnd)
-	require.True(t, i >= 0 && j > i, "README.md must hold the markers %q and %q", tableBegin, tableEnd)
-	want := tableBegin + "\n" + endpointTable(emulator.MustNew().Endpoints()) + tableEnd
-	got := text[i : j+len(tableEnd)]
+	text := string(doc)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	require.True(t, i >= 0 && j > i, "%s must hold the markers %q and %q", path, begin, end)
+	want = begin + "\n" + want + end
 	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(text[:i]+want+text[j+len(tableEnd):]), 0o644))
+		require.NoError(t, os.WriteFile(path, []byte(text[:i]+want+text[j+len(end):]), 0o644))
 		return
 	}
-	require.Equal(t, want, got, "README.md's endpoint table is stale: run go test ./emulator -run TestREADMEEndpointTable -update")
+	require.Equal(t, want, text[i:j+len(end)], "%s is stale: run %s", path, regenerate)
 }

@@ -19,7 +19,8 @@ type ProjectAppRef struct {
 func (s *Store) ProjectApps(a Access, projectID string, env Environment) ([]ProjectAppRef, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return nil, err
 	}
 	seen := make(map[string]ProjectAppRef)
@@ -34,20 +35,14 @@ func (s *Store) ProjectApps(a Access, projectID string, env Environment) ([]Proj
 			seen[slug] = ProjectAppRef{ID: id, NameSlug: slug}
 		}
 	}
-	for _, acc := range s.accounts.byID {
-		if acc.ProjectID == projectID && acc.Environment == env {
-			add(acc.AppSlug, "")
-		}
+	for _, acc := range p.accounts[env.index()].All() {
+		add(acc.AppSlug, "")
 	}
-	for _, o := range s.oauthApps.byID {
-		if o.OwnerID == projectID {
-			add(o.App.NameSlug, o.App.ID)
-		}
+	for _, o := range p.oauthApps.All() {
+		add(o.App.NameSlug, o.App.ID)
 	}
-	for _, o := range s.overrides.byID {
-		if o.OwnerID == projectID {
-			add(o.App.NameSlug, o.App.ID)
-		}
+	for _, o := range p.overrides.All() {
+		add(o.App.NameSlug, o.App.ID)
 	}
 	out := make([]ProjectAppRef, 0, len(seen))
 	for _, r := range seen {

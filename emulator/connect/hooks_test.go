@@ -266,12 +266,21 @@ func TestProjectApps(t *testing.T) {
 	assert.Empty(t, apps)
 	assert.NotNil(t, apps, "an empty list, not null")
 
-	// Accounts are another family's; place them directly.
-	s.accounts.byID["apn_1"] = &Account{ID: "apn_1", ProjectID: pid, Environment: Production, AppSlug: "zz_keys"}
-	s.accounts.byID["apn_2"] = &Account{ID: "apn_2", ProjectID: pid, Environment: Production, AppSlug: "zz_keys"}
-	s.accounts.byID["apn_3"] = &Account{ID: "apn_3", ProjectID: pid, Environment: Development, AppSlug: "zz_oauth2"}
-	s.accounts.byID["apn_4"] = &Account{ID: "apn_4", ProjectID: "proj_other", Environment: Production, AppSlug: "zz_oauth2"}
-	s.accounts.byID["apn_5"] = &Account{ID: "apn_5", ProjectID: pid, Environment: Production, AppSlug: "gone_from_catalog"}
+	other, err := s.CreateProject("o_a", ProjectSpec{Name: ptr("other")})
+	require.NoError(t, err)
+	connectAcc := func(project string, env Environment, app string) string {
+		acc, err := s.ConnectAccount(AccountScope{Access: a, ProjectID: project, Environment: env},
+			AccountSpec{ExternalUserID: "u", App: app})
+		require.NoError(t, err)
+		return acc.ID
+	}
+	connectAcc(pid, Production, "zz_keys")
+	connectAcc(pid, Production, "zz_keys")
+	connectAcc(pid, Development, "zz_oauth2")
+	connectAcc(other.ID, Production, "zz_oauth2")
+	// An account whose app the catalog no longer has keeps the slug it
+	// was connected with.
+	s.accounts.byID[connectAcc(pid, Production, "zz_keys")].AppSlug = "gone_from_catalog"
 	_, err = s.CreateOAuthApp(a, pid, OAuthAppSpec{App: "zz_oauth", ClientID: ptr("c"), ClientSecret: ptr("s")})
 	require.NoError(t, err)
 	_, err = s.CreateAppOverride(a, pid, AppOverrideSpec{App: "zz_oauth", Name: ptr("o")})
