@@ -130,6 +130,23 @@ func TestRunMemorySmoke(t *testing.T) {
 	}
 }
 
+func TestRunPruneSmoke(t *testing.T) {
+	rep, err := RunPrune(context.Background(), 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tokens != 300 || rep.Errors != 0 || rep.HeldLive != 300 || rep.HeldAfter != 0 {
+		t.Fatalf("tokens %d, errors %d, held live %d, held after %d", rep.Tokens, rep.Errors, rep.HeldLive, rep.HeldAfter)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "two hours later") {
+		t.Errorf("table: %s", buf.String())
+	}
+}
+
 func TestRunNewSmoke(t *testing.T) {
 	rep, err := RunNew(10)
 	if err != nil {

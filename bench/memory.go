@@ -319,7 +319,9 @@ func RunPrune(ctx context.Context, n int) (*PruneReport, error) {
 	rep := &PruneReport{Env: CurrentEnv(), Tokens: n}
 	rep.Before = snapshot(true)
 	send := func(method, path, body string, bearer bool) (int, []byte) {
-		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		// A loopback Host, as a local script sends: the control plane
+		// answers no other.
+		r := httptest.NewRequest(method, "http://127.0.0.1"+path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		if bearer {
 			r.Header.Set("Authorization", "Bearer "+tok.AccessToken)

@@ -38,3 +38,13 @@ func TestRunNewTable(t *testing.T) {
 		t.Errorf("output: %s", out.String())
 	}
 }
+
+func TestRunPruneTable(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-mode", "prune", "-prune-tokens", "50"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "pdemu prune: 50 Connect tokens") {
+		t.Errorf("output: %s", out.String())
+	}
+}
