@@ -151,7 +151,7 @@ type createAccountBody struct {
 // up: any later request with it is a 401.
 func (e *Emulator) createAccount(r *http.Request, c *call) (response, error) {
 	var body createAccountBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	for _, f := range []struct{ name, v string }{
@@ -261,7 +261,7 @@ type connectAccountBody struct {
 // 201 with the account, credentials included.
 func (e *Emulator) connectAccount(r *http.Request, c *call) (response, error) {
 	var body connectAccountBody
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.ExternalUserID == "" || body.App == "" {

@@ -89,7 +89,7 @@ func (e *Emulator) getAppCategory(r *http.Request, c *call) (response, error) {
 // or id is taken.
 func (e *Emulator) addApp(r *http.Request, c *call) (response, error) {
 	var spec connect.AppSpec
-	if err := decodeJSON(r, &spec, true); err != nil {
+	if err := decodeStrictJSON(r, &spec); err != nil {
 		return response{}, err
 	}
 	a, err := e.connect.AddApp(spec)

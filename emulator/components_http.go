@@ -146,7 +146,7 @@ func (e *Emulator) configureProp(kind componentKind) handlerFunc {
 			PrevContext map[string]any `json:"prev_context"`
 			Query       string         `json:"query"`
 		}
-		if err := decodeJSON(r, &body, false); err != nil {
+		if err := decodeJSON(r, &body); err != nil {
 			return response{}, err
 		}
 		req, err := body.request(c)
@@ -186,7 +186,7 @@ type reloadPropsJSON struct {
 func (e *Emulator) reloadProps(kind componentKind) handlerFunc {
 	return func(r *http.Request, c *call) (response, error) {
 		var body propsBody
-		if err := decodeJSON(r, &body, false); err != nil {
+		if err := decodeJSON(r, &body); err != nil {
 			return response{}, err
 		}
 		req, err := body.request(c)
@@ -217,7 +217,7 @@ func (e *Emulator) runAction(r *http.Request, c *call) (response, error) {
 		propsBody
 		StashID json.RawMessage `json:"stash_id"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	req, err := body.request(c)
@@ -277,7 +277,7 @@ func (e *Emulator) deployTrigger(r *http.Request, c *call) (response, error) {
 		WebhookURL   string `json:"webhook_url"`
 		EmitOnDeploy *bool  `json:"emit_on_deploy"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	req, err := body.request(c)
@@ -310,7 +310,7 @@ type registeredComponentJSON struct {
 // component, or replace the same key and version.
 func (e *Emulator) registerComponent(r *http.Request, _ *call) (response, error) {
 	var spec connect.ComponentSpec
-	if err := decodeJSON(r, &spec, true); err != nil {
+	if err := decodeStrictJSON(r, &spec); err != nil {
 		return response{}, err
 	}
 	comp, err := e.connect.RegisterComponent(spec)

@@ -69,7 +69,7 @@ func (b projectBody) spec() connect.ProjectSpec {
 
 func (e *Emulator) createProject(r *http.Request, c *call) (response, error) {
 	var body projectBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	p, err := e.connect.CreateProject(c.principal.WorkspaceID, body.spec())
@@ -89,7 +89,7 @@ func (e *Emulator) getProject(r *http.Request, c *call) (response, error) {
 
 func (e *Emulator) updateProject(r *http.Request, c *call) (response, error) {
 	var body projectBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	p, err := e.connect.UpdateProject(c.access(), c.vars["project_id"], body.spec())

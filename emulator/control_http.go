@@ -93,7 +93,7 @@ func (e *Emulator) createClient(r *http.Request, _ *call) (response, error) {
 		ProjectIDs  []string  `json:"project_ids"`
 		WorkspaceID string    `json:"workspace_id"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	c, creds, err := e.newClient(ClientSpec{
@@ -155,7 +155,7 @@ func (e *Emulator) setClock(r *http.Request, _ *call) (response, error) {
 	var body struct {
 		Now *string `json:"now"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.Now == nil {
@@ -177,7 +177,7 @@ func (e *Emulator) advanceClock(r *http.Request, _ *call) (response, error) {
 	var body struct {
 		Seconds *float64 `json:"seconds"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.Seconds == nil {
@@ -206,7 +206,7 @@ func (e *Emulator) addUser(r *http.Request, c *call) (response, error) {
 		ExternalID  string `json:"external_id"`
 		Environment string `json:"environment"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	u, err := e.addExternalUser(c.vars["project_id"], body.Environment, body.ExternalID)

@@ -24,23 +24,31 @@ func ExampleNew() {
 	defer srv.Close()
 
 	conf := clientcredentials.Config{ClientID: "ci", ClientSecret: "ci-secret", TokenURL: srv.URL + "/v1/oauth/token"}
-	resp, err := conf.Client(context.Background()).Get(srv.URL + "/v1/connect/projects")
-	if err != nil {
-		panic(err)
+	client := conf.Client(context.Background())
+	get := func() {
+		resp, err := client.Get(srv.URL + "/v1/connect/projects")
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		fmt.Println(resp.StatusCode)
+		if challenge := resp.Header.Get("WWW-Authenticate"); challenge != "" {
+			fmt.Println(challenge)
+		}
+		fmt.Print(string(body))
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	fmt.Println(resp.StatusCode)
-	fmt.Print(string(body))
+	get()
 
-	// An hour later, by the emulator's clock, the token has expired.
-	tok, _ := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: "ci", ClientSecret: "ci-secret"})
-	fmt.Println(tok.ExpiresAt.Sub(emu.Clock().Now()))
+	// An hour later by the emulator's clock the token has expired. The
+	// client's own clock has not moved, so it sends the token again, and
+	// pdemu refuses it as Pipedream would.
 	_ = emu.Clock().Advance(time.Hour)
-	fmt.Println(tok.ExpiresAt.Sub(emu.Clock().Now()))
+	get()
 	// Output:
 	// 200
 	// {"data":[{"id":"proj_example","name":"Example","connect_require_key_auth_test":false}],"page_info":{"count":1,"total_count":1,"start_cursor":"ODAwMDAwMDAwMDAwMDAwMQ","end_cursor":null}}
-	// 1h0m0s
-	// 0s
+	// 401
+	// Bearer realm="api.pipedream.com", error="invalid_token", error_description="the access token expired at 2030-01-01T01:00:00Z"
+	// {"error":"invalid_token","error_description":"the access token expired at 2030-01-01T01:00:00Z"}
 }

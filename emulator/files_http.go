@@ -55,7 +55,7 @@ func (e *Emulator) putFile(r *http.Request, c *call) (response, error) {
 		Environment   string  `json:"environment"`
 		ContentType   string  `json:"content_type"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.ContentBase64 == nil {

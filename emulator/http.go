@@ -500,11 +500,16 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// decodeJSON reads a JSON object body into v. A Content-Type other than
-// application/json is a 415; with strict, an unknown field is an error (the
-// control plane catches typos that way, while Connect endpoints ignore
-// unknown fields as a forward-compatible API does).
-func decodeJSON(r *http.Request, v any, strict bool) error {
+// decodeJSON reads a JSON object body of the emulated API into v.
+// Unknown fields are ignored, as a forward-compatible API does; a
+// Content-Type other than application/json is a 415.
+func decodeJSON(r *http.Request, v any) error { return decodeBody(r, v, false) }
+
+// decodeStrictJSON reads a control-plane body into v: an unknown field is
+// an error, so a typo is caught rather than silently ignored.
+func decodeStrictJSON(r *http.Request, v any) error { return decodeBody(r, v, true) }
+
+func decodeBody(r *http.Request, v any, strict bool) error {
 	if err := requireJSON(r); err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func (e *Emulator) listOAuthApps(r *http.Request, c *call) (response, error) {
 // createOAuthApp answers 201 with the bare OauthApp (the SDK takes any 2xx).
 func (e *Emulator) createOAuthApp(r *http.Request, c *call) (response, error) {
 	var body oauthAppBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	o, err := e.connect.CreateOAuthApp(c.access(), c.projectID, body.spec())
@@ -110,7 +110,7 @@ func (e *Emulator) getOAuthApp(r *http.Request, c *call) (response, error) {
 // UpdateOauthAppOpts is optional, and absent ones stay as they are.
 func (e *Emulator) updateOAuthApp(r *http.Request, c *call) (response, error) {
 	var body oauthAppBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	o, err := e.connect.UpdateOAuthApp(c.access(), c.projectID, c.vars["id"], body.spec())
@@ -201,7 +201,7 @@ func (b appOverrideBody) spec() (connect.AppOverrideSpec, error) {
 
 func decodeAppOverrideBody(r *http.Request) (connect.AppOverrideSpec, error) {
 	var body appOverrideBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return connect.AppOverrideSpec{}, err
 	}
 	return body.spec()

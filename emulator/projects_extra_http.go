@@ -21,7 +21,7 @@ func (e *Emulator) updateProjectLogo(r *http.Request, c *call) (response, error)
 	var body struct {
 		Logo *string `json:"logo"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.Logo == nil {

@@ -142,7 +142,7 @@ func (e *Emulator) setProxyAllowedHosts(r *http.Request, _ *call) (response, err
 	var body struct {
 		Hosts *[]string `json:"hosts"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.Hosts == nil {

@@ -252,3 +252,36 @@ func TestRotationAndDeletionOverHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestWithTokenTTLAndIssuer: the token lifetime and issuer options reach
+// the token endpoint's answer, the JWT's claims and the bearer check, at
+// the exact boundary.
+func TestWithTokenTTLAndIssuer(t *testing.T) {
+	tests := []struct {
+		after time.Duration
+		want  int
+	}{
+		{10*time.Minute - time.Second, 200}, // valid at exp-1s
+		{10 * time.Minute, 401},             // invalid at exp
+	}
+	for _, tc := range tests {
+		t.Run(tc.after.String(), func(t *testing.T) {
+			srv := testutil.NewServer(t, emulator.WithTokenTTL(10*time.Minute), emulator.WithIssuer("https://issuer.example"))
+			r := srv.Do("POST", "/v1/oauth/token", "", map[string]string{
+				"grant_type": "client_credentials", "client_id": srv.Credentials.ClientID, "client_secret": srv.Credentials.ClientSecret,
+			})
+			require.Equal(t, 200, r.Status, string(r.Body))
+			body := r.JSON(t)
+			assert.Equal(t, 600.0, body["expires_in"])
+			tok := body["access_token"].(string)
+			claims := jwt.MapClaims{}
+			_, _, err := jwt.NewParser().ParseUnverified(tok, claims)
+			require.NoError(t, err)
+			assert.Equal(t, "https://issuer.example", claims["iss"])
+			assert.EqualValues(t, srv.Now().Unix()+600, claims["exp"])
+
+			srv.Advance(tc.after)
+			assert.Equal(t, tc.want, srv.Do("GET", "/v1/connect/projects", tok, nil).Status)
+		})
+	}
+}

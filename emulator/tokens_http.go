@@ -31,7 +31,7 @@ type createTokenBody struct {
 // createConnectToken serves POST /v1/connect/{project_id}/tokens.
 func (e *Emulator) createConnectToken(r *http.Request, c *call) (response, error) {
 	var body createTokenBody
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	t, err := e.connect.CreateToken(c.access(), c.projectID, c.env, c.scopes(), connect.TokenSpec{

@@ -142,7 +142,7 @@ func (e *Emulator) updateDeployedTrigger(r *http.Request, c *call) (response, er
 		Name            *string        `json:"name"`
 		EmitOnDeploy    *bool          `json:"emit_on_deploy"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	t, err := e.connect.UpdateDeployedTrigger(c.access(), o, c.vars["trigger_id"], connect.TriggerUpdate{
@@ -224,7 +224,7 @@ func (e *Emulator) updateTriggerWorkflows(r *http.Request, c *call) (response, e
 	var body struct {
 		WorkflowIDs *[]string `json:"workflow_ids"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.WorkflowIDs == nil {
@@ -272,7 +272,7 @@ func (e *Emulator) updateTriggerWebhooks(r *http.Request, c *call) (response, er
 	var body struct {
 		WebhookURLs *[]string `json:"webhook_urls"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.WebhookURLs == nil {
@@ -321,7 +321,7 @@ func (e *Emulator) emitEvent(r *http.Request, c *call) (response, error) {
 		Summary string          `json:"summary"`
 		ID      string          `json:"id"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	var event any

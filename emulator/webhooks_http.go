@@ -56,7 +56,7 @@ func (e *Emulator) updateProjectWebhook(r *http.Request, c *call) (response, err
 	var body struct {
 		URL *string `json:"url"`
 	}
-	if err := decodeJSON(r, &body, false); err != nil {
+	if err := decodeJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.URL == nil {

@@ -287,7 +287,7 @@ func (e *Emulator) registerWorkflow(r *http.Request, _ *call) (response, error) 
 		Auth       string            `json:"auth"`
 		Token      string            `json:"token"`
 	}
-	if err := decodeJSON(r, &body, true); err != nil {
+	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
 	if body.EndpointID == "" {

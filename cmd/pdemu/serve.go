@@ -272,7 +272,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	logger := newLogger(stderr, cfg.logFormat, cfg.logLevel.Level)
 	opts := []emulator.Option{
-		emulator.WithClock(clock.NewOffset(cfg.freezeClock)),
+		emulator.WithClock(serveClock(cfg.freezeClock)),
 		emulator.WithLogger(logger),
 		emulator.WithSeed(seed),
 		emulator.WithMaxBodyBytes(cfg.maxBodyBytes),
@@ -358,6 +358,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return fmt.Errorf("writing the export lines: %w", err)
 	}
 	return serveUntilDone(ctx, ln, emu, logger)
+}
+
+// serveClock is the clock pdemu serve runs on: real time from its start,
+// or, with --freeze-clock, an instant that stands still until moved.
+func serveClock(frozen bool) clock.Controllable {
+	if frozen {
+		return clock.NewFrozenOffset()
+	}
+	return clock.NewOffset()
 }
 
 func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {

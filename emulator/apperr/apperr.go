@@ -66,17 +66,11 @@ func (e *Error) WithDetails(details map[string]any) *Error {
 	return &c
 }
 
-// New returns an *Error.
-func New(kind Kind, code, format string, args ...any) *Error {
-	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // Common errors outside the OAuth token endpoint.
 var (
-	ErrNotFound   = &Error{Kind: NotFound, Code: "not_found"}
-	ErrInvalid    = &Error{Kind: Invalid, Code: "invalid_request"}
-	ErrConflict   = &Error{Kind: Conflict, Code: "conflict"}
-	ErrBadPayload = &Error{Kind: Invalid, Code: "invalid_request", Message: "request body is not valid JSON"}
+	ErrNotFound = &Error{Kind: NotFound, Code: "not_found"}
+	ErrInvalid  = &Error{Kind: Invalid, Code: "invalid_request"}
+	ErrConflict = &Error{Kind: Conflict, Code: "conflict"}
 	// ErrLimitExceeded refuses to create a record of a family that holds
 	// as many as the emulator keeps; see Limit.
 	ErrLimitExceeded = &Error{Kind: Forbidden, Code: "limit_exceeded"}

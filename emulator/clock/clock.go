@@ -93,14 +93,15 @@ type Offset struct {
 
 var _ Controllable = (*Offset)(nil)
 
-// NewOffset returns a clock that follows real time. With frozen set it
-// starts at the current real instant and stands still until moved.
-func NewOffset(frozen bool) *Offset {
-	o := &Offset{real: time.Now, frozen: frozen}
-	if frozen {
-		o.fixed = time.Now().UTC()
-	}
-	return o
+// NewOffset returns a clock that follows real time from now on, shifted
+// by whatever is set or advanced.
+func NewOffset() *Offset { return &Offset{real: time.Now} }
+
+// NewFrozenOffset returns a clock that starts at the current real instant
+// and stands still until moved, for scripts that want every instant to be
+// the one they set.
+func NewFrozenOffset() *Offset {
+	return &Offset{real: time.Now, frozen: true, fixed: time.Now().UTC()}
 }
 
 // Now returns real time plus the offset, or the frozen instant.

@@ -87,7 +87,7 @@ func TestOffsetFollowsRealTime(t *testing.T) {
 }
 
 func TestOffsetFrozen(t *testing.T) {
-	o := NewOffset(true)
+	o := NewFrozenOffset()
 	first := o.Now()
 	assert.Equal(t, first, o.Now(), "a frozen clock stands still")
 	require.NoError(t, o.Advance(90*time.Second))
