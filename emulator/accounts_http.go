@@ -72,11 +72,7 @@ func toAccountJSON(a connect.Account, withCredentials bool) accountJSON {
 // accountScope is what the caller reaches: the request's project
 // environment, and for a Connect token only its own user's accounts.
 func (c *call) accountScope() connect.AccountScope {
-	sc := connect.AccountScope{Access: c.access(), ProjectID: c.projectID, Environment: c.env}
-	if c.connectToken != nil {
-		sc.Owner = c.connectToken.ExternalUserID
-	}
-	return sc
+	return connect.AccountScope{Access: c.access(), ProjectID: c.projectID, Environment: c.env}
 }
 
 // accountWriter returns the function that puts an account on the wire for
@@ -113,7 +109,7 @@ func queryBool(q url.Values, name string) (*bool, error) {
 
 // listAccounts serves accounts.list: {data, page_info}, oldest first.
 func (e *Emulator) listAccounts(r *http.Request, c *call) (response, error) {
-	user, err := c.externalUser(r, false)
+	user, err := c.actingFor(r, false)
 	if err != nil {
 		return response{}, err
 	}
@@ -164,7 +160,7 @@ func (e *Emulator) createAccount(r *http.Request, c *call) (response, error) {
 	if !connect.SameToken(body.ConnectToken, c.connectToken.Token) {
 		return response{}, apperr.ErrInvalid.WithMessage("connect_token must be the Connect token this request is authorized with")
 	}
-	user, err := c.externalUser(r, false)
+	user, err := c.actingFor(r, false)
 	if err != nil {
 		return response{}, err
 	}

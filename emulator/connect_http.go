@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"github.com/pdemu/pdemu/emulator/apperr"
 	"net/http"
 	"time"
 
@@ -121,11 +120,7 @@ func (e *Emulator) listUsers(r *http.Request, c *call) (response, error) {
 // deleteUser serves DELETE /v1/connect/{project_id}/users/{external_user_id}:
 // the user goes with their accounts, deployed triggers and Connect tokens.
 func (e *Emulator) deleteUser(r *http.Request, c *call) (response, error) {
-	id := c.vars["external_user_id"]
-	if ct := c.connectToken; ct != nil && ct.ExternalUserID != id {
-		return response{}, apperr.ErrNotFound.WithMessage("no external user %q", id)
-	}
-	if err := e.connect.DeleteUser(c.access(), c.projectID, c.env, id); err != nil {
+	if err := e.connect.DeleteUser(c.access(), c.projectID, c.env, c.vars["external_user_id"]); err != nil {
 		return response{}, err
 	}
 	return noContent()

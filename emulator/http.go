@@ -45,7 +45,7 @@ type call struct {
 // access is what the caller's token may reach in the Connect store.
 func (c *call) access() connect.Access {
 	if ct := c.connectToken; ct != nil {
-		return connect.Access{WorkspaceID: ct.WorkspaceID, ProjectIDs: []string{ct.ProjectID}}
+		return ct.Access()
 	}
 	return connect.Access{WorkspaceID: c.principal.WorkspaceID, ProjectIDs: c.principal.ProjectIDs}
 }
@@ -61,22 +61,11 @@ func (c *call) scopes() scope.Set {
 // isOAuth reports whether an OAuth access token (not a Connect token) called.
 func (c *call) isOAuth() bool { return c.connectToken == nil && c.principal.ClientID != "" }
 
-// externalUser returns the external user a request acts for: a Connect
-// token's own user, or the query parameter external_user_id for OAuth
-// callers. A Connect token naming another user is refused, and so is an
-// OAuth request without one when required is set.
-func (c *call) externalUser(r *http.Request, required bool) (string, error) {
-	q := r.URL.Query().Get("external_user_id")
-	if ct := c.connectToken; ct != nil {
-		if q != "" && q != ct.ExternalUserID {
-			return "", apperr.ErrInvalid.WithMessage("this Connect token belongs to another external user")
-		}
-		return ct.ExternalUserID, nil
-	}
-	if q == "" && required {
-		return "", apperr.ErrInvalid.WithMessage("external_user_id is required")
-	}
-	return q, nil
+// actingFor is the external user a request acts for, by the Connect API's
+// access rule (connect.Access.ActingFor) from the external_user_id query
+// parameter.
+func (c *call) actingFor(r *http.Request, required bool) (string, error) {
+	return c.access().ActingFor(r.URL.Query().Get("external_user_id"), required)
 }
 
 // response is a handler's result; the adapter writes it as JSON, or raw

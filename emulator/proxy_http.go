@@ -30,7 +30,7 @@ var connectProxy = proxy.New(0, 0)
 // it is released (see continuation), and the call is metered then, so a
 // call that spans a Reset is metered to the state after it.
 func (e *Emulator) proxy(r *http.Request, c *call) (response, error) {
-	userID, err := c.externalUser(r, true)
+	userID, err := c.actingFor(r, true)
 	if err != nil {
 		return response{}, err
 	}

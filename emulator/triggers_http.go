@@ -92,7 +92,7 @@ func toWebhookWithKeyJSON(h connect.TriggerWebhook) map[string]any {
 // triggerOwner resolves whose triggers a call acts on: the external user
 // (required) in the call's project and environment.
 func (c *call) triggerOwner(r *http.Request) (connect.TriggerOwner, error) {
-	user, err := c.externalUser(r, true)
+	user, err := c.actingFor(r, true)
 	if err != nil {
 		return connect.TriggerOwner{}, err
 	}

@@ -99,22 +99,18 @@ func (s *Store) deleteAccount(acc *Account) {
 	}
 }
 
-// AccountScope says which accounts a caller reaches: a project environment
-// and, for a Connect-token caller, only its own external user's.
+// AccountScope says which accounts a caller reaches: those of a project
+// environment that its Access reaches (a Connect token's: its own user's).
 type AccountScope struct {
 	Access      Access
 	ProjectID   string
 	Environment Environment
-	// Owner, when set, limits the caller to one external user's accounts:
-	// those of others look absent (404). Connect-token callers set it.
-	Owner string
 }
 
 // in reports whether acc lies within sc; project visibility is checked
 // separately.
 func (sc AccountScope) in(acc *Account) bool {
-	return acc.ProjectID == sc.ProjectID && acc.Environment == sc.Environment &&
-		(sc.Owner == "" || acc.ExternalUserID == sc.Owner)
+	return acc.ProjectID == sc.ProjectID && acc.Environment == sc.Environment && sc.Access.reaches(acc.ExternalUserID)
 }
 
 // AccountFilter narrows a list of accounts. Empty fields don't filter.
@@ -433,8 +429,7 @@ func (s *Store) CreateAccountWithToken(raw string, spec AccountSpec) (Account, e
 			spec.OAuthAppID = tok.OAuthAppID
 		}
 	}
-	sc := AccountScope{Access: Access{WorkspaceID: tok.WorkspaceID, ProjectIDs: []string{tok.ProjectID}},
-		ProjectID: tok.ProjectID, Environment: tok.Environment, Owner: tok.ExternalUserID}
+	sc := AccountScope{Access: tok.Access(), ProjectID: tok.ProjectID, Environment: tok.Environment}
 	if _, err := s.project(sc.Access, sc.ProjectID); err != nil {
 		return Account{}, err
 	}
@@ -482,7 +477,7 @@ func (s *Store) visibleAccount(sc AccountScope, id string) (*Account, error) {
 }
 
 // GetAccount returns one account. Errors: not_found (project or account,
-// including another user's for an Owner-limited scope).
+// including another user's for a caller limited to one).
 func (s *Store) GetAccount(sc AccountScope, id string) (Account, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -559,11 +554,11 @@ func (s *Store) accountAppMatcher(projectID, app string) (func(*Account) bool, e
 // when set, the external user filter) reaches: one user's, or the project
 // environment's. Callers hold mu and have checked the project.
 func (s *Store) accountIndex(p *projectRecord, sc AccountScope, externalUserID string) *seqset.Set[*Account] {
-	owner := cmp.Or(sc.Owner, externalUserID)
+	owner := cmp.Or(sc.Access.ExternalUserID, externalUserID)
 	if owner == "" {
 		return &p.accounts[sc.Environment.index()]
 	}
-	if sc.Owner != "" && externalUserID != "" && sc.Owner != externalUserID {
+	if !sc.Access.reaches(owner) || externalUserID != "" && externalUserID != owner {
 		return &seqset.Set[*Account]{} // one user may not see another's
 	}
 	if u, ok := s.user(p.ID, sc.Environment, owner); ok {
@@ -612,7 +607,7 @@ func (s *Store) ListAccounts(sc AccountScope, f AccountFilter, req PageRequest) 
 // UserAccounts returns every account of one external user that sc
 // reaches, oldest first, optionally of one app. Errors: not_found
 // (project, app, or an external user the project environment does not
-// have, or that an Owner-limited scope does not reach).
+// have, or that the caller's Access does not reach).
 func (s *Store) UserAccounts(sc AccountScope, externalID, app string) ([]Account, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -620,7 +615,7 @@ func (s *Store) UserAccounts(sc AccountScope, externalID, app string) ([]Account
 		return nil, err
 	}
 	u, exists := s.user(sc.ProjectID, sc.Environment, externalID)
-	if !exists || (sc.Owner != "" && sc.Owner != externalID) {
+	if !exists || !sc.Access.reaches(externalID) {
 		return nil, apperr.ErrNotFound.WithMessage("no external user %q in %s", clipID(externalID, 100), sc.Environment)
 	}
 	keep, err := s.accountFilter(AccountFilter{App: app})

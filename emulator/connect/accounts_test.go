@@ -249,7 +249,7 @@ func TestAccountVisibility(t *testing.T) {
 	prod := f.connect(t, f.prd, "alice", "slack")
 
 	aliceOnly := f.dev
-	aliceOnly.Owner = "alice"
+	aliceOnly.Access.ExternalUserID = "alice"
 	otherWS := f.dev
 	otherWS.Access = Access{WorkspaceID: "o_b"}
 	restricted := f.dev

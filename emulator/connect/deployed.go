@@ -268,7 +268,7 @@ func (s *Store) trigger(a Access, o TriggerOwner, id string) (*DeployedTrigger, 
 		return nil, err
 	}
 	t, ok := s.deployed.byID[id]
-	if !ok || t.ProjectID != o.ProjectID || t.Environment != o.Environment || t.ExternalUserID != o.ExternalUserID {
+	if !ok || t.ProjectID != o.ProjectID || t.Environment != o.Environment || t.ExternalUserID != o.ExternalUserID || !a.reaches(t.ExternalUserID) {
 		return nil, apperr.ErrNotFound.WithMessage("no deployed trigger %q for external user %q", id, o.ExternalUserID)
 	}
 	return t, nil
@@ -296,7 +296,7 @@ func (s *Store) ListDeployedTriggers(a Access, o TriggerOwner, emitterType strin
 		return Page[DeployedTrigger]{}, err
 	}
 	index := &seqset.Set[*DeployedTrigger]{}
-	if u, ok := s.user(o.ProjectID, o.Environment, o.ExternalUserID); ok && emitterType == EmitterSource {
+	if u, ok := s.user(o.ProjectID, o.Environment, o.ExternalUserID); ok && emitterType == EmitterSource && a.reaches(u.ExternalID) {
 		index = &u.triggers
 	}
 	page, err := seqset.Page(index, req, nil)

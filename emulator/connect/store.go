@@ -61,16 +61,42 @@ type ExternalUser struct {
 	seq         uint64
 }
 
-// Access is what a caller may reach: its workspace, and optionally only some
-// of that workspace's projects. Anything else looks absent (404), so a
-// caller learns nothing of other workspaces.
+// Access is what a caller may reach: its workspace, optionally only some
+// of that workspace's projects, and, for a Connect token, only its own
+// external user. Anything else looks absent (404), so a caller learns
+// nothing of other workspaces or users. It is the one access rule of the
+// Connect API: every family checks it here rather than in handlers.
 type Access struct {
 	WorkspaceID string
 	ProjectIDs  []string // nil means every project of the workspace
+	// ExternalUserID, when set, limits the caller to that external user (a
+	// Connect token's): other users, and what is theirs, look absent.
+	ExternalUserID string
 }
 
 func (a Access) allows(p *projectRecord) bool {
 	return p.WorkspaceID == a.WorkspaceID && (a.ProjectIDs == nil || slices.Contains(a.ProjectIDs, p.ID))
+}
+
+// reaches reports whether the caller may see external user id.
+func (a Access) reaches(externalID string) bool {
+	return a.ExternalUserID == "" || a.ExternalUserID == externalID
+}
+
+// ActingFor resolves the external user a request acts for: a caller
+// limited to one user acts for that one, any other for the user it names
+// (the external_user_id parameter). Naming another user than one's own is
+// an invalid_request, and so is naming none when required is set.
+func (a Access) ActingFor(requested string, required bool) (string, error) {
+	switch {
+	case a.ExternalUserID != "" && requested != "" && requested != a.ExternalUserID:
+		return "", apperr.ErrInvalid.WithMessage("this Connect token belongs to another external user")
+	case a.ExternalUserID != "":
+		return a.ExternalUserID, nil
+	case requested == "" && required:
+		return "", apperr.ErrInvalid.WithMessage("external_user_id is required")
+	}
+	return requested, nil
 }
 
 type userKey struct {
@@ -491,7 +517,7 @@ func (s *Store) DeleteUser(a Access, projectID string, env Environment, external
 		return err
 	}
 	u, ok := s.user(projectID, env, externalID)
-	if !ok {
+	if !ok || !a.reaches(externalID) {
 		return apperr.ErrNotFound.WithMessage("no external user %q in %s", externalID, env)
 	}
 	s.deleteUser(u)

@@ -102,6 +102,12 @@ func (st *tokenState) prune(s *Store, now time.Time) {
 	})
 }
 
+// Access is what a request authorized by the token may reach: its
+// project, and in it only its own external user.
+func (t ConnectToken) Access() Access {
+	return Access{WorkspaceID: t.WorkspaceID, ProjectIDs: []string{t.ProjectID}, ExternalUserID: t.ExternalUserID}
+}
+
 // connectScopes narrows a creator's scopes to what a Connect token may
 // hold: never "*", never outside connect:.
 func connectScopes(creator scope.Set) scope.Set {
