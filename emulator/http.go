@@ -31,6 +31,9 @@ type call struct {
 	principal oauth.Principal
 	// connectToken is the Connect-token caller, or nil.
 	connectToken *connect.ConnectToken
+	// staticBearer is set when a workflow's own bearer secret authorized
+	// the call (connect.WorkflowAuthStaticBearer).
+	staticBearer bool
 	// projectID is the project a project-scoped endpoint acts on: from the
 	// path, or implied by a Connect token. Already checked to be visible.
 	projectID string
@@ -327,9 +330,33 @@ func (e *Emulator) prepare(r *http.Request, ep Endpoint, vars map[string]string,
 	return nil
 }
 
-// authorize identifies the caller and checks the endpoint's scope.
+// authorize identifies the caller and checks the endpoint's scope: the one
+// place that does, for every row that takes a token. (The control plane's
+// rule, authorizeControl, runs earlier still, before the body is read.)
 func (e *Emulator) authorize(r *http.Request, ep Endpoint, c *call) error {
-	raw, err := bearerToken(r.Header.Get("Authorization"))
+	h := r.Header.Get("Authorization")
+	if ep.Auth == WorkflowTrigger {
+		id := c.vars["endpoint_id"]
+		switch e.connect.WorkflowAuthMode(id) {
+		case connect.WorkflowAuthNone:
+			return nil
+		case connect.WorkflowAuthStaticBearer:
+			tok, err := bearerToken(h)
+			if err != nil {
+				return apperr.As(err).WithMessage("this workflow requires its bearer token: Authorization: Bearer <token>")
+			}
+			if !e.connect.WorkflowTokenMatches(id, tok) {
+				return oauth.ErrInvalidToken.WithMessage("this is not the workflow's bearer token")
+			}
+			c.staticBearer = true
+			return nil
+		case connect.WorkflowAuthAuto:
+			if scheme, _, _ := strings.Cut(h, " "); !strings.EqualFold(scheme, "Bearer") {
+				return nil // no bearer token to check
+			}
+		}
+	}
+	raw, err := bearerToken(h)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,8 @@ func endpointTable(eps []emulator.Endpoint) string {
 			scopes = "`" + strings.Join(r.ep.Scopes, "` or `") + "`"
 		}
 		auth := map[emulator.Auth]string{emulator.Public: "none", emulator.OAuthToken: "OAuth", emulator.ConnectTokenOnly: "Connect token",
-			emulator.AnyToken: "OAuth or Connect token", emulator.ControlPlane: "control plane"}[r.ep.Auth]
+			emulator.AnyToken: "OAuth or Connect token", emulator.ControlPlane: "control plane",
+			emulator.WorkflowTrigger: "as the workflow's auth mode says (default: OAuth or Connect token when one is sent)"}[r.ep.Auth]
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | `%s` |\n", strings.Join(r.methods, ", "), r.ep.Path, auth, scopes, strings.Join(r.names, "`, `"))
 	}
 	return b.String()

@@ -27,15 +27,28 @@ const (
 	// AnyToken endpoints take either an OAuth access token or a Connect
 	// token, as the OpenAPI document's security lists say.
 	AnyToken Auth = "oauth|connect"
+	// WorkflowTrigger endpoints (a workflow's HTTP trigger) check callers
+	// as the workflow's registered auth mode says (connect.WorkflowAuth).
+	// By default a token is optional, and one that is sent, OAuth or
+	// Connect, must be valid and hold the row's scope; "oauth" requires
+	// one; "static_bearer" takes the workflow's own secret instead; "none"
+	// ignores Authorization.
+	WorkflowTrigger Auth = "workflow"
 	// ControlPlane endpoints drive the emulator; a real server has none.
 	ControlPlane Auth = "control"
 )
 
 // AcceptsOAuth reports whether an OAuth access token may call the endpoint.
-func (a Auth) AcceptsOAuth() bool { return a == OAuthToken || a == AnyToken }
+func (a Auth) AcceptsOAuth() bool { return a == OAuthToken || a == AnyToken || a == WorkflowTrigger }
 
 // AcceptsConnectToken reports whether a Connect token may call the endpoint.
-func (a Auth) AcceptsConnectToken() bool { return a == ConnectTokenOnly || a == AnyToken }
+func (a Auth) AcceptsConnectToken() bool {
+	return a == ConnectTokenOnly || a == AnyToken || a == WorkflowTrigger
+}
+
+// RequiresToken reports whether every call needs a bearer token. A
+// WorkflowTrigger row needs one only in the modes that say so.
+func (a Auth) RequiresToken() bool { return a == OAuthToken || a == ConnectTokenOnly || a == AnyToken }
 
 // Endpoint is one row of the route table: a route, who may call it, and the
 // scope it demands. The table is data so that the README's endpoint table,
@@ -199,15 +212,15 @@ func (e *Emulator) endpoints() []Endpoint {
 }
 
 // workflowEndpoints are the route-table rows that serve workflow
-// invocations: the methods the SDK's invoke
-// sends (any it is given; these five are the ones APIs use), with and
-// without a trailing path. They are public because authType None sends no
-// token; invokeWorkflow checks a bearer itself.
+// invocations: the methods the SDK's invoke sends (any it is given; these
+// five are the ones APIs use), with and without a trailing path. The
+// authorizer checks callers as the workflow's auth mode says.
 func (e *Emulator) workflowEndpoints() []Endpoint {
 	var out []Endpoint
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		for _, p := range []string{"/_workflows/{endpoint_id}", "/_workflows/{endpoint_id}/{path:.*}"} {
-			out = append(out, Endpoint{Name: "workflows.invoke", Method: m, Path: p, Auth: Public, handle: e.invokeWorkflow})
+			out = append(out, Endpoint{Name: "workflows.invoke", Method: m, Path: p, Auth: WorkflowTrigger,
+				Scopes: one(scope.ConnectWorkflowInvoke), handle: e.invokeWorkflow})
 		}
 	}
 	return out

@@ -1,10 +1,8 @@
 package emulator
 
 import (
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"mime"
 	"net/http"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/connect"
 	"github.com/pdemu/pdemu/emulator/oauth"
-	"github.com/pdemu/pdemu/emulator/scope"
 )
 
 // Workflow invocation. Pipedream serves a workflow's HTTP trigger at
@@ -36,42 +33,46 @@ type (
 	WorkflowInvocation = connect.WorkflowInvocation
 )
 
-// workflowCaller is who invoked a workflow, as far as pdemu could tell.
-type workflowCaller struct {
-	kind           string // none, oauth, connect_token, static_bearer
-	workspaceID    string
-	externalUserID string // a Connect token's user
+// workflowCaller is how the caller of a workflow authenticated, as an
+// invocation records it: none, oauth, connect_token or static_bearer.
+func (c *call) workflowCaller() string {
+	switch {
+	case c.staticBearer:
+		return "static_bearer"
+	case c.connectToken != nil:
+		return "connect_token"
+	case c.principal.ClientID != "":
+		return "oauth"
+	}
+	return "none"
 }
 
 // invokeWorkflow serves every method on /_workflows/{endpoint_id} and
-// /_workflows/{endpoint_id}/{path}: it checks the caller as the endpoint's
-// registered auth mode says, records the invocation and answers with the
-// registered answer, or 200 {"ok": true, "endpoint_id", "invocation_id",
-// "received": <body>}.
+// /_workflows/{endpoint_id}/{path}, once the authorizer has checked the
+// caller as the endpoint's auth mode says: it records the invocation and
+// answers with the registered answer, or 200 {"ok": true, "endpoint_id",
+// "invocation_id", "received": <body>}.
 func (e *Emulator) invokeWorkflow(r *http.Request, c *call) (response, error) {
 	id := c.vars["endpoint_id"]
 	if err := connect.ValidateEndpointID(id); err != nil {
 		return response{}, apperr.ErrNotFound.WithMessage("no workflow endpoint %q: %s", truncate(id, 100), apperr.As(err).Message)
 	}
 	wf, registered := e.connect.Workflow(id)
-	caller, err := e.workflowCaller(r, c, wf)
-	if err != nil {
-		return response{}, err
-	}
+	kind := c.workflowCaller()
 	external := r.Header.Get("X-PD-External-User-ID")
 	if external != "" {
 		if err := connect.ValidateExternalID(external); err != nil {
 			return response{}, apperr.ErrInvalid.WithMessage("X-PD-External-User-ID must be 1..%d characters", connect.MaxExternalIDLen)
 		}
-		if caller.kind == "none" && wf.Auth == connect.WorkflowAuthAuto {
-			c.header.Set("WWW-Authenticate", fmt.Sprintf("Bearer realm=%q", realm))
+		if kind == "none" && wf.Auth == connect.WorkflowAuthAuto {
 			return response{}, oauth.ErrMissingToken.WithMessage("invoking a workflow for an external user (X-PD-External-User-ID) needs an OAuth access token")
 		}
-		if caller.externalUserID != "" && caller.externalUserID != external {
-			return response{}, apperr.ErrInvalid.WithMessage("this Connect token belongs to another external user")
+	}
+	if kind == "oauth" || kind == "connect_token" {
+		var err error
+		if external, err = c.access().ActingFor(external, false); err != nil {
+			return response{}, err
 		}
-	} else {
-		external = caller.externalUserID
 	}
 	body, err := bodyBytes(r)
 	if err != nil {
@@ -80,7 +81,7 @@ func (e *Emulator) invokeWorkflow(r *http.Request, c *call) (response, error) {
 	inv, err := e.connect.RecordInvocation(connect.WorkflowInvocation{
 		EndpointID: id, Method: r.Method, Path: "/" + c.vars["path"], Query: r.URL.RawQuery,
 		Headers: invocationHeaders(r), Body: body, ExternalUserID: external,
-		Auth: caller.kind, WorkspaceID: caller.workspaceID,
+		Auth: kind, WorkspaceID: c.access().WorkspaceID,
 	})
 	if err != nil {
 		return response{}, err
@@ -112,68 +113,6 @@ func (e *Emulator) invokeWorkflow(r *http.Request, c *call) (response, error) {
 		}
 	}
 	return response{status: wf.Status, raw: raw, contentType: ct}, nil
-}
-
-// workflowCaller checks the Authorization header as the endpoint's auth
-// mode demands. The route is public (auth type None sends no token), so
-// this handler checks bearer tokens itself.
-func (e *Emulator) workflowCaller(r *http.Request, c *call, wf connect.Workflow) (workflowCaller, error) {
-	h := r.Header.Get("Authorization")
-	challenge := func(err *apperr.Error) (workflowCaller, error) {
-		v := fmt.Sprintf("Bearer realm=%q", realm)
-		if h != "" {
-			v += fmt.Sprintf(", error=%q", err.Code)
-		}
-		if err.Code == oauth.ErrInsufficientScope.Code {
-			v += fmt.Sprintf(", scope=%q", scope.ConnectWorkflowInvoke)
-		}
-		c.header.Set("WWW-Authenticate", v)
-		return workflowCaller{}, err
-	}
-	switch wf.Auth {
-	case connect.WorkflowAuthNone:
-		return workflowCaller{kind: "none"}, nil
-	case connect.WorkflowAuthStaticBearer:
-		tok, err := bearerToken(h)
-		if err != nil {
-			return challenge(apperr.As(err).WithMessage("this workflow requires its bearer token: Authorization: Bearer <token>"))
-		}
-		if subtle.ConstantTimeCompare([]byte(tok), []byte(wf.Token)) != 1 {
-			return challenge(oauth.ErrInvalidToken.WithMessage("this is not the workflow's bearer token"))
-		}
-		return workflowCaller{kind: "static_bearer"}, nil
-	case connect.WorkflowAuthAuto:
-		if scheme, _, _ := strings.Cut(h, " "); !strings.EqualFold(scheme, "Bearer") {
-			return workflowCaller{kind: "none"}, nil // no token (or not a bearer one) to check
-		}
-	}
-	raw, err := bearerToken(h)
-	if err != nil {
-		return challenge(apperr.As(err).WithMessage("this workflow requires a Pipedream OAuth access token: Authorization: Bearer <token>"))
-	}
-	var granted scope.Set
-	var caller workflowCaller
-	if strings.HasPrefix(raw, connect.TokenPrefix) {
-		ct, err := e.connect.AuthenticateToken(raw)
-		if err != nil {
-			return challenge(apperr.As(err))
-		}
-		granted = ct.Scopes
-		caller = workflowCaller{kind: "connect_token", workspaceID: ct.WorkspaceID, externalUserID: ct.ExternalUserID}
-	} else {
-		p, err := e.auth.Authenticate(raw)
-		if err != nil {
-			return challenge(apperr.As(err))
-		}
-		granted = p.Scopes
-		caller = workflowCaller{kind: "oauth", workspaceID: p.WorkspaceID}
-	}
-	if !granted.Covers(scope.ConnectWorkflowInvoke) {
-		return challenge(oauth.ErrInsufficientScope.
-			WithMessage("invoking a workflow requires the scope %s", scope.ConnectWorkflowInvoke).
-			WithDetails(map[string]any{"required_scopes": []string{scope.ConnectWorkflowInvoke}}))
-	}
-	return caller, nil
 }
 
 func setWorkflowHeaders(h http.Header, set map[string]string) {

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"maps"
 	"regexp"
@@ -209,6 +210,26 @@ func (w *Workflow) copy() Workflow {
 	v.Headers = maps.Clone(w.Headers)
 	v.Body = slices.Clone(w.Body)
 	return v
+}
+
+// WorkflowAuthMode is how an endpoint checks callers: its registered mode,
+// or WorkflowAuthAuto for one nothing registered.
+func (s *Store) WorkflowAuthMode(endpointID string) WorkflowAuth {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if w, ok := s.workflows.registered[endpointID]; ok {
+		return w.Auth
+	}
+	return WorkflowAuthAuto
+}
+
+// WorkflowTokenMatches reports, in constant time, whether token is the
+// static bearer secret registered for an endpoint.
+func (s *Store) WorkflowTokenMatches(endpointID, token string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	w, ok := s.workflows.registered[endpointID]
+	return ok && w.Auth == WorkflowAuthStaticBearer && subtle.ConstantTimeCompare([]byte(token), []byte(w.Token)) == 1
 }
 
 // Workflow returns what is registered for an endpoint, if anything.
