@@ -64,39 +64,18 @@ type Account struct {
 	seq         uint64
 }
 
-// accountState holds the connected accounts by id; the project record
-// indexes each environment's, the user record each user's.
-type accountState struct {
-	byID map[string]*Account
-}
-
-func (st *accountState) reset() { st.byID = make(map[string]*Account) }
-
-func (st *accountState) deleteUser(s *Store, u *userRecord) {
-	p := s.projects[u.ProjectID]
-	for _, acc := range u.accounts.All() {
-		delete(st.byID, acc.ID)
-		if p != nil {
-			p.accounts[acc.Environment.index()].Delete(acc.seq)
-		}
-	}
-	u.accounts = seqset.Set[*Account]{}
-}
-
-func (st *accountState) deleteProject(*Store, *projectRecord) {}
-
-func (st *accountState) prune(*Store, time.Time) {}
-
-// deleteAccount removes one account from the family and its indexes;
-// callers hold mu for writing.
-func (s *Store) deleteAccount(acc *Account) {
-	delete(s.accounts.byID, acc.ID)
-	if p, ok := s.projects[acc.ProjectID]; ok {
-		p.accounts[acc.Environment.index()].Delete(acc.seq)
-	}
-	if u, ok := s.user(acc.ProjectID, acc.Environment, acc.ExternalUserID); ok {
-		u.accounts.Delete(acc.seq)
-	}
+// accountKind files connected accounts by id, in their user's index and
+// their project environment's.
+var accountKind = ownedKind[Account]{
+	limit: LimitAccounts,
+	key:   func(a *Account) string { return a.ID },
+	seq:   func(a *Account) uint64 { return a.seq },
+	indexes: func(s *Store, a *Account) []*seqset.Set[*Account] {
+		return ownerIndexes(s, a.ProjectID, a.Environment, a.ExternalUserID,
+			func(u *userRecord) *seqset.Set[*Account] { return &u.accounts },
+			func(p *projectRecord) *seqset.Set[*Account] { return &p.accounts[a.Environment.index()] })
+	},
+	ofUser: func(u *userRecord) *seqset.Set[*Account] { return &u.accounts },
 }
 
 // AccountScope says which accounts a caller reaches: those of a project
@@ -300,7 +279,7 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 	}
 	now := s.clock.Now()
 	if spec.ReplaceID != "" {
-		acc, ok := s.accounts.byID[spec.ReplaceID]
+		acc, ok := s.accounts.byKey[spec.ReplaceID]
 		if !ok || !sc.in(acc) || acc.ExternalUserID != spec.ExternalUserID {
 			return nil, errNoAccount(spec.ReplaceID)
 		}
@@ -322,15 +301,14 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 		acc.UpdatedAt, acc.refreshedAt = now, now
 		return acc, nil
 	}
-	if err := s.limits.check(LimitAccounts, len(s.accounts.byID)); err != nil {
+	if err := s.accounts.room(s); err != nil {
 		return nil, err
 	}
 	p, ok := s.projects[sc.ProjectID]
 	if !ok {
 		return nil, apperr.ErrNotFound.WithMessage("no project %q", sc.ProjectID)
 	}
-	u, err := s.ensureUser(p, sc.Environment, spec.ExternalUserID)
-	if err != nil {
+	if _, err := s.ensureUser(p, sc.Environment, spec.ExternalUserID); err != nil {
 		return nil, err
 	}
 	acc := &Account{
@@ -342,9 +320,7 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 		OAuthAppID: spec.OAuthAppID, AppOverrideID: spec.AppOverrideID,
 		CreatedAt: now, UpdatedAt: now, refreshedAt: now, seq: s.nextSeq(),
 	}
-	s.accounts.byID[acc.ID] = acc
-	p.accounts[acc.Environment.index()].Add(acc.seq, acc)
-	u.accounts.Add(acc.seq, acc)
+	s.accounts.add(s, acc)
 	return acc, nil
 }
 
@@ -392,7 +368,7 @@ func (s *Store) ConnectAccount(sc AccountScope, spec AccountSpec) (Account, erro
 func (s *Store) CreateAccountWithToken(raw string, spec AccountSpec) (Account, error) {
 	s.lock()
 	defer s.mu.Unlock()
-	t, found := s.tokens.byToken[raw]
+	t, found := s.tokens.byKey[raw]
 	var tok ConnectToken
 	if found {
 		tok = *t
@@ -469,7 +445,7 @@ func (s *Store) accountView(acc *Account) Account {
 // visibleAccount returns the account id if sc reaches it; callers hold mu
 // and have checked the project.
 func (s *Store) visibleAccount(sc AccountScope, id string) (*Account, error) {
-	acc, ok := s.accounts.byID[id]
+	acc, ok := s.accounts.byKey[id]
 	if !ok || !sc.in(acc) {
 		return nil, errNoAccount(id)
 	}
@@ -502,7 +478,7 @@ func (s *Store) DeleteAccount(sc AccountScope, id string) error {
 	if err != nil {
 		return err
 	}
-	s.deleteAccount(acc)
+	s.accounts.remove(s, acc)
 	return nil
 }
 
@@ -528,7 +504,7 @@ func (s *Store) DeleteAccountsByApp(sc AccountScope, app string) (int, error) {
 		}
 	}
 	for _, acc := range doomed {
-		s.deleteAccount(acc)
+		s.accounts.remove(s, acc)
 	}
 	return len(doomed), nil
 }

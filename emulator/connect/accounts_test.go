@@ -367,7 +367,7 @@ func TestAccountCascades(t *testing.T) {
 	assert.NoError(t, err, "the same id in the other environment is another user")
 
 	require.NoError(t, f.s.DeleteProject(f.dev.Access, f.project))
-	assert.Empty(t, f.s.accounts.byID)
+	assert.Empty(t, f.s.accounts.byKey)
 }
 
 func TestShowsCredentials(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -166,13 +165,6 @@ func (c *appCatalog) reset() {
 		c.byID[a.ID] = &a
 	}
 }
-
-// The catalog is global: users and projects come and go without touching it.
-func (c *appCatalog) deleteUser(*Store, *userRecord) {}
-
-func (c *appCatalog) deleteProject(*Store, *projectRecord) {}
-
-func (c *appCatalog) prune(*Store, time.Time) {}
 
 // lookup finds an app by id or name slug.
 func (c *appCatalog) lookup(idOrSlug string) (App, bool) {

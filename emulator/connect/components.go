@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/ids"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/names"
 )
 
@@ -182,16 +182,11 @@ func findProp(props []Prop, name string) (Prop, bool) {
 
 // componentCatalog is the component registry, shared by every workspace:
 // the built-in components plus those registered through the control plane;
-// Reset brings back the built-in set. It also holds the dynamic props that
-// reloadProps made, which belong to external users.
+// Reset brings back the built-in set.
 type componentCatalog struct {
 	// byKey holds every version of a key, ascending by SemVer.
 	byKey map[string][]*Component
 	byID  map[string]*Component
-	// dynamic are reloadProps results by dyp_ id; dynamicByUser lists a
-	// user's ids oldest first, to cap how many a user keeps.
-	dynamic       map[string]*dynamicProps
-	dynamicByUser map[userKey][]string
 }
 
 // dynamicProps is a reloadProps result: the prop list one user's
@@ -201,6 +196,19 @@ type dynamicProps struct {
 	ComponentID string
 	user        userKey
 	Props       []Prop
+	seq         uint64
+}
+
+// dynamicKind files reloadProps results by dyp_ id, in their user's index.
+var dynamicKind = ownedKind[dynamicProps]{
+	limit: LimitDynamicProps,
+	key:   func(d *dynamicProps) string { return d.ID },
+	seq:   func(d *dynamicProps) uint64 { return d.seq },
+	indexes: func(s *Store, d *dynamicProps) []*seqset.Set[*dynamicProps] {
+		return ownerIndexes(s, d.user.project, d.user.env, d.user.externalID,
+			func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic }, nil)
+	},
+	ofUser: func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic },
 }
 
 // maxDynamicPerUser bounds the reloadProps results kept per external user;
@@ -210,26 +218,10 @@ const maxDynamicPerUser = 100
 func (c *componentCatalog) reset() {
 	c.byKey = make(map[string][]*Component)
 	c.byID = make(map[string]*Component)
-	c.dynamic = make(map[string]*dynamicProps)
-	c.dynamicByUser = make(map[userKey][]string)
 	for _, comp := range builtinComponents {
 		c.put(comp)
 	}
 }
-
-func (c *componentCatalog) deleteUser(_ *Store, u *userRecord) {
-	k := u.key()
-	for _, id := range c.dynamicByUser[k] {
-		delete(c.dynamic, id)
-	}
-	delete(c.dynamicByUser, k)
-}
-
-// deleteProject has nothing left to do: dynamic props belong to users,
-// who are gone by then.
-func (c *componentCatalog) deleteProject(*Store, *projectRecord) {}
-
-func (c *componentCatalog) prune(*Store, time.Time) {}
 
 // put adds comp, replacing the same key and version if present.
 func (c *componentCatalog) put(comp *Component) {

@@ -405,15 +405,16 @@ func TestReloadProps(t *testing.T) {
 		for range maxDynamicPerUser - 1 {
 			reload(nil)
 		}
-		assert.Contains(t, f.s.components.dynamic, first.ID, "100 kept")
+		assert.Contains(t, f.s.dynamic.byKey, first.ID, "100 kept")
 		reload(nil)
-		assert.NotContains(t, f.s.components.dynamic, first.ID, "the 101st evicts the oldest")
-		assert.Len(t, f.s.components.dynamicByUser[userKey{f.project, Development, "u1"}], maxDynamicPerUser)
+		assert.NotContains(t, f.s.dynamic.byKey, first.ID, "the 101st evicts the oldest")
+		u, ok := f.s.user(f.project, Development, "u1")
+		require.True(t, ok)
+		assert.Equal(t, maxDynamicPerUser, u.dynamic.Len())
 	})
 	t.Run("deleting the user drops them", func(t *testing.T) {
 		require.NoError(t, f.s.DeleteUser(f.a, f.project, Development, "u1"))
-		assert.Empty(t, f.s.components.dynamic)
-		assert.Empty(t, f.s.components.dynamicByUser)
+		assert.Empty(t, f.s.dynamic.byKey)
 	})
 }
 

@@ -76,10 +76,16 @@ const EmitterSource = "source"
 // emitterTypes are the SDK's EmitterType values.
 var emitterTypes = []string{"email", "http", EmitterSource, "timer"}
 
-// deployedState holds the deployed triggers by id; each user's record
-// indexes theirs, with their name slugs.
-type deployedState struct {
-	byID map[string]*DeployedTrigger
+// deployedKind files deployed triggers by id, in their user's index.
+var deployedKind = ownedKind[DeployedTrigger]{
+	limit: LimitDeployedTriggers,
+	key:   func(t *DeployedTrigger) string { return t.ID },
+	seq:   func(t *DeployedTrigger) uint64 { return t.seq },
+	indexes: func(s *Store, t *DeployedTrigger) []*seqset.Set[*DeployedTrigger] {
+		return ownerIndexes(s, t.ProjectID, t.Environment, t.ExternalUserID,
+			func(u *userRecord) *seqset.Set[*DeployedTrigger] { return &u.triggers }, nil)
+	},
+	ofUser: func(u *userRecord) *seqset.Set[*DeployedTrigger] { return &u.triggers },
 }
 
 // slugIndex is one user's taken name slugs and, per base slug, the next
@@ -90,20 +96,6 @@ type slugIndex struct {
 	taken map[string]bool
 	next  map[string]int
 }
-
-func (st *deployedState) reset() { st.byID = make(map[string]*DeployedTrigger) }
-
-func (st *deployedState) deleteUser(_ *Store, u *userRecord) {
-	for _, t := range u.triggers.All() {
-		delete(st.byID, t.ID)
-	}
-	u.triggers = seqset.Set[*DeployedTrigger]{}
-	u.slugs = slugIndex{}
-}
-
-func (st *deployedState) deleteProject(*Store, *projectRecord) {}
-
-func (st *deployedState) prune(*Store, time.Time) {}
 
 // claim returns slugify(name) if the user's triggers don't have it, else
 // base-N for the next N >= 2 not handed out for that base, and marks it
@@ -211,7 +203,7 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 	if err := s.checkConfigured(props, req.ConfiguredProps, user, true); err != nil {
 		return DeployedTrigger{}, err
 	}
-	if err := s.limits.check(LimitDeployedTriggers, len(s.deployed.byID)); err != nil {
+	if err := s.deployed.room(s); err != nil {
 		return DeployedTrigger{}, err
 	}
 	u, err := s.ensureUser(p, env, req.ExternalUserID)
@@ -233,8 +225,7 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 	if req.WebhookURL != "" {
 		t.Webhooks = []TriggerWebhook{newTriggerWebhook(req.WebhookURL, now)}
 	}
-	s.deployed.byID[t.ID] = t
-	u.triggers.Add(t.seq, t)
+	s.deployed.add(s, t)
 	return *t, nil
 }
 
@@ -267,7 +258,7 @@ func (s *Store) trigger(a Access, o TriggerOwner, id string) (*DeployedTrigger, 
 	if _, err := s.project(a, o.ProjectID); err != nil {
 		return nil, err
 	}
-	t, ok := s.deployed.byID[id]
+	t, ok := s.deployed.byKey[id]
 	if !ok || t.ProjectID != o.ProjectID || t.Environment != o.Environment || t.ExternalUserID != o.ExternalUserID || !a.reaches(t.ExternalUserID) {
 		return nil, apperr.ErrNotFound.WithMessage("no deployed trigger %q for external user %q", id, o.ExternalUserID)
 	}
@@ -383,9 +374,8 @@ func (s *Store) DeleteDeployedTrigger(a Access, o TriggerOwner, id string) error
 	if err != nil {
 		return err
 	}
-	delete(s.deployed.byID, t.ID)
+	s.deployed.remove(s, t)
 	if u, ok := s.user(t.ProjectID, t.Environment, t.ExternalUserID); ok {
-		u.triggers.Delete(t.seq)
 		u.slugs.release(t.NameSlug)
 	}
 	return nil
@@ -539,7 +529,7 @@ func (s *Store) EmitEvent(triggerID string, spec EmitSpec) (EmittedEvent, error)
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	t, ok := s.deployed.byID[triggerID]
+	t, ok := s.deployed.byKey[triggerID]
 	if !ok {
 		return EmittedEvent{}, apperr.ErrNotFound.WithMessage("no deployed trigger %q", triggerID)
 	}

@@ -333,12 +333,12 @@ func TestDeployedTriggerCascades(t *testing.T) {
 	f = newCompFixture(t)
 	tr = f.deploy(t, f.slackTrigger())
 	require.NoError(t, f.s.DeleteProject(f.a, f.project))
-	assert.Empty(t, f.s.deployed.byID, "deleting the project deletes its triggers")
+	assert.Empty(t, f.s.deployed.byKey, "deleting the project deletes its triggers")
 
 	f = newCompFixture(t)
 	f.deploy(t, f.slackTrigger())
 	f.s.Reset()
-	assert.Empty(t, f.s.deployed.byID)
+	assert.Empty(t, f.s.deployed.byKey)
 }
 
 // TestDeployedTriggersConcurrently runs readers of handed-out copies against

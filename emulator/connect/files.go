@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/expiry"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
 )
 
 // File Stash limits. Keys follow the OpenAPI document's pattern; "1day/"
@@ -37,45 +37,24 @@ type StashFile struct {
 	seq uint64
 }
 
-type fileKey struct {
-	project string
-	env     Environment
-	s3Key   string
+// fileKind files stashed files by project environment and key, in their
+// project's index, and by expiry so that they are forgotten once their day
+// is up. Keys carry no external user, so files belong to the project.
+var fileKind = ownedKind[StashFile]{
+	limit:   LimitFiles,
+	key:     func(f *StashFile) string { return fileKey(f.ProjectID, f.Environment, f.S3Key) },
+	seq:     func(f *StashFile) uint64 { return f.seq },
+	expires: func(f *StashFile) time.Time { return f.ExpiresAt },
+	indexes: func(s *Store, f *StashFile) []*seqset.Set[*StashFile] {
+		return projectIndex(s, f.ProjectID, func(p *projectRecord) *seqset.Set[*StashFile] { return &p.files })
+	},
+	ofProject: func(p *projectRecord) *seqset.Set[*StashFile] { return &p.files },
 }
 
-// fileState holds the stashed files by key, and by expiry so that they
-// are forgotten once their day is up.
-type fileState struct {
-	byKey    map[fileKey]*StashFile
-	expiring expiry.Queue[*StashFile]
-}
-
-func (st *fileState) reset() {
-	st.byKey = make(map[fileKey]*StashFile)
-	st.expiring = expiry.Queue[*StashFile]{}
-}
-
-// deleteUser keeps files: keys carry no external user, so a file cannot be
-// told to be one user's.
-func (st *fileState) deleteUser(*Store, *userRecord) {}
-
-func (st *fileState) deleteProject(_ *Store, p *projectRecord) {
-	for k, f := range st.byKey {
-		if k.project == p.ID {
-			st.remove(k, f)
-		}
-	}
-}
-
-func (st *fileState) prune(_ *Store, now time.Time) {
-	st.expiring.PopExpired(now, func(f *StashFile) {
-		delete(st.byKey, fileKey{f.ProjectID, f.Environment, f.S3Key})
-	})
-}
-
-func (st *fileState) remove(k fileKey, f *StashFile) {
-	delete(st.byKey, k)
-	st.expiring.Delete(f.ExpiresAt, f.seq)
+// fileKey is a stashed file's key in the family: NUL cannot occur in any of
+// its parts (S3 keys refuse control characters), so it separates them.
+func fileKey(project string, env Environment, s3Key string) string {
+	return project + "\x00" + string(env) + "\x00" + s3Key
 }
 
 // ValidateS3Key checks a File Stash key: 1..1024 bytes of UTF-8 without
@@ -122,18 +101,16 @@ func (s *Store) PutFile(projectID string, env Environment, key string, content [
 	if _, ok := s.projects[projectID]; !ok {
 		return StashFile{}, apperr.ErrNotFound.WithMessage("no project %q", clipInput(projectID, 100))
 	}
-	k := fileKey{projectID, env, key}
-	if old, ok := s.files.byKey[k]; ok {
-		s.files.remove(k, old)
-	} else if err := s.limits.check(LimitFiles, len(s.files.byKey)); err != nil {
+	if old, ok := s.files.get(fileKey(projectID, env, key)); ok {
+		s.files.remove(s, old)
+	} else if err := s.files.room(s); err != nil {
 		return StashFile{}, err
 	}
 	if f.Content == nil {
 		f.Content = []byte{}
 	}
 	f.seq = s.nextSeq()
-	s.files.byKey[k] = f
-	s.files.expiring.Add(f.ExpiresAt, f.seq, f)
+	s.files.add(s, f)
 	v := *f
 	return v, nil
 }
@@ -151,7 +128,7 @@ func (s *Store) File(a Access, projectID string, env Environment, key string) (S
 	if _, err := s.project(a, projectID); err != nil {
 		return StashFile{}, err
 	}
-	f, ok := s.files.byKey[fileKey{projectID, env, key}]
+	f, ok := s.files.get(fileKey(projectID, env, key))
 	if !ok || !now.Before(f.ExpiresAt) {
 		return StashFile{}, apperr.ErrNotFound.WithMessage("no file %q in the %s File Stash", clipInput(key, 100), env)
 	}

@@ -28,35 +28,6 @@ type ProjectWebhook struct {
 	UpdatedAt  time.Time
 }
 
-type hookKey struct {
-	project string
-	env     Environment
-}
-
-// projectHookState holds per-project settings that are neither users nor
-// their resources: the environment webhooks and the project logos.
-type projectHookState struct {
-	byEnv map[hookKey]*ProjectWebhook
-	logos map[string]*ProjectLogo
-}
-
-func (st *projectHookState) reset() {
-	st.byEnv = make(map[hookKey]*ProjectWebhook)
-	st.logos = make(map[string]*ProjectLogo)
-}
-
-// deleteUser does nothing: webhooks and logos belong to the project.
-func (st *projectHookState) deleteUser(*Store, *userRecord) {}
-
-func (st *projectHookState) deleteProject(_ *Store, p *projectRecord) {
-	for _, env := range []Environment{Development, Production} {
-		delete(st.byEnv, hookKey{p.ID, env})
-	}
-	delete(st.logos, p.ID)
-}
-
-func (st *projectHookState) prune(*Store, time.Time) {}
-
 // ValidateWebhookURL checks a webhook URL: an absolute http or https URL
 // with a host, at most MaxWebhookURLLen bytes. Errors: invalid_request.
 func ValidateWebhookURL(field, raw string) error {
@@ -82,11 +53,12 @@ func ValidateWebhookURL(field, raw string) error {
 func (s *Store) ProjectWebhook(a Access, projectID string, env Environment) (hook ProjectWebhook, found bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ProjectWebhook{}, false, err
 	}
-	h, ok := s.hooks.byEnv[hookKey{projectID, env}]
-	if !ok {
+	h := p.webhooks[env.index()]
+	if h == nil {
 		return ProjectWebhook{}, false, nil
 	}
 	return *h, true, nil
@@ -103,11 +75,11 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ProjectWebhook{}, false, err
 	}
-	k := hookKey{projectID, env}
-	if h, ok := s.hooks.byEnv[k]; ok {
+	if h := p.webhooks[env.index()]; h != nil {
 		if h.URL != rawURL {
 			h.URL, h.UpdatedAt = rawURL, now
 		}
@@ -115,7 +87,7 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 	}
 	h := &ProjectWebhook{ID: ids.New("wh_", 7), ProjectID: projectID, Environment: env, URL: rawURL,
 		SigningKey: ids.Secret(), CreatedAt: now, UpdatedAt: now}
-	s.hooks.byEnv[k] = h
+	p.webhooks[env.index()] = h
 	return *h, true, nil
 }
 
@@ -124,14 +96,14 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 func (s *Store) DeleteProjectWebhook(a Access, projectID string, env Environment) error {
 	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return err
 	}
-	k := hookKey{projectID, env}
-	if _, ok := s.hooks.byEnv[k]; !ok {
+	if p.webhooks[env.index()] == nil {
 		return errNoWebhook(env)
 	}
-	delete(s.hooks.byEnv, k)
+	p.webhooks[env.index()] = nil
 	return nil
 }
 
@@ -142,11 +114,12 @@ func (s *Store) RegenerateProjectWebhookKey(a Access, projectID string, env Envi
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ProjectWebhook{}, err
 	}
-	h, ok := s.hooks.byEnv[hookKey{projectID, env}]
-	if !ok {
+	h := p.webhooks[env.index()]
+	if h == nil {
 		return ProjectWebhook{}, errNoWebhook(env)
 	}
 	h.SigningKey, h.UpdatedAt = ids.Secret(), now

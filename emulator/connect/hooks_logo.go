@@ -114,12 +114,12 @@ func (s *Store) SetProjectLogo(a Access, projectID, dataURI string) (ProjectLogo
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ProjectLogo{}, err
 	}
-	l := &ProjectLogo{MediaType: mediaType, Data: data, UpdatedAt: now}
-	s.hooks.logos[projectID] = l
-	return copyLogo(l), nil
+	p.logo = &ProjectLogo{MediaType: mediaType, Data: data, UpdatedAt: now}
+	return copyLogo(p.logo), nil
 }
 
 // ProjectLogo returns a project's logo; found is false when it has none.
@@ -127,14 +127,14 @@ func (s *Store) SetProjectLogo(a Access, projectID, dataURI string) (ProjectLogo
 func (s *Store) ProjectLogo(a Access, projectID string) (logo ProjectLogo, found bool, err error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if _, err := s.project(a, projectID); err != nil {
+	p, err := s.project(a, projectID)
+	if err != nil {
 		return ProjectLogo{}, false, err
 	}
-	l, ok := s.hooks.logos[projectID]
-	if !ok {
+	if p.logo == nil {
 		return ProjectLogo{}, false, nil
 	}
-	return copyLogo(l), true, nil
+	return copyLogo(p.logo), true, nil
 }
 
 func copyLogo(l *ProjectLogo) ProjectLogo {

@@ -143,13 +143,16 @@ func TestProjectWebhookVisibilityAndCascade(t *testing.T) {
 	_, _, err = s.SetProjectWebhook(a, p2.ID, Production, "https://example.com/p2")
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteProject(a, pid))
-	assert.Len(t, s.hooks.byEnv, 1, "a project's webhooks go with it, and only its")
+	_, _, err = s.ProjectWebhook(a, pid, Development)
+	assert.ErrorIs(t, err, apperr.ErrNotFound, "a project's webhooks go with it")
+	_, found, err = s.ProjectWebhook(a, p2.ID, Production)
+	require.NoError(t, err)
+	assert.True(t, found, "and only its")
 
 	_, err = s.SetProjectLogo(a, p2.ID, dataURI("image/png", pngBytes))
 	require.NoError(t, err)
 	s.Reset()
-	assert.Empty(t, s.hooks.byEnv, "reset empties the webhooks")
-	assert.Empty(t, s.hooks.logos, "and the logos")
+	assert.Empty(t, s.projects, "reset empties the projects, their webhooks and logos with them")
 }
 
 // Minimal images of each accepted type.
@@ -255,7 +258,8 @@ func TestProjectLogo(t *testing.T) {
 	assert.ErrorIs(t, err, apperr.ErrNotFound)
 
 	require.NoError(t, s.DeleteProject(a, pid))
-	assert.Empty(t, s.hooks.logos, "a project's logo goes with it")
+	_, _, err = s.ProjectLogo(a, pid)
+	assert.ErrorIs(t, err, apperr.ErrNotFound, "a project's logo goes with it")
 }
 
 func TestProjectApps(t *testing.T) {
@@ -280,7 +284,7 @@ func TestProjectApps(t *testing.T) {
 	connectAcc(other.ID, Production, "zz_oauth2")
 	// An account whose app the catalog no longer has keeps the slug it
 	// was connected with.
-	s.accounts.byID[connectAcc(pid, Production, "zz_keys")].AppSlug = "gone_from_catalog"
+	s.accounts.byKey[connectAcc(pid, Production, "zz_keys")].AppSlug = "gone_from_catalog"
 	_, err = s.CreateOAuthApp(a, pid, OAuthAppSpec{App: "zz_oauth", ClientID: ptr("c"), ClientSecret: ptr("s")})
 	require.NoError(t, err)
 	_, err = s.CreateAppOverride(a, pid, AppOverrideSpec{App: "zz_oauth", Name: ptr("o")})

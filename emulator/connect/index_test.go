@@ -78,7 +78,7 @@ func checkIndexes(t *testing.T, s *Store) {
 			require.Equal(t, scanned(func(u *userRecord) bool { return u.ProjectID == p.ID && u.Environment == env }),
 				ids(&p.users[env.index()]), "users of %s %s", p.ID, env)
 			want := map[uint64]string{}
-			for _, a := range s.accounts.byID {
+			for _, a := range s.accounts.byKey {
 				if a.ProjectID == p.ID && a.Environment == env {
 					want[a.seq] = a.ID
 				}
@@ -92,17 +92,17 @@ func checkIndexes(t *testing.T, s *Store) {
 	}
 	for _, u := range s.users {
 		accounts, triggers, tokens := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
-		for _, a := range s.accounts.byID {
+		for _, a := range s.accounts.byKey {
 			if a.ProjectID == u.ProjectID && a.Environment == u.Environment && a.ExternalUserID == u.ExternalID {
 				accounts[a.seq] = a.ID
 			}
 		}
-		for _, tr := range s.deployed.byID {
+		for _, tr := range s.deployed.byKey {
 			if tr.ProjectID == u.ProjectID && tr.Environment == u.Environment && tr.ExternalUserID == u.ExternalID {
 				triggers[tr.seq] = tr.ID
 			}
 		}
-		for _, tok := range s.tokens.byToken {
+		for _, tok := range s.tokens.byKey {
 			if tok.ProjectID == u.ProjectID && tok.Environment == u.Environment && tok.ExternalUserID == u.ExternalID {
 				tokens[tok.seq] = tok.Token
 			}
@@ -123,7 +123,53 @@ func checkIndexes(t *testing.T, s *Store) {
 			}
 		}), "tokens of user %s", u.ExternalID)
 	}
-	require.Equal(t, len(s.tokens.byToken), s.tokens.expiring.Len(), "every token is filed by expiry, and only they")
+	for _, p := range s.projects {
+		files, apps, overrides := map[uint64]string{}, map[uint64]string{}, map[uint64]string{}
+		for _, f := range s.files.byKey {
+			if f.ProjectID == p.ID {
+				files[f.seq] = f.S3Key
+			}
+		}
+		for _, o := range s.oauthApps.byKey {
+			if o.OwnerID == p.ID {
+				apps[o.seq] = o.ID
+			}
+		}
+		for _, o := range s.overrides.byKey {
+			if o.OwnerID == p.ID {
+				overrides[o.seq] = o.ID
+			}
+		}
+		require.Equal(t, sortedIDs(files), setIDs(func(yield func(uint64, string) bool) {
+			for seq, f := range p.files.All() {
+				yield(seq, f.S3Key)
+			}
+		}), "files of %s", p.ID)
+		require.Equal(t, sortedIDs(apps), setIDs(func(yield func(uint64, string) bool) {
+			for seq, o := range p.oauthApps.All() {
+				yield(seq, o.ID)
+			}
+		}), "oauth apps of %s", p.ID)
+		require.Equal(t, sortedIDs(overrides), setIDs(func(yield func(uint64, string) bool) {
+			for seq, o := range p.overrides.All() {
+				yield(seq, o.ID)
+			}
+		}), "overrides of %s", p.ID)
+	}
+	for _, u := range s.users {
+		dynamic := map[uint64]string{}
+		for _, d := range s.dynamic.byKey {
+			if d.user == u.key() {
+				dynamic[d.seq] = d.ID
+			}
+		}
+		require.Equal(t, sortedIDs(dynamic), setIDs(func(yield func(uint64, string) bool) {
+			for seq, d := range u.dynamic.All() {
+				yield(seq, d.ID)
+			}
+		}), "dynamic props of user %s", u.ExternalID)
+	}
+	require.Equal(t, len(s.tokens.byKey), s.tokens.expiring.Len(), "every token is filed by expiry, and only they")
 	require.Equal(t, len(s.files.byKey), s.files.expiring.Len(), "every file is filed by expiry, and only they")
 }
 
@@ -188,8 +234,17 @@ func TestIndexesFollowRandomOperations(t *testing.T) {
 			if len(page.Data) > 0 {
 				require.NoError(t, s.DeleteDeployedTrigger(a, TriggerOwner{pid, env, user}, page.Data[0].ID))
 			}
+		case op < 96:
+			_, err := s.PutFile(pid, env, fmt.Sprintf("1day/a/b/c/u/f%d", rng.IntN(8)), []byte("x"), "")
+			require.NoError(t, err)
+		case op < 97:
+			_, err := s.CreateOAuthApp(a, pid, OAuthAppSpec{App: "slack", ClientID: ptr("c"), ClientSecret: ptr("s")})
+			require.NoError(t, err)
+		case op < 98:
+			_, err := s.ReloadProps(a, pid, env, KindAction, PropsRequest{ID: "slack-send-message", ExternalUserID: user})
+			require.NoError(t, err)
 		default:
-			clk.Advance(time.Duration(rng.IntN(90)) * time.Second)
+			clk.Advance(time.Duration(rng.IntN(90*60)) * time.Second)
 			s.Prune()
 		}
 		if step%50 == 0 {

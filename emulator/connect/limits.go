@@ -19,6 +19,7 @@ const (
 	LimitApps             = "apps"
 	LimitComponents       = "components"
 	LimitFiles            = "files"
+	LimitDynamicProps     = "dynamic-props"
 	LimitWorkflows        = "workflows"
 	LimitUsageSeconds     = "usage-seconds"
 )
@@ -50,6 +51,7 @@ var limitTable = []LimitInfo{
 	{Name: LimitApps, Default: 10_000, Counts: "apps registered beyond the built-in catalog"},
 	{Name: LimitComponents, Default: 10_000, Counts: "component versions registered beyond the built-in catalog"},
 	{Name: LimitFiles, Default: 10_000, Counts: "unexpired File Stash files"},
+	{Name: LimitDynamicProps, Default: 100_000, Counts: "reloadProps results kept (each user keeps its newest 100)"},
 	{Name: LimitWorkflows, Default: MaxWorkflowEndpoints, Counts: "workflow endpoints registered or invoked (each keeps its newest 1000 invocations)"},
 	{Name: LimitUsageSeconds, Default: 100_000, Counts: "seconds of metered usage (the oldest are dropped first)", Evicts: true},
 }
@@ -103,14 +105,15 @@ func (s *Store) Counts() map[string]int {
 	return map[string]int{
 		LimitProjects:         len(s.projects),
 		LimitExternalUsers:    len(s.users),
-		LimitAccounts:         len(s.accounts.byID),
-		LimitConnectTokens:    len(s.tokens.byToken),
-		LimitDeployedTriggers: len(s.deployed.byID),
-		LimitOAuthApps:        len(s.oauthApps.byID),
-		LimitAppOverrides:     len(s.overrides.byID),
+		LimitAccounts:         s.accounts.size(),
+		LimitConnectTokens:    s.tokens.size(),
+		LimitDeployedTriggers: s.deployed.size(),
+		LimitOAuthApps:        s.oauthApps.size(),
+		LimitAppOverrides:     s.overrides.size(),
 		LimitApps:             len(s.apps.bySlug) - len(builtinApps),
 		LimitComponents:       len(s.components.byID) - len(builtinComponents),
-		LimitFiles:            len(s.files.byKey),
+		LimitFiles:            s.files.size(),
+		LimitDynamicProps:     s.dynamic.size(),
 		LimitWorkflows:        max(len(s.workflows.registered), len(s.workflows.invocations)),
 		LimitUsageSeconds:     s.usage.buckets.Len(),
 	}

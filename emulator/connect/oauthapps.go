@@ -90,29 +90,20 @@ type oauthAppRecord struct {
 	seq        uint64
 }
 
-// oauthAppState holds the custom OAuth clients by id; each project's
-// record indexes its own.
-type oauthAppState struct {
-	byID map[string]*oauthAppRecord
+// oauthAppKind files custom OAuth clients by id, in their project's index.
+var oauthAppKind = ownedKind[oauthAppRecord]{
+	limit: LimitOAuthApps,
+	key:   func(o *oauthAppRecord) string { return o.ID },
+	seq:   func(o *oauthAppRecord) uint64 { return o.seq },
+	indexes: func(s *Store, o *oauthAppRecord) []*seqset.Set[*oauthAppRecord] {
+		return projectIndex(s, o.OwnerID, func(p *projectRecord) *seqset.Set[*oauthAppRecord] { return &p.oauthApps })
+	},
+	ofProject: func(p *projectRecord) *seqset.Set[*oauthAppRecord] { return &p.oauthApps },
 }
 
-func (st *oauthAppState) reset() { st.byID = make(map[string]*oauthAppRecord) }
-
-// deleteUser does nothing: OAuth clients belong to the project.
-func (st *oauthAppState) deleteUser(*Store, *userRecord) {}
-
-func (st *oauthAppState) deleteProject(_ *Store, p *projectRecord) {
-	for _, o := range p.oauthApps.All() {
-		delete(st.byID, o.ID)
-	}
-	p.oauthApps = seqset.Set[*oauthAppRecord]{}
-}
-
-func (st *oauthAppState) prune(*Store, time.Time) {}
-
-// get returns a project's OAuth client; callers hold mu.
-func (st *oauthAppState) get(projectID, id string) (*oauthAppRecord, bool) {
-	o, ok := st.byID[id]
+// oauthApp returns a project's OAuth client; callers hold mu.
+func (s *Store) oauthApp(projectID, id string) (*oauthAppRecord, bool) {
+	o, ok := s.oauthApps.get(id)
 	if !ok || o.OwnerID != projectID {
 		return nil, false
 	}
@@ -135,7 +126,7 @@ func (s *Store) oauthAppView(o *oauthAppRecord) OAuthApp {
 // oauthAppOf returns a project's OAuth client, for the families that take
 // an oauth_app_id (accounts, tokens); callers hold mu.
 func (s *Store) oauthAppOf(projectID, id string) (OAuthApp, bool) {
-	o, ok := s.oauthApps.get(projectID, id)
+	o, ok := s.oauthApp(projectID, id)
 	if !ok {
 		return OAuthApp{}, false
 	}
@@ -261,15 +252,14 @@ func (s *Store) CreateOAuthApp(a Access, projectID string, spec OAuthAppSpec) (O
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	p, err := s.project(a, projectID)
-	if err != nil {
+	if _, err := s.project(a, projectID); err != nil {
 		return OAuthApp{}, err
 	}
 	app, err := s.oauthCatalogApp(spec.App)
 	if err != nil {
 		return OAuthApp{}, err
 	}
-	if err := s.limits.check(LimitOAuthApps, len(s.oauthApps.byID)); err != nil {
+	if err := s.oauthApps.room(s); err != nil {
 		return OAuthApp{}, err
 	}
 	o := &oauthAppRecord{
@@ -279,8 +269,7 @@ func (s *Store) CreateOAuthApp(a Access, projectID string, spec OAuthAppSpec) (O
 		seq:        s.nextSeq(),
 	}
 	o.apply(spec, now)
-	s.oauthApps.byID[o.ID] = o
-	p.oauthApps.Add(o.seq, o)
+	s.oauthApps.add(s, o)
 	return s.oauthAppView(o), nil
 }
 
@@ -314,7 +303,7 @@ func (s *Store) OAuthApp(a Access, projectID, id string) (OAuthApp, error) {
 	if _, err := s.project(a, projectID); err != nil {
 		return OAuthApp{}, err
 	}
-	o, ok := s.oauthApps.get(projectID, id)
+	o, ok := s.oauthApp(projectID, id)
 	if !ok {
 		return OAuthApp{}, errNoOAuthApp(id)
 	}
@@ -330,7 +319,7 @@ func (s *Store) CheckOAuthAppSecret(a Access, projectID, id, secret string) bool
 	if _, err := s.project(a, projectID); err != nil {
 		return false
 	}
-	o, ok := s.oauthApps.get(projectID, id)
+	o, ok := s.oauthApp(projectID, id)
 	if !ok {
 		return false
 	}
@@ -389,7 +378,7 @@ func (s *Store) UpdateOAuthApp(a Access, projectID, id string, spec OAuthAppSpec
 	if _, err := s.project(a, projectID); err != nil {
 		return OAuthApp{}, err
 	}
-	o, ok := s.oauthApps.get(projectID, id)
+	o, ok := s.oauthApp(projectID, id)
 	if !ok {
 		return OAuthApp{}, errNoOAuthApp(id)
 	}
@@ -409,7 +398,7 @@ func (s *Store) DeleteOAuthApp(a Access, projectID, id string) error {
 	if err != nil {
 		return err
 	}
-	o, ok := s.oauthApps.get(projectID, id)
+	o, ok := s.oauthApp(projectID, id)
 	if !ok {
 		return errNoOAuthApp(id)
 	}
@@ -429,7 +418,6 @@ func (s *Store) DeleteOAuthApp(a Access, projectID, id string) error {
 	if overrides+accounts > 0 {
 		return apperr.ErrInvalid.WithMessage("OAuth client %s is in use by %d app override(s) and %d connected account(s); remove those first", id, overrides, accounts)
 	}
-	delete(s.oauthApps.byID, id)
-	p.oauthApps.Delete(o.seq)
+	s.oauthApps.remove(s, o)
 	return nil
 }

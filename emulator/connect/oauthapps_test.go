@@ -83,7 +83,7 @@ func TestCreateOAuthAppValidation(t *testing.T) {
 			if tc.wantErr != "" {
 				require.ErrorIs(t, err, apperr.ErrInvalid)
 				assert.Contains(t, err.Error(), tc.wantErr)
-				assert.Empty(t, s.oauthApps.byID, "a refused create makes nothing")
+				assert.Empty(t, s.oauthApps.byKey, "a refused create makes nothing")
 				return
 			}
 			require.NoError(t, err)
@@ -187,9 +187,9 @@ func TestOAuthAppIsolation(t *testing.T) {
 	_, err = s.CreateOAuthApp(a, p2.ID, OAuthAppSpec{App: "zz_oauth", ClientID: ptr("c"), ClientSecret: ptr("s")})
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteProject(a, pid))
-	assert.Len(t, s.oauthApps.byID, 1, "a project's clients go with it, and only its")
+	assert.Len(t, s.oauthApps.byKey, 1, "a project's clients go with it, and only its")
 	s.Reset()
-	assert.Empty(t, s.oauthApps.byID)
+	assert.Empty(t, s.oauthApps.byKey)
 }
 
 func TestListOAuthApps(t *testing.T) {

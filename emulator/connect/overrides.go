@@ -62,28 +62,20 @@ type overrideRecord struct {
 	seq uint64
 }
 
-// overrideState holds the app overrides by id; each project's record
-// indexes its own.
-type overrideState struct {
-	byID map[string]*overrideRecord
+// overrideKind files app overrides by id, in their project's index.
+var overrideKind = ownedKind[overrideRecord]{
+	limit: LimitAppOverrides,
+	key:   func(o *overrideRecord) string { return o.ID },
+	seq:   func(o *overrideRecord) uint64 { return o.seq },
+	indexes: func(s *Store, o *overrideRecord) []*seqset.Set[*overrideRecord] {
+		return projectIndex(s, o.OwnerID, func(p *projectRecord) *seqset.Set[*overrideRecord] { return &p.overrides })
+	},
+	ofProject: func(p *projectRecord) *seqset.Set[*overrideRecord] { return &p.overrides },
 }
 
-func (st *overrideState) reset() { st.byID = make(map[string]*overrideRecord) }
-
-// deleteUser does nothing: overrides belong to the project.
-func (st *overrideState) deleteUser(*Store, *userRecord) {}
-
-func (st *overrideState) deleteProject(_ *Store, p *projectRecord) {
-	for _, o := range p.overrides.All() {
-		delete(st.byID, o.ID)
-	}
-	p.overrides = seqset.Set[*overrideRecord]{}
-}
-
-func (st *overrideState) prune(*Store, time.Time) {}
-
-func (st *overrideState) get(projectID, id string) (*overrideRecord, bool) {
-	o, ok := st.byID[id]
+// override returns a project's app override; callers hold mu.
+func (s *Store) override(projectID, id string) (*overrideRecord, bool) {
+	o, ok := s.overrides.get(id)
 	if !ok || o.OwnerID != projectID {
 		return nil, false
 	}
@@ -107,7 +99,7 @@ func (s *Store) overrideView(o *overrideRecord) AppOverride {
 // appOverrideOf returns a project's app override, for the families that
 // take an app_override_id (accounts, tokens); callers hold mu.
 func (s *Store) appOverrideOf(projectID, id string) (AppOverride, bool) {
-	o, ok := s.overrides.get(projectID, id)
+	o, ok := s.override(projectID, id)
 	if !ok {
 		return AppOverride{}, false
 	}
@@ -186,7 +178,7 @@ func (s *Store) validateOverride(projectID string, app App, spec AppOverrideSpec
 		}
 	}
 	if spec.OAuthAppID != nil && *spec.OAuthAppID != "" {
-		oa, ok := s.oauthApps.get(projectID, *spec.OAuthAppID)
+		oa, ok := s.oauthApp(projectID, *spec.OAuthAppID)
 		if !ok {
 			return apperr.ErrInvalid.WithMessage("oauth_app_id %q is not an OAuth client of this project", truncateString(*spec.OAuthAppID, 100))
 		}
@@ -210,8 +202,7 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()
-	p, err := s.project(a, projectID)
-	if err != nil {
+	if _, err := s.project(a, projectID); err != nil {
 		return AppOverride{}, err
 	}
 	if strings.TrimSpace(spec.App) == "" {
@@ -224,7 +215,7 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 	if err := s.validateOverride(projectID, app, spec, nil); err != nil {
 		return AppOverride{}, err
 	}
-	if err := s.limits.check(LimitAppOverrides, len(s.overrides.byID)); err != nil {
+	if err := s.overrides.room(s); err != nil {
 		return AppOverride{}, err
 	}
 	o := &overrideRecord{
@@ -232,8 +223,7 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 		seq:         s.nextSeq(),
 	}
 	o.apply(spec, now)
-	s.overrides.byID[o.ID] = o
-	p.overrides.Add(o.seq, o)
+	s.overrides.add(s, o)
 	return s.overrideView(o), nil
 }
 
@@ -258,7 +248,7 @@ func (s *Store) AppOverride(a Access, projectID, id string) (AppOverride, error)
 	if _, err := s.project(a, projectID); err != nil {
 		return AppOverride{}, err
 	}
-	o, ok := s.overrides.get(projectID, id)
+	o, ok := s.override(projectID, id)
 	if !ok {
 		return AppOverride{}, errNoOverride(id)
 	}
@@ -293,7 +283,7 @@ func (s *Store) UpdateAppOverride(a Access, projectID, id string, spec AppOverri
 	if _, err := s.project(a, projectID); err != nil {
 		return AppOverride{}, err
 	}
-	o, ok := s.overrides.get(projectID, id)
+	o, ok := s.override(projectID, id)
 	if !ok {
 		return AppOverride{}, errNoOverride(id)
 	}
@@ -309,15 +299,13 @@ func (s *Store) UpdateAppOverride(a Access, projectID, id string, spec AppOverri
 func (s *Store) DeleteAppOverride(a Access, projectID, id string) error {
 	s.lock()
 	defer s.mu.Unlock()
-	p, err := s.project(a, projectID)
-	if err != nil {
+	if _, err := s.project(a, projectID); err != nil {
 		return err
 	}
-	o, ok := s.overrides.get(projectID, id)
+	o, ok := s.override(projectID, id)
 	if !ok {
 		return errNoOverride(id)
 	}
-	delete(s.overrides.byID, id)
-	p.overrides.Delete(o.seq)
+	s.overrides.remove(s, o)
 	return nil
 }

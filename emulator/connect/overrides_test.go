@@ -109,7 +109,7 @@ func TestCreateAppOverrideValidation(t *testing.T) {
 			if tc.wantErr != "" {
 				require.ErrorIs(t, err, apperr.ErrInvalid)
 				assert.Contains(t, err.Error(), tc.wantErr)
-				assert.Len(t, s.overrides.byID, 2, "a refused create makes nothing")
+				assert.Len(t, s.overrides.byKey, 2, "a refused create makes nothing")
 				return
 			}
 			require.NoError(t, err)
@@ -204,9 +204,9 @@ func TestAppOverrideIsolationAndCascade(t *testing.T) {
 	_, err = s.CreateAppOverride(a, p2.ID, AppOverrideSpec{App: "zz_oauth", Name: ptr("n")})
 	require.NoError(t, err)
 	require.NoError(t, s.DeleteProject(a, pid))
-	assert.Len(t, s.overrides.byID, 1, "a project's overrides go with it, and only its")
+	assert.Len(t, s.overrides.byKey, 1, "a project's overrides go with it, and only its")
 	s.Reset()
-	assert.Empty(t, s.overrides.byID)
+	assert.Empty(t, s.overrides.byKey)
 }
 
 func TestListAppOverrides(t *testing.T) {

@@ -32,7 +32,7 @@ func (s *Store) ProxyAccount(a Access, projectID string, env Environment, extern
 	if err != nil {
 		return ProxyAccount{}, err
 	}
-	acc, ok := s.accounts.byID[id]
+	acc, ok := s.accounts.byKey[id]
 	if !ok || acc.ProjectID != projectID || acc.Environment != env || acc.ExternalUserID != externalUserID {
 		return ProxyAccount{}, apperr.ErrNotFound.WithMessage("no account %q for external user %q in %s", clipInput(id, 100), clipInput(externalUserID, 100), env)
 	}

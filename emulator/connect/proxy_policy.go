@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 )
@@ -260,12 +259,6 @@ func (st *proxyState) reset() {
 	}
 	st.current = defaultProxyPolicy()
 }
-
-func (st *proxyState) deleteUser(*Store, *userRecord) {}
-
-func (st *proxyState) deleteProject(*Store, *projectRecord) {}
-
-func (st *proxyState) prune(*Store, time.Time) {}
 
 // proxyHosts returns the proxy's allow-list state.
 func (s *Store) proxyHosts() *proxyState { return &s.proxy }

@@ -50,7 +50,7 @@ func TestExpiredConnectTokensAreForgotten(t *testing.T) {
 				s.Prune()
 			}
 			s.mu.RLock()
-			assert.Len(t, s.tokens.byToken, tc.stored)
+			assert.Len(t, s.tokens.byKey, tc.stored)
 			assert.Equal(t, tc.stored, s.tokens.expiring.Len())
 			held := 0
 			for _, u := range s.users {
@@ -124,11 +124,11 @@ func TestLimitsRefuseAndTouchNothing(t *testing.T) {
 		{LimitAccounts, func(f fixture, i int) error {
 			_, err := f.s.ConnectAccount(dev(f), AccountSpec{ExternalUserID: "u", App: "slack"})
 			return err
-		}, func(f fixture) int { return len(f.s.accounts.byID) }},
+		}, func(f fixture) int { return len(f.s.accounts.byKey) }},
 		{LimitConnectTokens, func(f fixture, i int) error {
 			_, err := f.s.CreateToken(f.a, f.pid, Development, scope.Set{scope.All}, TokenSpec{ExternalUserID: "u"})
 			return err
-		}, func(f fixture) int { return len(f.s.tokens.byToken) }},
+		}, func(f fixture) int { return len(f.s.tokens.byKey) }},
 		{LimitDeployedTriggers, func(f fixture, i int) error {
 			acc, err := f.s.ConnectAccount(dev(f), AccountSpec{ExternalUserID: "u", App: "slack"})
 			if err != nil {
@@ -137,15 +137,15 @@ func TestLimitsRefuseAndTouchNothing(t *testing.T) {
 			_, err = f.s.DeployTrigger(f.a, f.pid, Development, DeployRequest{PropsRequest: PropsRequest{ID: "slack-new-message-in-channels", ExternalUserID: "u",
 				ConfiguredProps: map[string]any{"slack": apn(acc.ID), "conversations": []any{"C01GENERAL0"}}}})
 			return err
-		}, func(f fixture) int { return len(f.s.deployed.byID) }},
+		}, func(f fixture) int { return len(f.s.deployed.byKey) }},
 		{LimitOAuthApps, func(f fixture, i int) error {
 			_, err := f.s.CreateOAuthApp(f.a, f.pid, OAuthAppSpec{App: "slack", ClientID: ptr("c"), ClientSecret: ptr("s")})
 			return err
-		}, func(f fixture) int { return len(f.s.oauthApps.byID) }},
+		}, func(f fixture) int { return len(f.s.oauthApps.byKey) }},
 		{LimitAppOverrides, func(f fixture, i int) error {
 			_, err := f.s.CreateAppOverride(f.a, f.pid, AppOverrideSpec{App: "slack", Name: ptr(fmt.Sprint("o", i))})
 			return err
-		}, func(f fixture) int { return len(f.s.overrides.byID) }},
+		}, func(f fixture) int { return len(f.s.overrides.byKey) }},
 		{LimitApps, func(f fixture, i int) error {
 			_, err := f.s.AddApp(AppSpec{NameSlug: fmt.Sprint("acme_", i), Name: "Acme", AuthType: AuthNone})
 			return err
@@ -158,6 +158,10 @@ func TestLimitsRefuseAndTouchNothing(t *testing.T) {
 			_, err := f.s.RegisterWorkflow(WorkflowSpec{EndpointID: fmt.Sprint("en", i)})
 			return err
 		}, func(f fixture) int { return len(f.s.workflows.registered) }},
+		{LimitDynamicProps, func(f fixture, i int) error {
+			_, err := f.s.ReloadProps(f.a, f.pid, Development, KindAction, PropsRequest{ID: "slack-send-message", ExternalUserID: "u"})
+			return err
+		}, func(f fixture) int { return f.s.dynamic.size() }},
 		{LimitFiles, func(f fixture, i int) error {
 			_, err := f.s.PutFile(f.pid, Development, fmt.Sprint("1day/a/b/c/u/f", i), nil, "")
 			return err
@@ -183,7 +187,7 @@ func TestLimitsRefuseAndTouchNothing(t *testing.T) {
 			assert.Contains(t, ae.Message, fmt.Sprintf("at most %d", limits[tc.limit]))
 			assert.Equal(t, before, tc.count(f), "nothing was added")
 			switch tc.limit {
-			case LimitDeployedTriggers, LimitAccounts: // their create connects an account first
+			case LimitDeployedTriggers, LimitAccounts, LimitDynamicProps: // their create makes a user or account first
 			default:
 				assert.Equal(t, users, len(f.s.users), "no user was made on the way")
 				assert.Equal(t, seq, f.s.seq, "no record was made on the way")

@@ -119,12 +119,17 @@ type (
 		accounts  [numEnvironments]seqset.Set[*Account]
 		oauthApps seqset.Set[*oauthAppRecord]
 		overrides seqset.Set[*overrideRecord]
+		files     seqset.Set[*StashFile]
+		// webhooks are the environments' webhooks (nil: none set).
+		webhooks [numEnvironments]*ProjectWebhook
+		logo     *ProjectLogo
 	}
 	userRecord struct {
 		ExternalUser
 		accounts seqset.Set[*Account]
 		triggers seqset.Set[*DeployedTrigger]
 		tokens   seqset.Set[*ConnectToken]
+		dynamic  seqset.Set[*dynamicProps]
 		// slugs are the name slugs of the user's deployed triggers.
 		slugs slugIndex
 	}
@@ -147,38 +152,28 @@ type Store struct {
 	projects   map[string]*projectRecord
 	users      map[userKey]*userRecord
 
-	tokens     tokenState
-	accounts   accountState
+	// The families owned by external users or projects (see owned).
+	accounts  owned[Account]
+	deployed  owned[DeployedTrigger]
+	tokens    owned[ConnectToken]
+	dynamic   owned[dynamicProps]
+	oauthApps owned[oauthAppRecord]
+	overrides owned[overrideRecord]
+	files     owned[StashFile]
+
+	// The families that belong to no one: catalogs shared by every
+	// workspace, usage history, workflow endpoints, the proxy's allow-list.
 	apps       appCatalog
 	components componentCatalog
-	deployed   deployedState
-	hooks      projectHookState
-	oauthApps  oauthAppState
-	overrides  overrideState
 	usage      usageState
-	files      fileState
 	workflows  workflowState
 	proxy      proxyState
 }
 
-// family is what every resource family's state provides to the store, so
-// that reset, pruning and the cascades of user and project deletion reach
-// them all.
-type family interface {
-	reset()
-	// deleteUser removes what belongs to one external user, whose record
-	// indexes it.
-	deleteUser(s *Store, u *userRecord)
-	// deleteProject removes what belongs to a project once its users (and
-	// what they own) are gone.
-	deleteProject(s *Store, p *projectRecord)
-	// prune drops what expired at or before now.
-	prune(s *Store, now time.Time)
-}
-
-func (s *Store) families() []family {
-	return []family{&s.tokens, &s.accounts, &s.apps, &s.components, &s.deployed, &s.hooks,
-		&s.oauthApps, &s.overrides, &s.usage, &s.files, &s.workflows, &s.proxy}
+// cascades are the owned families, for reset, pruning and the cascades of
+// user and project deletion.
+func (s *Store) cascades() []cascading {
+	return []cascading{&s.accounts, &s.deployed, &s.tokens, &s.dynamic, &s.oauthApps, &s.overrides, &s.files}
 }
 
 // nextSeq returns a new creation sequence number; callers hold mu.
@@ -189,7 +184,11 @@ func (s *Store) nextSeq() uint64 {
 
 // NewStore returns an empty store with the default limits.
 func NewStore(c clock.Clock) *Store {
-	s := &Store{clock: c}
+	s := &Store{clock: c,
+		accounts: newOwned(accountKind), deployed: newOwned(deployedKind), tokens: newOwned(tokenKind),
+		dynamic: newOwned(dynamicKind), oauthApps: newOwned(oauthAppKind), overrides: newOwned(overrideKind),
+		files: newOwned(fileKind),
+	}
 	s.limits, _ = Limits(nil).resolve()
 	s.Reset()
 	return s
@@ -216,9 +215,14 @@ func (s *Store) Reset() {
 	s.workspaces = make(map[string]*workspaceRecord)
 	s.projects = make(map[string]*projectRecord)
 	s.users = make(map[userKey]*userRecord)
-	for _, f := range s.families() {
-		f.reset()
+	for _, c := range s.cascades() {
+		c.reset()
 	}
+	s.apps.reset()
+	s.components.reset()
+	s.usage.reset()
+	s.workflows.reset()
+	s.proxy.reset()
 }
 
 // lock takes the store's lock for writing after dropping whatever expired
@@ -239,8 +243,8 @@ func (s *Store) Prune() {
 }
 
 func (s *Store) pruneLocked(now time.Time) {
-	for _, f := range s.families() {
-		f.prune(s, now)
+	for _, c := range s.cascades() {
+		c.prune(s, now)
 	}
 }
 
@@ -449,8 +453,8 @@ func (s *Store) DeleteProject(a Access, id string) error {
 			s.deleteUser(u)
 		}
 	}
-	for _, f := range s.families() {
-		f.deleteProject(s, p)
+	for _, c := range s.cascades() {
+		c.dropProject(s, p)
 	}
 	if w, ok := s.workspaces[p.WorkspaceID]; ok {
 		w.projects.Delete(p.seq)
@@ -500,6 +504,30 @@ func (s *Store) ensureUser(p *projectRecord, env Environment, externalID string)
 	return u, nil
 }
 
+// ownerIndexes returns the index f picks from the record of an external
+// user (and, when pf is set, from their project's record), for owned
+// families' index lists; records whose owner is gone are listed nowhere.
+func ownerIndexes[T any](s *Store, project string, env Environment, externalID string,
+	f func(*userRecord) *seqset.Set[*T], pf func(*projectRecord) *seqset.Set[*T]) []*seqset.Set[*T] {
+	var out []*seqset.Set[*T]
+	if u, ok := s.user(project, env, externalID); ok {
+		out = append(out, f(u))
+	}
+	if p, ok := s.projects[project]; ok && pf != nil {
+		out = append(out, pf(p))
+	}
+	return out
+}
+
+// projectIndex returns the index f picks from a project's record, for
+// families a project owns.
+func projectIndex[T any](s *Store, project string, f func(*projectRecord) *seqset.Set[*T]) []*seqset.Set[*T] {
+	if p, ok := s.projects[project]; ok {
+		return []*seqset.Set[*T]{f(p)}
+	}
+	return nil
+}
+
 // user returns an external user of a project environment; callers hold
 // the lock and have checked the project.
 func (s *Store) user(projectID string, env Environment, externalID string) (*userRecord, bool) {
@@ -527,8 +555,8 @@ func (s *Store) DeleteUser(a Access, projectID string, env Environment, external
 // deleteUser removes u and everything that is theirs; callers hold mu for
 // writing.
 func (s *Store) deleteUser(u *userRecord) {
-	for _, f := range s.families() {
-		f.deleteUser(s, u)
+	for _, c := range s.cascades() {
+		c.dropUser(s, u)
 	}
 	if p, ok := s.projects[u.ProjectID]; ok {
 		p.users[u.Environment.index()].Delete(u.seq)

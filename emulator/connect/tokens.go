@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/expiry"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
 	"github.com/pdemu/pdemu/emulator/scope"
 )
@@ -68,38 +67,20 @@ type TokenSpec struct {
 	OAuthAppID             string
 }
 
-// tokenState holds the Connect tokens by their string, and by expiry so
-// that expired ones are forgotten as the clock passes them: a token is
-// refused from its expiry on, and nothing can bring it back (not even
-// moving the clock back), so keeping it would only cost memory. Each
-// user's record indexes theirs.
-type tokenState struct {
-	byToken  map[string]*ConnectToken
-	expiring expiry.Queue[*ConnectToken]
-}
-
-func (st *tokenState) reset() {
-	st.byToken = make(map[string]*ConnectToken)
-	st.expiring = expiry.Queue[*ConnectToken]{}
-}
-
-func (st *tokenState) deleteUser(_ *Store, u *userRecord) {
-	for _, t := range u.tokens.All() {
-		delete(st.byToken, t.Token)
-		st.expiring.Delete(t.ExpiresAt, t.seq)
-	}
-	u.tokens = seqset.Set[*ConnectToken]{}
-}
-
-func (st *tokenState) deleteProject(*Store, *projectRecord) {}
-
-func (st *tokenState) prune(s *Store, now time.Time) {
-	st.expiring.PopExpired(now, func(t *ConnectToken) {
-		delete(st.byToken, t.Token)
-		if u, ok := s.user(t.ProjectID, t.Environment, t.ExternalUserID); ok {
-			u.tokens.Delete(t.seq)
-		}
-	})
+// tokenKind files Connect tokens by their string, in their user's index,
+// and by expiry: a token is refused from its expiry on, and nothing can
+// bring it back (not even moving the clock back), so keeping it would only
+// cost memory.
+var tokenKind = ownedKind[ConnectToken]{
+	limit:   LimitConnectTokens,
+	key:     func(t *ConnectToken) string { return t.Token },
+	seq:     func(t *ConnectToken) uint64 { return t.seq },
+	expires: func(t *ConnectToken) time.Time { return t.ExpiresAt },
+	indexes: func(s *Store, t *ConnectToken) []*seqset.Set[*ConnectToken] {
+		return ownerIndexes(s, t.ProjectID, t.Environment, t.ExternalUserID,
+			func(u *userRecord) *seqset.Set[*ConnectToken] { return &u.tokens }, nil)
+	},
+	ofUser: func(u *userRecord) *seqset.Set[*ConnectToken] { return &u.tokens },
 }
 
 // Access is what a request authorized by the token may reach: its
@@ -190,11 +171,10 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 	if err != nil {
 		return ConnectToken{}, err
 	}
-	if err := s.limits.check(LimitConnectTokens, len(s.tokens.byToken)); err != nil {
+	if err := s.tokens.room(s); err != nil {
 		return ConnectToken{}, err
 	}
-	u, err := s.ensureUser(p, env, spec.ExternalUserID)
-	if err != nil {
+	if _, err := s.ensureUser(p, env, spec.ExternalUserID); err != nil {
 		return ConnectToken{}, err
 	}
 	t := &ConnectToken{
@@ -206,9 +186,7 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 		AllowProgressiveScopes: spec.AllowProgressiveScopes, AppID: spec.AppID, OAuthAppID: spec.OAuthAppID,
 		seq: s.nextSeq(),
 	}
-	s.tokens.byToken[t.Token] = t
-	s.tokens.expiring.Add(t.ExpiresAt, t.seq, t)
-	u.tokens.Add(t.seq, t)
+	s.tokens.add(s, t)
 	return *t, nil
 }
 
@@ -221,7 +199,7 @@ var errInvalidScope = &apperr.Error{Kind: apperr.Invalid, Code: "invalid_scope"}
 // account), as *apperr.Error of kind Unauthenticated.
 func (s *Store) AuthenticateToken(raw string) (ConnectToken, error) {
 	s.mu.RLock()
-	t, ok := s.tokens.byToken[raw]
+	t, ok := s.tokens.byKey[raw]
 	var c ConnectToken
 	if ok {
 		c = *t
@@ -250,7 +228,7 @@ func (s *Store) usable(t ConnectToken, found bool) error {
 // consumeToken marks a token used; callers hold mu for writing and have
 // checked it is usable.
 func (s *Store) consumeToken(raw string) {
-	if t, ok := s.tokens.byToken[raw]; ok {
+	if t, ok := s.tokens.byKey[raw]; ok {
 		t.Used = true
 	}
 }
@@ -277,7 +255,7 @@ func (s *Store) ValidateToken(raw, appID, accountID, overrideID string) (TokenVa
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, ok := s.tokens.byToken[raw]
+	t, ok := s.tokens.byKey[raw]
 	if !ok {
 		return TokenValidation{Error: "unknown Connect token"}, nil
 	}
@@ -301,7 +279,7 @@ func (s *Store) ValidateToken(raw, appID, accountID, overrideID string) (TokenVa
 		}
 	}
 	if appID == "" {
-		acc, ok := s.accounts.byID[accountID]
+		acc, ok := s.accounts.byKey[accountID]
 		if !ok || acc.ProjectID != t.ProjectID {
 			v.Error = "unknown account " + accountID
 			return v, nil

@@ -81,16 +81,6 @@ type usageState struct {
 
 func (st *usageState) reset() { st.buckets = btree.NewG(32, usageLess) }
 
-// deleteUser keeps the user's usage: the credits were spent, and usage
-// is reported per workspace, not per user.
-func (st *usageState) deleteUser(*Store, *userRecord) {}
-
-// deleteProject keeps the project's usage for the same reason: a bill
-// does not shrink when a project is deleted.
-func (st *usageState) deleteProject(*Store, *projectRecord) {}
-
-func (st *usageState) prune(*Store, time.Time) {}
-
 // record counts one metered operation; callers hold the store's lock for
 // writing. env is accepted for symmetry with the other families: usage is
 // reported across environments. max is the usage-seconds limit.

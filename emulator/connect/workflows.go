@@ -105,14 +105,6 @@ func (st *workflowState) reset() {
 	st.invocations = make(map[string][]WorkflowInvocation)
 }
 
-// Workflows live on their own domain (*.m.pipedream.net), outside any
-// project: deleting users or projects leaves them alone.
-func (st *workflowState) deleteUser(*Store, *userRecord) {}
-
-func (st *workflowState) deleteProject(*Store, *projectRecord) {}
-
-func (st *workflowState) prune(*Store, time.Time) {}
-
 // ValidateEndpointID checks a workflow endpoint id as the SDK does:
 // en… or eo… followed by lower-case letters, digits and hyphens, at most
 // one DNS label long. Errors: invalid_request.
