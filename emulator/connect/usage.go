@@ -74,7 +74,8 @@ func usageLess(a, b *usageBucket) bool {
 // usageState keeps the buckets in time order, so that a window's usage is
 // a range walk and, past the usage-seconds limit, the oldest bucket is the
 // one dropped: usage is history, and a metered operation is never refused
-// for want of room to count it.
+// for want of room to count it. Deleting a user or a project keeps their
+// usage: the credits were spent, and a bill does not shrink.
 type usageState struct {
 	buckets *btree.BTreeG[*usageBucket]
 }

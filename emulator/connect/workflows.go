@@ -95,6 +95,9 @@ type WorkflowInvocation struct {
 	ReceivedAt  time.Time
 }
 
+// workflowState holds the registered endpoints and what each received.
+// Workflows live on their own domain (*.m.pipedream.net), outside any
+// project: deleting users or projects leaves them alone.
 type workflowState struct {
 	registered  map[string]*Workflow
 	invocations map[string][]WorkflowInvocation
