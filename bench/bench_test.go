@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/pdemu/pdemu/emulator"
-	"github.com/pdemu/pdemu/emulator/token"
 )
 
 // The benchmarks run handlers in-process through ServeHTTP and an
@@ -223,38 +222,6 @@ func BenchmarkBearerCheckParallel(b *testing.B) {
 			}
 		}
 	})
-}
-
-// BenchmarkVerify isolates the token package's signature check: "cached"
-// is the path every repeated bearer check takes, "uncached" what a first
-// use of a token costs (a cache of one entry, two tokens in turn, so every
-// call misses).
-func BenchmarkVerify(b *testing.B) {
-	for _, tc := range []struct {
-		name      string
-		cacheSize int
-	}{{"cached", 0}, {"uncached", 1}} {
-		b.Run(tc.name, func(b *testing.B) {
-			keys, err := token.NewKeys(emulator.DefaultIssuer, tc.cacheSize)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var toks [2]string
-			for i := range toks {
-				toks[i] = keys.Sign(&token.Claims{ID: string(rune('a' + i)), Issuer: emulator.DefaultIssuer,
-					IssuedAt: 1, NotBefore: 1, Expiry: 2, TokenType: token.TypeAccess, Audience: token.Audience,
-					Subject: "o_bench", Scopes: []string{"*"}, ClientID: "oc_bench", Generation: 1})
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				if _, err := keys.Verify(toks[i&1]); err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-		})
-	}
 }
 
 // BenchmarkNewEmulator is emulator.New with the default seed.

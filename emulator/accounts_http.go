@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
@@ -87,24 +85,6 @@ func accountWriter(r *http.Request, c *call) (func(connect.Account) accountJSON,
 	return func(a connect.Account) accountJSON {
 		return toAccountJSON(a, want != nil && *want && connect.ShowsCredentials(a, ct))
 	}, nil
-}
-
-// queryBool reads an optional true/false query parameter (as the SDK
-// sends booleans); nil means absent. Anything else is a 400.
-func queryBool(q url.Values, name string) (*bool, error) {
-	v, ok := q[name]
-	if !ok {
-		return nil, nil
-	}
-	var b bool
-	switch strings.ToLower(v[0]) {
-	case "true":
-		b = true
-	case "false":
-	default:
-		return nil, apperr.ErrInvalid.WithMessage("%s must be true or false", name)
-	}
-	return &b, nil
 }
 
 // listAccounts serves accounts.list: {data, page_info}, oldest first.
@@ -288,20 +268,4 @@ func (e *Emulator) connectAccountSpec(projectID, environment string, spec connec
 	return e.connect.ConnectAccount(connect.AccountScope{
 		Access: connect.Access{WorkspaceID: ws}, ProjectID: projectID, Environment: env,
 	}, spec)
-}
-
-// ConnectAccount connects an account for an external user of a project
-// (created if new) without the browser flow, as
-// POST /_emulator/projects/{project_id}/accounts does. environment ""
-// means production; app is an app id or name slug; nil credentials are
-// made up (OAuth tokens, or every required custom field of a keys app).
-// It returns the account's id (apn_…). Errors: *apperr.Error
-// invalid_request, not_found.
-func (e *Emulator) ConnectAccount(projectID, environment, externalUserID, app string, credentials map[string]any) (string, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	acc, err := e.connectAccountSpec(projectID, environment, connect.AccountSpec{
-		ExternalUserID: externalUserID, App: app, Credentials: credentials,
-	})
-	return acc.ID, err
 }

@@ -4,15 +4,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // The app catalog (apps.*, appCategories.*) and the control plane's way to
 // add apps to it. The catalog is global: every workspace sees the same one.
-
-// AppSpec describes an app to add to the catalog (see AddApp).
-type AppSpec = connect.AppSpec
 
 // listApps serves apps.list (and GET /v1/apps): {data, page_info}.
 func (e *Emulator) listApps(r *http.Request, c *call) (response, error) {
@@ -97,15 +94,6 @@ func (e *Emulator) addApp(r *http.Request, c *call) (response, error) {
 		return response{}, err
 	}
 	return created(toAppJSON(a))
-}
-
-// AddApp adds an app to the catalog every workspace shares, as
-// POST /_emulator/apps does; Reset removes it again. Errors: *apperr.Error
-// invalid_request, conflict (name slug or id taken).
-func (e *Emulator) AddApp(spec AppSpec) (connect.App, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.connect.AddApp(spec)
 }
 
 // appJSON is an App on the wire (the SDK's App type).

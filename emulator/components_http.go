@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
@@ -23,13 +23,6 @@ type componentKind = connect.ComponentKind
 const (
 	kindAction  = connect.KindAction
 	kindTrigger = connect.KindTrigger
-)
-
-type (
-	// ComponentSpec describes a component to register (see RegisterComponent).
-	ComponentSpec = connect.ComponentSpec
-	// Component is a component of the catalog.
-	Component = connect.Component
 )
 
 // componentJSON is the SDK's Component.
@@ -318,26 +311,4 @@ func (e *Emulator) registerComponent(r *http.Request, _ *call) (response, error)
 		return response{}, err
 	}
 	return created(registeredComponentJSON{componentJSON: toComponentJSON(comp), ID: comp.ID, App: comp.App, Registry: comp.Registry})
-}
-
-// RegisterComponent adds a component to the catalog (shared by every
-// workspace; Reset restores the built-in one), or replaces the one with the
-// same key and version, as POST /_emulator/components does. spec.Run sets
-// what actions.run returns; spec.ConfigureOptions what configureProp
-// returns. Values are copied through JSON, so the caller may reuse spec.
-// Errors: *apperr.Error invalid_request, conflict.
-func (e *Emulator) RegisterComponent(spec ComponentSpec) (Component, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	// A JSON round trip detaches the spec from the caller's maps and gives
-	// its values the types decoded requests have (float64, map[string]any).
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return Component{}, apperr.ErrInvalid.WithMessage("component spec cannot be encoded as JSON: %v", err)
-	}
-	var copied ComponentSpec
-	if err := json.Unmarshal(b, &copied); err != nil {
-		return Component{}, apperr.ErrInvalid.WithMessage("component spec cannot be decoded from JSON: %v", err)
-	}
-	return e.connect.RegisterComponent(copied)
 }

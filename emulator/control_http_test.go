@@ -16,52 +16,6 @@ import (
 	"github.com/pdemu/pdemu/testutil"
 )
 
-func TestControlPlaneClients(t *testing.T) {
-	srv := testutil.NewServer(t)
-	r := srv.Do("POST", "/_emulator/oauth-clients", "", map[string]any{"name": "ci", "scopes": "connect:users:read connect:projects:read"})
-	require.Equal(t, 201, r.Status, string(r.Body))
-	created := r.JSON(t)
-	id, secret := created["client_id"].(string), created["client_secret"].(string)
-	assert.NotEmpty(t, id)
-	assert.GreaterOrEqual(t, len(secret), 32)
-	assert.Equal(t, "ci", created["name"])
-	assert.Equal(t, srv.Credentials.WorkspaceID, created["workspace_id"])
-	assert.Equal(t, []any{"connect:users:read", "connect:projects:read"}, created["scopes"])
-	assert.Equal(t, "2030-01-01T00:00:00Z", created["created_at"])
-
-	list := srv.Do("GET", "/_emulator/oauth-clients", "", nil)
-	require.Equal(t, 200, list.Status)
-	assert.NotContains(t, string(list.Body), secret, "a list never shows a secret")
-	assert.NotContains(t, string(list.Body), srv.Credentials.ClientSecret)
-	assert.NotContains(t, string(list.Body), "client_secret")
-	data := list.JSON(t)["data"].([]any)
-	require.Len(t, data, 2)
-	assert.Equal(t, id, data[1].(map[string]any)["client_id"])
-
-	one := srv.Do("GET", "/_emulator/oauth-clients/"+id, "", nil)
-	require.Equal(t, 200, one.Status)
-	assert.NotContains(t, string(one.Body), secret)
-	assert.Equal(t, "ci", one.JSON(t)["name"])
-
-	// The client's scope allowance limits what it can be granted.
-	issue := func(scopeParam string) int {
-		return srv.Do("POST", "/v1/oauth/token", "", map[string]string{"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": scopeParam}).Status
-	}
-	assert.Equal(t, 200, issue(""))
-	assert.Equal(t, 200, issue("connect:users:read"))
-	assert.Equal(t, 400, issue("connect:users:write"))
-
-	// Scopes may also be given as an array.
-	arr := srv.Do("POST", "/_emulator/oauth-clients", "", map[string]any{"name": "arr", "scopes": []string{"connect:proxy"}})
-	require.Equal(t, 201, arr.Status, string(arr.Body))
-	assert.Equal(t, []any{"connect:proxy"}, arr.JSON(t)["scopes"])
-
-	// Project restriction.
-	pr := srv.Do("POST", "/_emulator/oauth-clients", "", map[string]any{"name": "one project", "project_ids": []string{srv.Credentials.ProjectID}})
-	require.Equal(t, 201, pr.Status, string(pr.Body))
-	assert.Equal(t, []any{srv.Credentials.ProjectID}, pr.JSON(t)["project_ids"])
-}
-
 func TestControlPlaneBadInput(t *testing.T) {
 	srv := testutil.NewServer(t, emulator.WithMaxBodyBytes(512))
 	tests := []struct {

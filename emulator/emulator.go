@@ -18,11 +18,10 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/oauth"
-	"github.com/pdemu/pdemu/emulator/proxy"
-	"github.com/pdemu/pdemu/emulator/scope"
-	"github.com/pdemu/pdemu/emulator/token"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/oauth"
+	"github.com/pdemu/pdemu/emulator/internal/proxy"
+	"github.com/pdemu/pdemu/emulator/internal/token"
 )
 
 // DefaultIssuer is the iss claim of the tokens the emulator signs: the same
@@ -32,19 +31,9 @@ const DefaultIssuer = "https://api.pipedream.com"
 // DefaultMaxBodyBytes bounds every request body the emulator reads.
 const DefaultMaxBodyBytes = 64 << 10
 
-// The OAuth client types, re-exported so users of the Go API need one import.
-type (
-	// ClientSpec describes an OAuth client to create.
-	ClientSpec = oauth.ClientSpec
-	// Client is an OAuth client as it may be shown: never with its secret.
-	Client = oauth.Client
-	// ClientCredentials is a client id with its secret, shown once.
-	ClientCredentials = oauth.Credentials
-	// TokenRequest is a client credentials token request.
-	TokenRequest = oauth.TokenRequest
-	// Token is an issued access token.
-	Token = oauth.Token
-)
+// DefaultProxyTimeout bounds one exchange of the Connect proxy with an
+// upstream API unless WithProxyTimeout says otherwise.
+const DefaultProxyTimeout = proxy.DefaultTimeout
 
 // Emulator is the emulated Pipedream API. It is safe for concurrent use.
 type Emulator struct {
@@ -58,7 +47,7 @@ type Emulator struct {
 	auth    *oauth.Server
 	connect *connect.Store
 	handler http.Handler
-	// control says who may drive the control plane (control_guard.go).
+	// control says who may drive the control plane (authorize_control.go).
 	control controlPolicy
 	// proxyTimeout bounds one exchange of the Connect proxy.
 	proxyTimeout time.Duration
@@ -150,33 +139,9 @@ func WithLimits(l Limits) Option {
 	}
 }
 
-// LimitStatus is one limit as it stands: its value and how many records it
-// counts now.
-type LimitStatus struct {
-	LimitInfo
-	Max   int
-	Count int
-}
-
-// LimitStatus returns every limit with its value and current count, in
-// LimitTable's order; expired records are dropped first, so the counts are
-// of what is live.
-func (e *Emulator) LimitStatus() []LimitStatus {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	counts, limits := e.connect.Counts(), e.connect.LimitValues()
-	counts[oauth.LimitClients], limits[oauth.LimitClients] = e.auth.Count(), e.auth.MaxClients()
-	table := LimitTable()
-	out := make([]LimitStatus, len(table))
-	for i, info := range table {
-		out[i] = LimitStatus{LimitInfo: info, Max: limits[info.Name], Count: counts[info.Name]}
-	}
-	return out
-}
-
 // WithProxyTimeout bounds one exchange of the Connect proxy with an
-// upstream API, redirects and body included (default proxy.DefaultTimeout,
-// 30 s); a slower upstream gets the caller a 504 upstream_timeout. It is
+// upstream API, redirects and body included (default
+// DefaultProxyTimeout, 30 s); a slower upstream gets the caller a 504 upstream_timeout. It is
 // real time, not the emulator's clock: it protects the process, and the
 // answer is written however short the server's WriteTimeout is.
 func WithProxyTimeout(d time.Duration) Option { return func(o *config) { o.proxyTimeout = d } }
@@ -278,53 +243,6 @@ func MustNew(opts ...Option) *Emulator {
 	return e
 }
 
-// ServeHTTP serves the emulated API and the control plane.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	e.handler.ServeHTTP(w, r)
-}
-
-// Clock returns the emulator's clock, to read, set or advance.
-func (e *Emulator) Clock() clock.Controllable { return e.clock }
-
-// Seed returns the seed as applied, with every generated id and secret.
-func (e *Emulator) Seed() Seed { return e.seed.materialize() }
-
-// Credentials is what an SDK needs to talk to the emulator, as the
-// PIPEDREAM_* environment variables carry it.
-type Credentials struct {
-	WorkspaceID  string
-	ProjectID    string
-	ClientID     string
-	ClientSecret string
-}
-
-// Credentials returns the seed's first workspace, its first project and its
-// first client. Fields are empty where the seed has none.
-func (e *Emulator) Credentials() Credentials {
-	var c Credentials
-	if len(e.seed.Workspaces) == 0 {
-		return c
-	}
-	w := e.seed.Workspaces[0]
-	c.WorkspaceID = w.ID
-	if len(w.Projects) > 0 {
-		c.ProjectID = w.Projects[0].ID
-	}
-	if len(w.Clients) > 0 {
-		c.ClientID, c.ClientSecret = w.Clients[0].ClientID, w.Clients[0].ClientSecret
-	}
-	return c
-}
-
-// Reset returns the emulator to its seeded state: clients, projects and
-// users made since are gone, and every token issued so far stops working
-// (the signing key is replaced). The clock is left where it is.
-func (e *Emulator) Reset() error {
-	e.resetMu.Lock()
-	defer e.resetMu.Unlock()
-	return e.reseed()
-}
-
 // reseed is Reset for a caller that holds resetMu for writing.
 func (e *Emulator) reseed() error {
 	if err := e.keys.Rotate(); err != nil {
@@ -333,16 +251,6 @@ func (e *Emulator) reseed() error {
 	e.auth.DeleteAll()
 	e.connect.Reset()
 	return e.seed.apply(e.connect, e.auth)
-}
-
-// CreateClient creates an OAuth client in a workspace (the first seeded one
-// when spec.WorkspaceID is empty) and returns it with its secret, the only
-// time the secret is available. Errors: *apperr.Error invalid_request,
-// not_found (workspace or project), conflict (id taken).
-func (e *Emulator) CreateClient(spec ClientSpec) (Client, ClientCredentials, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.newClient(spec)
 }
 
 // newClient is CreateClient for a caller that holds resetMu.
@@ -361,55 +269,6 @@ func (e *Emulator) newClient(spec ClientSpec) (Client, ClientCredentials, error)
 	return e.auth.Create(spec)
 }
 
-// Clients lists every OAuth client, without secrets, oldest first.
-func (e *Emulator) Clients() []Client {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.auth.List("")
-}
-
-// GetClient returns one OAuth client, without its secret.
-func (e *Emulator) GetClient(id string) (Client, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.auth.Get(id)
-}
-
-// RotateSecret gives a client a new secret and returns it; the old one
-// fails at once. Errors: *apperr.Error not_found.
-func (e *Emulator) RotateSecret(clientID string) (ClientCredentials, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	_, creds, err := e.auth.RotateSecret(clientID)
-	return creds, err
-}
-
-// DeleteClient deletes a client; its tokens fail at once.
-// Errors: *apperr.Error not_found.
-func (e *Emulator) DeleteClient(clientID string) error {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.auth.Delete(clientID)
-}
-
-// IssueToken runs the client credentials grant without HTTP, exactly as
-// POST /v1/oauth/token does. Errors: *apperr.Error with the RFC 6749 code.
-func (e *Emulator) IssueToken(req TokenRequest) (Token, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.auth.Issue(req)
-}
-
-// AddExternalUser makes an external user exist in a project and environment
-// ("production" when empty), as Connect does when a token or account is
-// made for one; it is idempotent.
-func (e *Emulator) AddExternalUser(projectID, environment, externalID string) error {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	_, err := e.addExternalUser(projectID, environment, externalID)
-	return err
-}
-
 // addExternalUser is AddExternalUser for a caller that holds resetMu.
 func (e *Emulator) addExternalUser(projectID, environment, externalID string) (connect.ExternalUser, error) {
 	env, err := connect.ParseEnvironment(environment)
@@ -421,24 +280,4 @@ func (e *Emulator) addExternalUser(projectID, environment, externalID string) (c
 		return connect.ExternalUser{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
 	}
 	return e.connect.EnsureUser(connect.Access{WorkspaceID: ws}, projectID, env, externalID)
-}
-
-// CreateConnectToken makes a Connect token for an external user of a
-// project, as POST /v1/connect/{project_id}/tokens does for a token with
-// full access: scopes is space-separated ("" means connect:*). environment
-// "" means production. It returns the ctok_… string.
-func (e *Emulator) CreateConnectToken(projectID, environment, externalUserID, scopes string) (string, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	env, err := connect.ParseEnvironment(environment)
-	if err != nil {
-		return "", err
-	}
-	ws, ok := e.connect.ProjectWorkspace(projectID)
-	if !ok {
-		return "", apperr.ErrNotFound.WithMessage("no project %q", projectID)
-	}
-	t, err := e.connect.CreateToken(connect.Access{WorkspaceID: ws}, projectID, env, scope.Set{scope.All},
-		connect.TokenSpec{ExternalUserID: externalUserID, Scope: &scopes})
-	return t.Token, err
 }

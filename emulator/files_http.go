@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 )
 
 // downloadFile serves GET /v1/connect/{project_id}/file_stash/download
@@ -76,20 +76,6 @@ func (e *Emulator) putFile(r *http.Request, c *call) (response, error) {
 func decodeBase64(s string) ([]byte, error) {
 	s = strings.TrimRight(strings.NewReplacer("-", "+", "_", "/").Replace(s), "=")
 	return base64.RawStdEncoding.DecodeString(s)
-}
-
-// PutFile puts a file in a project environment's File Stash
-// ("production" when environment is empty), as PUT
-// /_emulator/projects/{project_id}/files does; GET …/file_stash/download
-// serves it for connect.FileStashTTL. contentType "" means
-// application/octet-stream. Errors: *apperr.Error invalid_request (key:
-// 1day/<a>/<b>/<c>/u/<path>, at most 1024 bytes; environment; type),
-// not_found (project).
-func (e *Emulator) PutFile(projectID, environment, s3Key string, content []byte, contentType string) error {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	_, err := e.putStashFile(projectID, environment, s3Key, content, contentType)
-	return err
 }
 
 func (e *Emulator) putStashFile(projectID, environment, s3Key string, content []byte, contentType string) (connect.StashFile, error) {

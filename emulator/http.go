@@ -8,18 +8,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pdemu/pdemu/emulator/scope"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/pdemu/pdemu/emulator/internal/scope"
+
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/oauth"
 )
 
 // realm names the protection space in WWW-Authenticate challenges.
@@ -330,107 +330,6 @@ func (e *Emulator) prepare(r *http.Request, ep Endpoint, vars map[string]string,
 	return nil
 }
 
-// authorize identifies the caller and checks the endpoint's scope: the one
-// place that does, for every row that takes a token. (The control plane's
-// rule, authorizeControl, runs earlier still, before the body is read.)
-func (e *Emulator) authorize(r *http.Request, ep Endpoint, c *call) error {
-	h := r.Header.Get("Authorization")
-	if ep.Auth == WorkflowTrigger {
-		id := c.vars["endpoint_id"]
-		switch e.connect.WorkflowAuthMode(id) {
-		case connect.WorkflowAuthNone:
-			return nil
-		case connect.WorkflowAuthStaticBearer:
-			tok, err := bearerToken(h)
-			if err != nil {
-				return apperr.As(err).WithMessage("this workflow requires its bearer token: Authorization: Bearer <token>")
-			}
-			if !e.connect.WorkflowTokenMatches(id, tok) {
-				return oauth.ErrInvalidToken.WithMessage("this is not the workflow's bearer token")
-			}
-			c.staticBearer = true
-			return nil
-		case connect.WorkflowAuthAuto:
-			if scheme, _, _ := strings.Cut(h, " "); !strings.EqualFold(scheme, "Bearer") {
-				return nil // no bearer token to check
-			}
-		}
-	}
-	raw, err := bearerToken(h)
-	if err != nil {
-		return err
-	}
-	if strings.HasPrefix(raw, connect.TokenPrefix) {
-		if !ep.Auth.AcceptsConnectToken() {
-			return oauth.ErrInvalidToken.WithMessage("this endpoint takes an OAuth access token, not a Connect token")
-		}
-		ct, err := e.connect.AuthenticateToken(raw)
-		if err != nil {
-			return err
-		}
-		c.connectToken = &ct
-	} else {
-		if !ep.Auth.AcceptsOAuth() {
-			return oauth.ErrInvalidToken.WithMessage("this endpoint takes a Connect token (ctok_…), not an OAuth access token")
-		}
-		if c.principal, err = e.auth.Authenticate(raw); err != nil {
-			return err
-		}
-	}
-	if len(ep.Scopes) > 0 && !c.scopes().CoversAny(ep.Scopes) {
-		return oauth.ErrInsufficientScope.
-			WithMessage("this endpoint requires the scope %s", strings.Join(ep.Scopes, " or ")).
-			WithDetails(map[string]any{"required_scopes": ep.Scopes})
-	}
-	return nil
-}
-
-// scopeToProject settles which project and environment a project-scoped
-// request acts on. A Connect token implies both; a path or header that
-// contradicts it is refused.
-func (e *Emulator) scopeToProject(r *http.Request, c *call) error {
-	header := r.Header.Get("X-Pd-Environment")
-	env, err := connect.ParseEnvironment(header)
-	if err != nil {
-		return err
-	}
-	c.projectID = c.vars["project_id"]
-	if ct := c.connectToken; ct != nil {
-		if c.projectID == "" {
-			c.projectID = ct.ProjectID
-		}
-		if header == "" {
-			env = ct.Environment
-		} else if env != ct.Environment {
-			return apperr.ErrInvalid.WithMessage("x-pd-environment is %s but the Connect token was made for %s", env, ct.Environment)
-		}
-	}
-	if c.projectID == "" {
-		return apperr.ErrInvalid.WithMessage("this path needs a project id: /v1/connect/{project_id}/… (only Connect tokens imply one)")
-	}
-	if _, err := e.connect.Project(c.access(), c.projectID); err != nil {
-		return err
-	}
-	c.env = env
-	return nil
-}
-
-// bearerToken extracts the token of an `Authorization: Bearer` header. The
-// scheme is case-insensitive (RFC 6750 §2.1 via RFC 7235). Another scheme is
-// treated as no token. The token's syntax is not checked here: the
-// verification cache answers for tokens seen before, and the JWT parser
-// refuses anything else, so a scan on every request would buy nothing.
-func bearerToken(h string) (string, error) {
-	scheme, tok, _ := strings.Cut(h, " ")
-	if h == "" || !strings.EqualFold(scheme, "Bearer") {
-		return "", oauth.ErrMissingToken.WithMessage("send a bearer token: Authorization: Bearer <access token>")
-	}
-	if tok = strings.TrimLeft(tok, " "); tok == "" {
-		return "", oauth.ErrInvalidToken.WithMessage("the Authorization header holds no bearer token")
-	}
-	return tok, nil
-}
-
 // statusOf maps an error kind to its HTTP status: the one place that does.
 var statusOf = map[apperr.Kind]int{
 	apperr.Internal:         http.StatusInternalServerError,
@@ -514,100 +413,6 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// decodeJSON reads a JSON object body of the emulated API into v.
-// Unknown fields are ignored, as a forward-compatible API does; a
-// Content-Type other than application/json is a 415.
-func decodeJSON(r *http.Request, v any) error { return decodeBody(r, v, false) }
-
-// decodeStrictJSON reads a control-plane body into v: an unknown field is
-// an error, so a typo is caught rather than silently ignored.
-func decodeStrictJSON(r *http.Request, v any) error { return decodeBody(r, v, true) }
-
-func decodeBody(r *http.Request, v any, strict bool) error {
-	if err := requireJSON(r); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(r.Body)
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(v); err != nil {
-		return bodyError(err)
-	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return bodyError(err)
-			}
-		}
-		return apperr.ErrInvalid.WithMessage("request body has data after the JSON object")
-	}
-	return nil
-}
-
-func requireJSON(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil // lenient: a body without a type is read as JSON
-	}
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return errUnsupportedMedia("application/json")
-	}
-	return nil
-}
-
-func errUnsupportedMedia(want string) error {
-	return &apperr.Error{Kind: apperr.UnsupportedMedia, Code: "invalid_request",
-		Message: "Content-Type must be " + want}
-}
-
-// bodyError turns a read or decode failure into a client error that says
-// what to fix.
-func bodyError(err error) error {
-	var (
-		ae  *apperr.Error
-		mbe *http.MaxBytesError
-		se  *json.SyntaxError
-		te  *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &ae):
-		return ae
-	case errors.As(err, &mbe):
-		return &apperr.Error{Kind: apperr.TooLarge, Code: "invalid_request",
-			Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
-	case errors.Is(err, io.EOF):
-		return apperr.ErrInvalid.WithMessage("request body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return apperr.ErrInvalid.WithMessage("request body is truncated JSON")
-	case errors.As(err, &se):
-		return apperr.ErrInvalid.WithMessage("request body is not valid JSON (at byte %d)", se.Offset)
-	case errors.As(err, &te):
-		if te.Field == "" {
-			return apperr.ErrInvalid.WithMessage("request body must be a JSON object")
-		}
-		return apperr.ErrInvalid.WithMessage("field %q must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return apperr.ErrInvalid.WithMessage("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return apperr.ErrInvalid.WithMessage("request body could not be read")
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "slice", "array":
-		return "array"
-	case "map", "struct", "ptr":
-		return "object"
-	}
-	return "number"
 }
 
 func notFound(r *http.Request, _ *call) (response, error) {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/proxy"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/proxy"
 )
 
 // connectProxy forwards the proxy calls of every emulator in the process.
@@ -153,29 +153,4 @@ func (e *Emulator) setProxyAllowedHosts(r *http.Request, _ *call) (response, err
 		return response{}, err
 	}
 	return ok(map[string][]string{"hosts": p.Hosts()})
-}
-
-// SetProxyAllowedHosts replaces the hosts the Connect proxy may reach, as
-// PUT /_emulator/proxy/allowed-hosts does, until the next Reset. A rule is
-// a host name ("api.example.com"), a wildcard ("*.example.com"; "*" for
-// every name), an IP address or a CIDR range ("10.0.0.0/8"); names reach
-// only public addresses unless a CIDR rule covers the private ones, and
-// loopback only through a rule naming localhost ("*" does not). The
-// default is connect.DefaultProxyHosts() (loopback only). It returns the
-// rules as stored. Errors: *apperr.Error invalid_request.
-func (e *Emulator) SetProxyAllowedHosts(hosts ...string) ([]string, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	p, err := e.connect.SetProxyAllowedHosts(hosts)
-	if err != nil {
-		return nil, err
-	}
-	return p.Hosts(), nil
-}
-
-// ProxyAllowedHosts returns the hosts the Connect proxy may reach now.
-func (e *Emulator) ProxyAllowedHosts() []string {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.connect.ProxyPolicy().Hosts()
 }

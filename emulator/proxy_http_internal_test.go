@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/proxy"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/proxy"
 )
 
 // TestProxyFailureMapping maps each kind of failed exchange, including

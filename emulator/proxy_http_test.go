@@ -21,7 +21,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/clock"
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/testutil"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/pdemu/pdemu/emulator/scope"
+	"github.com/pdemu/pdemu/emulator/internal/scope"
 )
 
 // Auth says what an endpoint requires of a caller.
@@ -225,9 +225,6 @@ func (e *Emulator) workflowEndpoints() []Endpoint {
 	}
 	return out
 }
-
-// Endpoints returns the route table, for documentation and tests.
-func (e *Emulator) Endpoints() []Endpoint { return e.endpoints() }
 
 // projectIDPattern keeps {project_id} from swallowing the literal segments
 // of other routes (/v1/connect/projects/info, /v1/connect/users/…).

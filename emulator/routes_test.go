@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdemu/pdemu/emulator"
-	"github.com/pdemu/pdemu/emulator/scope"
+	"github.com/pdemu/pdemu/emulator/internal/scope"
 	"github.com/pdemu/pdemu/testutil"
 )
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/ids"
-	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
+	"github.com/pdemu/pdemu/emulator/internal/oauth"
 )
 
 // Seed is the state an emulator starts from and returns to on Reset:

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 )
 
 // connectLinkBase is where Pipedream hosts the page that connects an

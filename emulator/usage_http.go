@@ -3,7 +3,7 @@ package emulator
 import (
 	"net/http"
 
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 )
 
 // usageJSON is the SDK's ConnectUsage.

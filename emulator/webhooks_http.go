@@ -3,7 +3,7 @@ package emulator
 import (
 	"net/http"
 
-	"github.com/pdemu/pdemu/emulator/connect"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 )
 
 // Project-environment webhook adapters (OAuth only). Times are epoch

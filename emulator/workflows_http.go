@@ -10,8 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/connect"
-	"github.com/pdemu/pdemu/emulator/oauth"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/oauth"
 )
 
 // Workflow invocation. Pipedream serves a workflow's HTTP trigger at
@@ -25,13 +25,6 @@ import (
 // (The SDK accepts http:// and any host whose name ends with the workflow
 // domain; a bare endpoint id always becomes https://{id}.{domain}, which a
 // plain-HTTP pdemu cannot serve.)
-
-type (
-	// WorkflowSpec is a workflow endpoint's registered answer.
-	WorkflowSpec = connect.WorkflowSpec
-	// WorkflowInvocation is one request a workflow endpoint received.
-	WorkflowInvocation = connect.WorkflowInvocation
-)
 
 // workflowCaller is how the caller of a workflow authenticated, as an
 // invocation records it: none, oauth, connect_token or static_bearer.
@@ -258,22 +251,4 @@ func (e *Emulator) listWorkflowInvocations(r *http.Request, c *call) (response, 
 		out[i] = toInvocationJSON(inv)
 	}
 	return ok(map[string]any{"data": out})
-}
-
-// RegisterWorkflow sets what a workflow endpoint answers and how it checks
-// callers, as POST /_emulator/workflows does. Errors: *apperr.Error
-// invalid_request.
-func (e *Emulator) RegisterWorkflow(spec WorkflowSpec) error {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	_, err := e.connect.RegisterWorkflow(spec)
-	return err
-}
-
-// WorkflowInvocations returns what a workflow endpoint received, oldest
-// first. Errors: *apperr.Error invalid_request (endpoint id).
-func (e *Emulator) WorkflowInvocations(endpointID string) ([]WorkflowInvocation, error) {
-	e.resetMu.RLock()
-	defer e.resetMu.RUnlock()
-	return e.connect.WorkflowInvocations(endpointID)
 }

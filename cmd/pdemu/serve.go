@@ -20,7 +20,6 @@ import (
 
 	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/clock"
-	"github.com/pdemu/pdemu/emulator/proxy"
 )
 
 const defaultAddr = "127.0.0.1:8787"
@@ -138,7 +137,7 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 	fs.Var(&cfg.logLevel, "log-level", "log `level`: debug, info, warn or error")
 	fs.Var(&cfg.proxyHosts, "proxy-allow-host", "a `host` the Connect proxy may reach (repeatable): a name, *.domain, an IP or a CIDR;\n"+
 		"giving any replaces the default, loopback only")
-	fs.DurationVar(&cfg.proxyTimeout, "proxy-timeout", proxy.DefaultTimeout, "longest the Connect proxy waits for an upstream API, as a Go `duration`\n"+
+	fs.DurationVar(&cfg.proxyTimeout, "proxy-timeout", emulator.DefaultProxyTimeout, "longest the Connect proxy waits for an upstream API, as a Go `duration`\n"+
 		"such as 30s or 2m; a slower one gets the caller a 504")
 	fs.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", emulator.DefaultMaxBodyBytes, "largest request body accepted, in `bytes`; larger ones get 413")
 	fs.Var(&cfg.limits, "limit", "cap how many records of a family pdemu keeps, as `name=n` (repeatable); past it, creating one\n"+

@@ -1,0 +1,555 @@
+package connect
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
+	"github.com/pdemu/pdemu/emulator/internal/names"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
+)
+
+// ComponentKind is what a component is: an action (run once, returns a
+// value) or a trigger (deployed, emits events).
+type ComponentKind string
+
+// The two kinds of component (the SDK's ComponentType).
+const (
+	KindAction  ComponentKind = "action"
+	KindTrigger ComponentKind = "trigger"
+)
+
+// The registries a component list may be narrowed to: Pipedream's public
+// registry, or the workspace's own (private) components.
+const (
+	RegistryPublic  = "public"
+	RegistryPrivate = "private"
+	RegistryAll     = "all"
+)
+
+// The stash modes a component may declare (the SDK's ComponentStash): the
+// component reads or writes files that File Stash syncs.
+const (
+	StashOptional = "optional"
+	StashRequired = "required"
+)
+
+// Annotations are a component's hints for tool-calling agents (the SDK's
+// ToolAnnotations); the JSON names are the wire's, camelCase as sent.
+type Annotations struct {
+	DestructiveHint *bool  `json:"destructiveHint,omitempty"`
+	IdempotentHint  *bool  `json:"idempotentHint,omitempty"`
+	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
+	ReadOnlyHint    *bool  `json:"readOnlyHint,omitempty"`
+	Title           string `json:"title,omitempty"`
+}
+
+// Prop is one configurable prop of a component (the SDK's
+// ConfigurableProp). Its JSON form is the wire's: Pipedream sends prop
+// fields camelCase (remoteOptions, reloadProps, …), and the SDK passes them
+// through as they are. Only the fields the SDK knows are accepted.
+type Prop struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	App         string `json:"app,omitempty"` // type "app" only: the app's name slug
+	Label       string `json:"label,omitempty"`
+	Description string `json:"description,omitempty"`
+	Optional    bool   `json:"optional,omitempty"`
+	Disabled    bool   `json:"disabled,omitempty"`
+	ReadOnly    bool   `json:"readOnly,omitempty"`
+	Hidden      bool   `json:"hidden,omitempty"`
+	// RemoteOptions props get their options from configureProp.
+	RemoteOptions bool `json:"remoteOptions,omitempty"`
+	UseQuery      bool `json:"useQuery,omitempty"`
+	// ReloadProps props change the component's other props when set:
+	// reloadProps returns the new list (see ComponentSpec.DynamicProps).
+	ReloadProps bool `json:"reloadProps,omitempty"`
+	WithLabel   bool `json:"withLabel,omitempty"`
+	// Secret values are never echoed back by the default action result.
+	Secret         bool     `json:"secret,omitempty"`
+	Format         string   `json:"format,omitempty"`
+	Min            *float64 `json:"min,omitempty"`
+	Max            *float64 `json:"max,omitempty"`
+	Default        any      `json:"default,omitempty"`
+	Options        []any    `json:"options,omitempty"`
+	Static         any      `json:"static,omitempty"` // $.interface.timer
+	Content        string   `json:"content,omitempty"`
+	AlertType      string   `json:"alertType,omitempty"`
+	CustomResponse bool     `json:"customResponse,omitempty"` // $.interface.http
+}
+
+// propTypes are the prop types the SDK's ConfigurablePropBaseType lists.
+var propTypes = []string{
+	"$.airtable.baseId", "$.airtable.fieldId", "$.airtable.tableId", "$.airtable.viewId",
+	"$.discord.channel", "$.discord.channel[]", "$.interface.apphook", "$.interface.http",
+	"$.interface.timer", "$.service.db", "alert", "any", "app", "boolean", "data_store", "dir",
+	"http_request", "integer", "integer[]", "object", "sql", "string", "string[]",
+}
+
+// alertTypes are the SDK's ConfigurablePropAlertType values.
+var alertTypes = []string{"info", "neutral", "warning", "error"}
+
+// platformProp reports whether Pipedream, not the user, supplies a prop's
+// value (interfaces, services, display-only alerts): such props are never
+// "missing".
+func (p Prop) platformProp() bool {
+	return p.Type == "alert" || strings.HasPrefix(p.Type, "$.interface.") || p.Type == "$.service.db"
+}
+
+// required reports whether configured_props must hold a value for p.
+func (p Prop) required() bool {
+	return !p.Optional && !p.Disabled && !p.Hidden && p.Default == nil && !p.platformProp()
+}
+
+// RunResult is what running an action returns (the SDK's
+// RunActionResponse without the stash id): what a component registered
+// through the control plane answers, or pdemu's default.
+type RunResult struct {
+	// Exports are the step's $.export(name, value) calls; "$summary" is
+	// the one-line summary Pipedream shows.
+	Exports map[string]any `json:"exports,omitempty"`
+	// Os are observations (logs): {k, msg?, err?, ts}. A registered
+	// observation without ts gets the run's time; without k, "console.log".
+	Os []map[string]any `json:"os,omitempty"`
+	// Ret is the value the action returned.
+	Ret any `json:"ret,omitempty"`
+}
+
+// ComponentSpec describes a component to add to the catalog: the format of
+// POST /_emulator/components and of the embedded built-in catalog.
+type ComponentSpec struct {
+	// ID fixes the saved-component id (sc_…); empty makes one up.
+	ID            string        `json:"id,omitempty"`
+	Key           string        `json:"key"`
+	Name          string        `json:"name"`
+	Version       string        `json:"version"`
+	ComponentType ComponentKind `json:"component_type"`
+	// App is the app the component belongs to, for the app filter; empty
+	// means the app of its first app prop, else the key's prefix
+	// ("slack" of "slack-send-message"), Pipedream's naming rule.
+	App         string `json:"app,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Registry is public or private; empty means private for a new key and
+	// the replaced component's registry for a known one.
+	Registry          string       `json:"registry,omitempty"`
+	Stash             string       `json:"stash,omitempty"`
+	Annotations       *Annotations `json:"annotations,omitempty"`
+	ConfigurableProps []Prop       `json:"configurable_props,omitempty"`
+	// DynamicProps are the props reloadProps appends once a reloadProps
+	// prop is configured (all of them at once: pdemu runs no component
+	// code, so what they depend on is not modelled).
+	DynamicProps []Prop `json:"dynamic_props,omitempty"`
+	// ConfigureOptions are the options configureProp returns, by prop
+	// name: {label, value} objects, {"__lv": {…}} or plain values.
+	ConfigureOptions map[string][]any `json:"configure_options,omitempty"`
+	// Run is what actions.run returns for this action; nil means pdemu's
+	// default (an echo of the input).
+	Run *RunResult `json:"run,omitempty"`
+}
+
+// Component is one version of a component in the catalog. Records are never
+// changed once added (registering again replaces them), so copies may share
+// their slices and maps; callers must not modify them.
+type Component struct {
+	ID               string // sc_…
+	Key              string
+	Name             string
+	Version          string
+	Type             ComponentKind
+	App              string
+	Description      string
+	Registry         string
+	Stash            string
+	Annotations      *Annotations
+	Props            []Prop
+	DynamicProps     []Prop
+	ConfigureOptions map[string][]any
+	Run              *RunResult
+}
+
+// findProp returns the prop named name among props.
+func findProp(props []Prop, name string) (Prop, bool) {
+	i := slices.IndexFunc(props, func(p Prop) bool { return p.Name == name })
+	if i < 0 {
+		return Prop{}, false
+	}
+	return props[i], true
+}
+
+// componentCatalog is the component registry, shared by every workspace:
+// the built-in components plus those registered through the control plane;
+// Reset brings back the built-in set.
+type componentCatalog struct {
+	// byKey holds every version of a key, ascending by SemVer.
+	byKey map[string][]*Component
+	byID  map[string]*Component
+}
+
+// dynamicProps is a reloadProps result: the prop list one user's
+// configuration of one component version produced.
+type dynamicProps struct {
+	ID          string
+	ComponentID string
+	user        userKey
+	Props       []Prop
+	seq         uint64
+}
+
+// dynamicKind files reloadProps results by dyp_ id, in their user's index.
+var dynamicKind = ownedKind[dynamicProps]{
+	limit: LimitDynamicProps,
+	key:   func(d *dynamicProps) string { return d.ID },
+	seq:   func(d *dynamicProps) uint64 { return d.seq },
+	indexes: func(s *Store, d *dynamicProps) []*seqset.Set[*dynamicProps] {
+		return ownerIndexes(s, d.user.project, d.user.env, d.user.externalID,
+			func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic }, nil)
+	},
+	ofUser: func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic },
+}
+
+// maxDynamicPerUser bounds the reloadProps results kept per external user;
+// older ones are forgotten (their dyp_ ids then fail as unknown).
+const maxDynamicPerUser = 100
+
+func (c *componentCatalog) reset() {
+	c.byKey = make(map[string][]*Component)
+	c.byID = make(map[string]*Component)
+	for _, comp := range builtinComponents {
+		c.put(comp)
+	}
+}
+
+// put adds comp, replacing the same key and version if present.
+func (c *componentCatalog) put(comp *Component) {
+	versions := c.byKey[comp.Key]
+	i := slices.IndexFunc(versions, func(v *Component) bool { return v.Version == comp.Version })
+	if i >= 0 {
+		delete(c.byID, versions[i].ID)
+		versions = slices.Delete(slices.Clone(versions), i, i+1)
+	}
+	versions = append(slices.Clone(versions), comp)
+	// Build metadata does not affect SemVer precedence; the text breaks the
+	// tie so that "newest" is well defined.
+	slices.SortFunc(versions, func(a, b *Component) int {
+		return cmp.Or(compareSemVer(a.Version, b.Version), cmp.Compare(a.Version, b.Version))
+	})
+	c.byKey[comp.Key] = versions
+	c.byID[comp.ID] = comp
+}
+
+// latest returns the newest version of a key.
+func (c *componentCatalog) latest(key string) (*Component, bool) {
+	versions := c.byKey[key]
+	if len(versions) == 0 {
+		return nil, false
+	}
+	return versions[len(versions)-1], true
+}
+
+// find returns a component by key (or sc_ id) and optional version, of the
+// given kind ("" for any). Errors: invalid_request for a malformed version,
+// not_found.
+func (c *componentCatalog) find(kind ComponentKind, idOrKey, version string) (*Component, error) {
+	if version != "" && !validSemVer(version) {
+		return nil, apperr.ErrInvalid.WithMessage("version %q is not a semantic version (MAJOR.MINOR.PATCH)", version)
+	}
+	what := "component"
+	if kind != "" {
+		what = string(kind)
+	}
+	key := idOrKey
+	if byID, ok := c.byID[idOrKey]; ok {
+		key = byID.Key
+		if version == "" {
+			version = byID.Version
+		}
+	}
+	comp, ok := c.latest(key)
+	if !ok || (kind != "" && comp.Type != kind) {
+		return nil, apperr.ErrNotFound.WithMessage("no %s %q", what, idOrKey)
+	}
+	if version != "" && version != comp.Version {
+		i := slices.IndexFunc(c.byKey[key], func(v *Component) bool { return v.Version == version })
+		if i < 0 {
+			return nil, apperr.ErrNotFound.WithMessage("no version %s of %s %q", version, what, key)
+		}
+		comp = c.byKey[key][i]
+	}
+	return comp, nil
+}
+
+// validComponentKey checks a component key: 1..100 of [A-Za-z0-9_.-],
+// starting with a letter or digit (Pipedream's keys: slack-send-message).
+func validComponentKey(k string) bool {
+	if k == "" || len(k) > 100 {
+		return false
+	}
+	for i, r := range k {
+		alnum := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+		if !alnum && (i == 0 || !strings.ContainsRune("_.-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validSavedComponentID checks an sc_ id: sc_ and letters or digits.
+func validSavedComponentID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "sc_")
+	return ok && rest != "" && validComponentKey(rest) && !strings.ContainsAny(rest, "_.-")
+}
+
+// newComponent validates spec and builds the record. appKnown reports
+// whether an app slug is in the app catalog; nil skips that check (the
+// built-in catalog is checked against the app catalog by a test).
+func newComponent(spec ComponentSpec, appKnown func(string) bool) (*Component, error) {
+	switch {
+	case !validComponentKey(spec.Key):
+		return nil, apperr.ErrInvalid.WithMessage("key %q must be 1..100 letters, digits, '_', '.' or '-', like slack-send-message", spec.Key)
+	case !validSemVer(spec.Version):
+		return nil, apperr.ErrInvalid.WithMessage("version %q must be a semantic version (MAJOR.MINOR.PATCH)", spec.Version)
+	case spec.ComponentType != KindAction && spec.ComponentType != KindTrigger:
+		return nil, apperr.ErrInvalid.WithMessage("component_type must be %q or %q", KindAction, KindTrigger)
+	case spec.ID != "" && !validSavedComponentID(spec.ID):
+		return nil, apperr.ErrInvalid.WithMessage("id %q must look like sc_ followed by letters or digits", spec.ID)
+	case spec.Registry != "" && spec.Registry != RegistryPublic && spec.Registry != RegistryPrivate:
+		return nil, apperr.ErrInvalid.WithMessage("registry must be %q or %q", RegistryPublic, RegistryPrivate)
+	case spec.Stash != "" && spec.Stash != StashOptional && spec.Stash != StashRequired:
+		return nil, apperr.ErrInvalid.WithMessage("stash must be %q or %q", StashOptional, StashRequired)
+	case len(spec.Description) > 10000:
+		return nil, apperr.ErrInvalid.WithMessage("description is longer than 10000 characters")
+	}
+	if err := names.Validate("component", spec.Name); err != nil {
+		return nil, err
+	}
+	if spec.Run != nil && spec.ComponentType != KindAction {
+		return nil, apperr.ErrInvalid.WithMessage("run is only for actions: triggers emit events instead")
+	}
+	if err := validateProps("configurable_props", spec.ConfigurableProps, nil, appKnown); err != nil {
+		return nil, err
+	}
+	if err := validateProps("dynamic_props", spec.DynamicProps, spec.ConfigurableProps, appKnown); err != nil {
+		return nil, err
+	}
+	all := append(slices.Clone(spec.ConfigurableProps), spec.DynamicProps...)
+	for name, opts := range spec.ConfigureOptions {
+		if _, ok := findProp(all, name); !ok {
+			return nil, apperr.ErrInvalid.WithMessage("configure_options names prop %q, which the component does not have", name)
+		}
+		if err := validateOptions("configure_options."+name, opts); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Run != nil {
+		for i, o := range spec.Run.Os {
+			if k, ok := o["k"]; ok {
+				if _, isStr := k.(string); !isStr {
+					return nil, apperr.ErrInvalid.WithMessage("run.os[%d].k must be a string", i)
+				}
+			}
+		}
+	}
+	app := spec.App
+	if app == "" {
+		if i := slices.IndexFunc(spec.ConfigurableProps, func(p Prop) bool { return p.Type == "app" }); i >= 0 {
+			app = spec.ConfigurableProps[i].App
+		} else {
+			app, _, _ = strings.Cut(spec.Key, "-")
+		}
+	} else if appKnown != nil && !appKnown(app) {
+		return nil, apperr.ErrInvalid.WithMessage("unknown app %q: add it with POST /_emulator/apps first", app)
+	}
+	id := spec.ID
+	if id == "" {
+		id = ids.New("sc_", 7)
+	}
+	return &Component{
+		ID: id, Key: spec.Key, Name: spec.Name, Version: spec.Version, Type: spec.ComponentType,
+		App: app, Description: spec.Description, Registry: spec.Registry, Stash: spec.Stash,
+		Annotations: spec.Annotations, Props: nonNilProps(spec.ConfigurableProps),
+		DynamicProps: slices.Clone(spec.DynamicProps), ConfigureOptions: spec.ConfigureOptions, Run: spec.Run,
+	}, nil
+}
+
+func nonNilProps(p []Prop) []Prop {
+	if p == nil {
+		return []Prop{}
+	}
+	return slices.Clone(p)
+}
+
+// validateProps checks a prop list; earlier props (the static ones, when
+// checking dynamic props) must not share a name with it.
+func validateProps(field string, props, earlier []Prop, appKnown func(string) bool) error {
+	seen := map[string]bool{}
+	for _, p := range earlier {
+		seen[p.Name] = true
+	}
+	for i, p := range props {
+		at := func(format string, args ...any) error {
+			return apperr.ErrInvalid.WithMessage("%s[%d]: "+format, append([]any{field, i}, args...)...)
+		}
+		switch {
+		case strings.TrimSpace(p.Name) == "" || len(p.Name) > 200:
+			return at("name must be 1..200 characters")
+		case seen[p.Name]:
+			return at("a prop named %q comes earlier", p.Name)
+		case !slices.Contains(propTypes, p.Type):
+			return at("type %q is not one of %s", p.Type, strings.Join(propTypes, ", "))
+		case p.Type == "app" && p.App == "":
+			return at("an app prop needs app, the app's name slug")
+		case p.Type != "app" && p.App != "":
+			return at("only props of type app take app")
+		case p.Type == "app" && appKnown != nil && !appKnown(p.App):
+			return at("unknown app %q: add it with POST /_emulator/apps first", p.App)
+		case p.Type == "alert" && p.Content == "":
+			return at("an alert prop needs content")
+		case p.AlertType != "" && !slices.Contains(alertTypes, p.AlertType):
+			return at("alertType must be one of %s", strings.Join(alertTypes, ", "))
+		case p.Format != "" && p.Format != "file-ref":
+			return at(`format must be "file-ref"`)
+		case p.Min != nil && p.Max != nil && *p.Min > *p.Max:
+			return at("min is greater than max")
+		}
+		if err := validateOptions(field+"["+p.Name+"].options", p.Options); err != nil {
+			return err
+		}
+		seen[p.Name] = true
+	}
+	return nil
+}
+
+// validateOptions checks prop options: {label, value?}, {"__lv": {label,
+// value?}} (the SDK's PropOption and PropOptionNested), or a plain string,
+// number or boolean.
+func validateOptions(field string, opts []any) error {
+	for i, o := range opts {
+		switch v := o.(type) {
+		case string, float64, bool, json.Number:
+		case map[string]any:
+			if lv, ok := v["__lv"].(map[string]any); ok {
+				v = lv
+			}
+			if _, ok := v["label"].(string); !ok {
+				return apperr.ErrInvalid.WithMessage("%s[%d] must have a string label", field, i)
+			}
+		default:
+			return apperr.ErrInvalid.WithMessage("%s[%d] must be a {label, value} object, a string, a number or a boolean", field, i)
+		}
+	}
+	return nil
+}
+
+// RegisterComponent adds a component to the catalog, or replaces the one
+// with the same key and version (other versions stay; the highest is the
+// one lists show). Errors: invalid_request, conflict (id taken by another
+// component), limit_exceeded.
+func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
+	s.lock()
+	defer s.mu.Unlock()
+	comp, err := newComponent(spec, func(slug string) bool { _, ok := s.apps.lookup(slug); return ok })
+	if err != nil {
+		return Component{}, err
+	}
+	var same *Component
+	for _, v := range s.components.byKey[comp.Key] {
+		if v.Type != comp.Type {
+			return Component{}, apperr.ErrConflict.WithMessage("%s is registered with component_type %s; register the %s under another key", comp.Key, v.Type, comp.Type)
+		}
+		if v.Version == comp.Version {
+			same = v
+		}
+		if comp.Registry == "" {
+			comp.Registry = v.Registry
+		}
+	}
+	if comp.Registry == "" {
+		comp.Registry = RegistryPrivate
+	}
+	if other, ok := s.components.byID[comp.ID]; ok && other != same {
+		return Component{}, apperr.ErrConflict.WithMessage("id %s belongs to %s@%s", comp.ID, other.Key, other.Version)
+	}
+	if spec.ID == "" && same != nil {
+		comp.ID = same.ID // replacing a version keeps its id
+	}
+	if same == nil {
+		if err := s.limits.check(LimitComponents, len(s.components.byID)-len(builtinComponents)); err != nil {
+			return Component{}, err
+		}
+	}
+	s.components.put(comp)
+	return *comp, nil
+}
+
+// ComponentQuery narrows a component list.
+type ComponentQuery struct {
+	Kind     ComponentKind // "" for both
+	Q        string        // case-insensitive substring of key, name or description
+	App      string        // app name slug or id
+	Registry string        // public, private, all ("" means all)
+}
+
+// ParseRegistry checks a registry filter value ("" means all). Errors:
+// invalid_request.
+func ParseRegistry(v string) (string, error) {
+	switch v {
+	case "":
+		return RegistryAll, nil
+	case RegistryPublic, RegistryPrivate, RegistryAll:
+		return v, nil
+	}
+	return "", apperr.ErrInvalid.WithMessage("registry must be %q, %q or %q", RegistryPublic, RegistryPrivate, RegistryAll)
+}
+
+// ParseComponentKind checks a component_type filter value ("" means both).
+// Errors: invalid_request.
+func ParseComponentKind(v string) (ComponentKind, error) {
+	switch ComponentKind(v) {
+	case "", KindAction, KindTrigger:
+		return ComponentKind(v), nil
+	}
+	return "", apperr.ErrInvalid.WithMessage("component_type must be %q or %q", KindTrigger, KindAction)
+}
+
+// ListComponents pages through the newest version of every component that
+// matches q, ordered by key (the cursor is the key, as Pipedream's cursors
+// are base64 of an id or slug).
+func (s *Store) ListComponents(q ComponentQuery, req PageRequest) Page[Component] {
+	needle := strings.ToLower(q.Q)
+	s.mu.RLock()
+	app := q.App
+	if a, ok := s.apps.lookup(app); ok && app != "" {
+		app = a.NameSlug
+	}
+	var all []Component
+	for key := range s.components.byKey {
+		comp, _ := s.components.latest(key)
+		if (q.Kind != "" && comp.Type != q.Kind) ||
+			(q.Registry != "" && q.Registry != RegistryAll && comp.Registry != q.Registry) ||
+			(app != "" && !strings.EqualFold(comp.App, app)) ||
+			(needle != "" && !strings.Contains(strings.ToLower(comp.Key+"\x00"+comp.Name+"\x00"+comp.Description), needle)) {
+			continue
+		}
+		all = append(all, *comp)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(all, func(a, b Component) int { return cmp.Compare(a.Key, b.Key) })
+	return paging.Slice(all, func(c Component) string { return c.Key }, req)
+}
+
+// Component returns a component by key (or sc_ id), of the given kind (""
+// for either), at a version ("" for the newest). Errors: invalid_request
+// for a malformed version, not_found.
+func (s *Store) Component(kind ComponentKind, idOrKey, version string) (Component, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	comp, err := s.components.find(kind, idOrKey, version)
+	if err != nil {
+		return Component{}, err
+	}
+	return *comp, nil
+}

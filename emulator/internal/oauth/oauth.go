@@ -1,0 +1,444 @@
+// Package oauth is the emulator's authorization server: the workspace's
+// OAuth clients (create, list, rotate the secret, delete), the client
+// credentials grant (RFC 6749 §4.4) and the bearer check that protected
+// endpoints run (RFC 6750). It knows nothing of HTTP.
+package oauth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
+	"github.com/pdemu/pdemu/emulator/internal/names"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/scope"
+	"github.com/pdemu/pdemu/emulator/internal/seqset"
+	"github.com/pdemu/pdemu/emulator/internal/token"
+)
+
+// GrantClientCredentials is the only grant type Pipedream supports.
+const GrantClientCredentials = "client_credentials"
+
+// DefaultTTL is the lifetime of an access token: one hour, as documented.
+const DefaultTTL = time.Hour
+
+// ClientSpec describes a client to create.
+type ClientSpec struct {
+	// ID fixes the client id (for seeds and scripts); empty makes one up.
+	ID string
+	// Secret fixes the client secret; empty makes a 256-bit random one.
+	Secret string
+	// Name is required, 1..200 characters.
+	Name string
+	// WorkspaceID is the workspace (o_…) the client's tokens act for; it
+	// becomes the tokens' sub claim.
+	WorkspaceID string
+	// Scopes limits what the client's tokens may be granted (space-separated,
+	// as on the token endpoint); empty means "*".
+	Scopes string
+	// ProjectIDs, when set, limits the client's tokens to these projects
+	// (Pipedream's announced "limit access to specific projects").
+	ProjectIDs []string
+}
+
+// Client is what may be shown of a client: never its secret.
+type Client struct {
+	ID              string
+	Name            string
+	WorkspaceID     string
+	Scopes          scope.Set
+	ProjectIDs      []string
+	CreatedAt       time.Time
+	SecretRotatedAt time.Time
+}
+
+// Credentials is a client id with its plaintext secret: returned once, on
+// creation or rotation, and never again.
+type Credentials struct {
+	ClientID     string
+	ClientSecret string
+}
+
+// TokenRequest is a client credentials token request, however it arrived
+// (JSON, form body or HTTP Basic).
+type TokenRequest struct {
+	GrantType    string
+	ClientID     string
+	ClientSecret string
+	Scope        string
+}
+
+// Token is an issued access token.
+type Token struct {
+	AccessToken string
+	TokenType   string // always "Bearer"
+	ExpiresIn   int    // seconds
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Scopes      scope.Set
+}
+
+// Principal is who a valid bearer token speaks for.
+type Principal struct {
+	ClientID    string
+	WorkspaceID string
+	Scopes      scope.Set
+	// ProjectIDs is the client's project restriction; nil means every
+	// project of the workspace.
+	ProjectIDs []string
+	TokenID    string
+	ExpiresAt  time.Time
+}
+
+// CanSeeProject reports whether the principal may act on a project of its
+// workspace with the given id.
+func (p Principal) CanSeeProject(id string) bool {
+	return p.ProjectIDs == nil || slices.Contains(p.ProjectIDs, id)
+}
+
+type record struct {
+	Client
+	secretHash [sha256.Size]byte
+	// generation is what a token's cgen claim must equal. Every new client
+	// record and every revoking rotation draws a fresh value from a counter
+	// that never repeats, so a client re-created under the same id does not
+	// revive its predecessor's tokens. It also orders the clients by
+	// creation (see Server.order): a rotation keeps the creation value in
+	// seq.
+	generation uint64
+	seq        uint64
+}
+
+// Server holds the clients and issues and checks tokens. It is safe for
+// concurrent use.
+type Server struct {
+	clock          clock.Clock
+	keys           *token.Keys
+	ttl            time.Duration
+	revokeOnRotate bool
+
+	mu         sync.RWMutex
+	clients    map[string]*record
+	order      seqset.Set[*record] // by creation, for listing
+	nextGen    uint64
+	maxClients int
+}
+
+// Config configures a Server.
+type Config struct {
+	Clock clock.Clock
+	Keys  *token.Keys
+	// TTL is the access-token lifetime; zero means DefaultTTL.
+	TTL time.Duration
+	// RevokeOnRotate makes a secret rotation revoke the client's tokens at
+	// once. By default they stay valid until they expire.
+	RevokeOnRotate bool
+	// MaxClients caps how many clients exist at once; zero means
+	// DefaultMaxClients.
+	MaxClients int
+}
+
+// DefaultMaxClients is how many OAuth clients a Server keeps unless told
+// otherwise: far more than a workspace's settings page ever lists.
+const DefaultMaxClients = 10_000
+
+// LimitClients names the clients' cap in limit_exceeded errors and in
+// pdemu's --limit flag.
+const LimitClients = "oauth-clients"
+
+// NewServer returns a Server with no clients.
+func NewServer(cfg Config) *Server {
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	return &Server{
+		clock: cfg.Clock, keys: cfg.Keys, ttl: cfg.TTL, revokeOnRotate: cfg.RevokeOnRotate,
+		clients: make(map[string]*record), maxClients: cfg.MaxClients,
+	}
+}
+
+func hashSecret(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
+
+// Create adds a client and returns it with its secret, the only time the
+// secret is shown. Errors: apperr invalid_request for a bad name, scope or
+// id; apperr conflict when the id is taken.
+func (s *Server) Create(spec ClientSpec) (Client, Credentials, error) {
+	if err := names.Validate("client", spec.Name); err != nil {
+		return Client{}, Credentials{}, err
+	}
+	allowed, err := scope.Parse(spec.Scopes)
+	if err != nil {
+		return Client{}, Credentials{}, apperr.ErrInvalid.WithMessage("scopes: %v", err)
+	}
+	if spec.WorkspaceID == "" {
+		return Client{}, Credentials{}, apperr.ErrInvalid.WithMessage("workspace is required")
+	}
+	if spec.ID == "" {
+		spec.ID = ids.New("oc_", 16)
+	} else if err := validateCredential("client id", spec.ID); err != nil {
+		return Client{}, Credentials{}, err
+	}
+	if spec.Secret == "" {
+		spec.Secret = ids.Secret()
+	} else if err := validateCredential("client secret", spec.Secret); err != nil {
+		return Client{}, Credentials{}, err
+	}
+	now := s.clock.Now()
+	rec := &record{
+		Client: Client{
+			ID: spec.ID, Name: spec.Name, WorkspaceID: spec.WorkspaceID,
+			Scopes: allowed, ProjectIDs: slices.Clone(spec.ProjectIDs),
+			CreatedAt: now, SecretRotatedAt: now,
+		},
+		secretHash: hashSecret(spec.Secret),
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.clients[spec.ID]; taken {
+		return Client{}, Credentials{}, apperr.ErrConflict.WithMessage("client %q already exists", spec.ID)
+	}
+	if len(s.clients) >= s.maxClients {
+		return Client{}, Credentials{}, apperr.Limit(LimitClients, s.maxClients, "OAuth clients")
+	}
+	s.nextGen++
+	rec.generation, rec.seq = s.nextGen, s.nextGen
+	s.clients[spec.ID] = rec
+	s.order.Add(rec.seq, rec)
+	return rec.view(), Credentials{ClientID: spec.ID, ClientSecret: spec.Secret}, nil
+}
+
+// validateCredential keeps fixed ids and secrets printable and bounded, so
+// they survive HTTP Basic, form encoding and shell export lines.
+func validateCredential(what, v string) error {
+	if len(v) > 256 {
+		return apperr.ErrInvalid.WithMessage("%s is longer than 256 bytes", what)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' {
+			return apperr.ErrInvalid.WithMessage("%s must be printable ASCII without spaces", what)
+		}
+	}
+	return nil
+}
+
+func (r *record) view() Client {
+	c := r.Client
+	c.Scopes = slices.Clone(r.Scopes)
+	c.ProjectIDs = slices.Clone(r.ProjectIDs)
+	return c
+}
+
+// List returns the clients of a workspace ("" for every workspace) in
+// creation order. No secret is in the result.
+func (s *Server) List(workspaceID string) []Client {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]Client, 0, s.order.Len())
+	for _, r := range s.order.All() {
+		if workspaceID == "" || r.WorkspaceID == workspaceID {
+			out = append(out, r.view())
+		}
+	}
+	return out
+}
+
+// Page returns one page of the clients, oldest first, as the API's lists
+// page. No secret is in the result. Errors: invalid_request for a cursor
+// of another list.
+func (s *Server) Page(req paging.Request) (paging.Page[Client], error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	page, err := seqset.Page(&s.order, req, nil)
+	return paging.Map(page, (*record).view), err
+}
+
+// Get returns one client. Errors: apperr not_found.
+func (s *Server) Get(id string) (Client, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.clients[id]
+	if !ok {
+		return Client{}, notFound(id)
+	}
+	return r.view(), nil
+}
+
+func notFound(id string) error { return apperr.ErrNotFound.WithMessage("no OAuth client %q", id) }
+
+// RotateSecret replaces a client's secret and returns the new one, the only
+// time it is shown. The old secret fails at once; tokens already issued stay
+// valid until they expire unless the server revokes on rotation.
+// Errors: apperr not_found.
+func (s *Server) RotateSecret(id string) (Client, Credentials, error) {
+	secret := ids.Secret()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.clients[id]
+	if !ok {
+		return Client{}, Credentials{}, notFound(id)
+	}
+	// Replace the record rather than mutate it: Authenticate reads records
+	// under a read lock and must never see a half-written hash.
+	next := *r
+	next.secretHash = hashSecret(secret)
+	next.SecretRotatedAt = s.clock.Now()
+	if s.revokeOnRotate {
+		s.nextGen++
+		next.generation = s.nextGen
+	}
+	s.clients[id] = &next
+	s.order.Add(next.seq, &next)
+	return next.view(), Credentials{ClientID: id, ClientSecret: secret}, nil
+}
+
+// Delete removes a client; its secret and every token it was issued fail at
+// once. Errors: apperr not_found.
+func (s *Server) Delete(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.clients[id]
+	if !ok {
+		return notFound(id)
+	}
+	delete(s.clients, id)
+	s.order.Delete(r.seq)
+	return nil
+}
+
+// DeleteAll removes every client, for a reset. Their tokens fail at once.
+func (s *Server) DeleteAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.clients)
+	s.order = seqset.Set[*record]{}
+}
+
+// dummyHash is compared against when the client id is unknown, so a wrong id
+// and a wrong secret take the same time.
+var dummyHash = hashSecret("pdemu: no such client")
+
+// authenticateClient checks a client id and secret in constant time.
+func (s *Server) authenticateClient(id, secret string) (*record, bool) {
+	got := hashSecret(secret)
+	s.mu.RLock()
+	r, ok := s.clients[id]
+	s.mu.RUnlock()
+	want := dummyHash
+	if ok {
+		want = r.secretHash
+	}
+	match := subtle.ConstantTimeCompare(got[:], want[:]) == 1
+	return r, ok && match
+}
+
+// Issue runs the client credentials grant (RFC 6749 §4.4.2–4.4.3).
+// Errors: ErrInvalidRequest (missing field), ErrUnsupportedGrantType,
+// ErrInvalidClient (unknown client or wrong secret), ErrInvalidScope
+// (malformed, unknown, or beyond what the client may have).
+func (s *Server) Issue(req TokenRequest) (Token, error) {
+	switch {
+	case req.GrantType == "":
+		return Token{}, ErrInvalidRequest.WithMessage("grant_type is required")
+	case req.GrantType != GrantClientCredentials:
+		return Token{}, ErrUnsupportedGrantType.WithMessage("grant_type must be %q", GrantClientCredentials)
+	case req.ClientID == "":
+		return Token{}, ErrInvalidRequest.WithMessage("client_id is required")
+	case req.ClientSecret == "":
+		return Token{}, ErrInvalidRequest.WithMessage("client_secret is required")
+	}
+	rec, ok := s.authenticateClient(req.ClientID, req.ClientSecret)
+	if !ok {
+		return Token{}, ErrInvalidClient.WithMessage("unknown client or wrong client secret")
+	}
+	granted := rec.Scopes
+	if strings.Trim(req.Scope, " ") != "" {
+		requested, err := scope.Parse(req.Scope)
+		if err != nil {
+			return Token{}, ErrInvalidScope.WithMessage("%v", err)
+		}
+		if !rec.Scopes.CoversAll(requested) {
+			return Token{}, ErrInvalidScope.WithMessage("this client may be granted at most %q", rec.Scopes.String())
+		}
+		granted = requested
+	}
+
+	now := s.clock.Now()
+	iat := now.Unix()
+	claims := &token.Claims{
+		ID:         uuid.NewString(),
+		Issuer:     s.keys.Issuer(),
+		IssuedAt:   iat,
+		NotBefore:  iat - 5,
+		Expiry:     iat + int64(s.ttl/time.Second),
+		TokenType:  token.TypeAccess,
+		Audience:   token.Audience,
+		Subject:    rec.WorkspaceID,
+		Scopes:     granted,
+		ClientID:   rec.ID,
+		Generation: rec.generation,
+	}
+	return Token{
+		AccessToken: s.keys.Sign(claims),
+		TokenType:   "Bearer",
+		ExpiresIn:   int(s.ttl / time.Second),
+		CreatedAt:   time.Unix(iat, 0).UTC(),
+		ExpiresAt:   time.Unix(claims.Expiry, 0).UTC(),
+		Scopes:      slices.Clone(granted),
+	}, nil
+}
+
+// Authenticate checks a bearer access token against the clock and the
+// clients as they are now. Errors: ErrMissingToken for an empty token,
+// ErrInvalidToken for one that is malformed, forged, expired, not yet valid,
+// or revoked (client deleted, or secret rotated with revocation on).
+func (s *Server) Authenticate(raw string) (Principal, error) {
+	if raw == "" {
+		return Principal{}, ErrMissingToken.WithMessage("a bearer token is required")
+	}
+	c, err := s.keys.Verify(raw)
+	if err != nil {
+		return Principal{}, ErrInvalidToken.WithMessage("the access token is malformed or was not issued by this server")
+	}
+	now := s.clock.Now()
+	exp := time.Unix(c.Expiry, 0)
+	if !now.Before(exp) {
+		return Principal{}, ErrInvalidToken.WithMessage("the access token expired at %s", exp.UTC().Format(time.RFC3339))
+	}
+	if now.Before(time.Unix(c.NotBefore, 0)) {
+		return Principal{}, ErrInvalidToken.WithMessage("the access token is not valid yet")
+	}
+	s.mu.RLock()
+	r, ok := s.clients[c.ClientID]
+	s.mu.RUnlock()
+	if !ok || r.generation != c.Generation || r.WorkspaceID != c.Subject {
+		return Principal{}, ErrInvalidToken.WithMessage("the access token was revoked")
+	}
+	return Principal{
+		ClientID: c.ClientID, WorkspaceID: c.Subject, Scopes: scope.Set(c.Scopes),
+		ProjectIDs: r.ProjectIDs, TokenID: c.ID, ExpiresAt: exp.UTC(),
+	}, nil
+}
+
+// Count reports how many clients exist.
+func (s *Server) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.clients)
+}
+
+// MaxClients reports the cap on clients.
+func (s *Server) MaxClients() int { return s.maxClients }
+
+// RevokesOnRotate reports whether rotating a secret revokes issued tokens.
+func (s *Server) RevokesOnRotate() bool { return s.revokeOnRotate }
