@@ -8,7 +8,6 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Connected accounts (apn_…): the SDK's accounts.* methods and the control
@@ -108,7 +107,7 @@ func (e *Emulator) listAccounts(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, write))
+	return ok(toPageJSON(page, write))
 }
 
 // createAccountBody is the SDK's CreateAccountOpts.

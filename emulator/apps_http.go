@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 // The app catalog (apps.*, appCategories.*) and the control plane's way to
@@ -40,7 +40,7 @@ func (e *Emulator) listApps(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toAppJSON))
+	return ok(toPageJSON(page, toAppJSON))
 }
 
 // getApp serves apps.retrieve by id or name slug: {data: App}.
@@ -85,11 +85,11 @@ func (e *Emulator) getAppCategory(r *http.Request, c *call) (response, error) {
 // addApp serves POST /_emulator/apps: 201 with the app; 409 when its slug
 // or id is taken.
 func (e *Emulator) addApp(r *http.Request, c *call) (response, error) {
-	var spec connect.AppSpec
-	if err := decodeStrictJSON(r, &spec); err != nil {
+	var doc wire.AppSpec
+	if err := decodeStrictJSON(r, &doc); err != nil {
 		return response{}, err
 	}
-	a, err := e.connect.AddApp(spec)
+	a, err := e.connect.AddApp(connect.AppSpecFrom(doc))
 	if err != nil {
 		return response{}, err
 	}
@@ -104,7 +104,7 @@ type appJSON struct {
 	AuthType         string             `json:"auth_type"`
 	Description      string             `json:"description"`
 	ImgSrc           string             `json:"img_src"`
-	CustomFieldsJSON string             `json:"custom_fields_json"`
+	CustomFieldsJSON wire.CustomFields  `json:"custom_fields_json"`
 	Categories       []string           `json:"categories"`
 	FeaturedWeight   float64            `json:"featured_weight"`
 	ScopeProfiles    []scopeProfileJSON `json:"scope_profiles"`
@@ -117,13 +117,13 @@ type scopeProfileJSON struct {
 
 func toAppJSON(a connect.App) appJSON {
 	out := appJSON{ID: a.ID, NameSlug: a.NameSlug, Name: a.Name, AuthType: a.AuthType, Description: a.Description,
-		ImgSrc: a.ImgSrc, CustomFieldsJSON: a.CustomFields, Categories: a.Categories, FeaturedWeight: a.FeaturedWeight,
+		ImgSrc: a.ImgSrc, Categories: a.Categories, FeaturedWeight: a.FeaturedWeight,
 		ScopeProfiles: []scopeProfileJSON{}}
 	if out.Categories == nil {
 		out.Categories = []string{}
 	}
-	if out.CustomFieldsJSON == "" {
-		out.CustomFieldsJSON = "[]"
+	for _, f := range a.Fields() {
+		out.CustomFieldsJSON = append(out.CustomFieldsJSON, wire.CustomField(f))
 	}
 	for _, p := range a.ScopeProfiles {
 		scopes := p.Scopes

@@ -7,7 +7,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 // Components, actions and triggers: the catalog (list, retrieve), prop
@@ -27,23 +27,34 @@ const (
 
 // componentJSON is the SDK's Component.
 type componentJSON struct {
-	Key               string               `json:"key"`
-	Name              string               `json:"name"`
-	Version           string               `json:"version"`
-	ConfigurableProps []connect.Prop       `json:"configurable_props"`
-	Description       string               `json:"description,omitempty"`
-	ComponentType     string               `json:"component_type"`
-	Stash             string               `json:"stash,omitempty"`
-	Annotations       *connect.Annotations `json:"annotations,omitempty"`
+	Key               string            `json:"key"`
+	Name              string            `json:"name"`
+	Version           string            `json:"version"`
+	ConfigurableProps []wire.Prop       `json:"configurable_props"`
+	Description       string            `json:"description,omitempty"`
+	ComponentType     string            `json:"component_type"`
+	Stash             string            `json:"stash,omitempty"`
+	Annotations       *wire.Annotations `json:"annotations,omitempty"`
 }
 
 func toComponentJSON(c connect.Component) componentJSON {
-	props := c.Props
-	if props == nil {
-		props = []connect.Prop{}
+	out := componentJSON{Key: c.Key, Name: c.Name, Version: c.Version, ConfigurableProps: toPropsJSON(c.Props),
+		Description: c.Description, ComponentType: string(c.Type), Stash: c.Stash}
+	if c.Annotations != nil {
+		a := wire.Annotations(*c.Annotations)
+		out.Annotations = &a
 	}
-	return componentJSON{Key: c.Key, Name: c.Name, Version: c.Version, ConfigurableProps: props,
-		Description: c.Description, ComponentType: string(c.Type), Stash: c.Stash, Annotations: c.Annotations}
+	return out
+}
+
+// toPropsJSON writes props as the wire's ConfigurableProp list ([] for
+// none).
+func toPropsJSON(props []connect.Prop) []wire.Prop {
+	out := make([]wire.Prop, len(props))
+	for i, p := range props {
+		out[i] = wire.Prop(p)
+	}
+	return out
 }
 
 // listComponents serves GET …/components, …/actions and …/triggers.
@@ -67,7 +78,7 @@ func (e *Emulator) listComponents(kind componentKind) handlerFunc {
 			return response{}, err
 		}
 		page := e.connect.ListComponents(connect.ComponentQuery{Kind: only, Q: q.Get("q"), App: q.Get("app"), Registry: registry}, req)
-		return ok(paging.Map(page, toComponentJSON))
+		return ok(toPageJSON(page, toComponentJSON))
 	}
 }
 
@@ -95,29 +106,12 @@ type propsBody struct {
 // request resolves the external user: a Connect token's own, else the
 // body's (required).
 func (b propsBody) request(c *call) (connect.PropsRequest, error) {
-	user, err := bodyExternalUser(c, b.ExternalUserID)
+	user, err := c.access().ActingFor(b.ExternalUserID, true)
 	if err != nil {
 		return connect.PropsRequest{}, err
 	}
 	return connect.PropsRequest{ID: b.ID, Version: b.Version, ExternalUserID: user,
 		ConfiguredProps: b.ConfiguredProps, DynamicPropsID: b.DynamicPropsID}, nil
-}
-
-// bodyExternalUser is c.externalUser for bodies that carry
-// external_user_id: a Connect token acts for its own user (the SDK still
-// sends the field; another user's id is refused), an OAuth caller must
-// name one.
-func bodyExternalUser(c *call, v string) (string, error) {
-	if ct := c.connectToken; ct != nil {
-		if v != "" && v != ct.ExternalUserID {
-			return "", apperr.ErrInvalid.WithMessage("this Connect token belongs to another external user")
-		}
-		return ct.ExternalUserID, nil
-	}
-	if v == "" {
-		return "", apperr.ErrInvalid.WithMessage("external_user_id is required")
-	}
-	return v, nil
 }
 
 // configurePropJSON is the SDK's ConfigurePropResponse; its stringOptions
@@ -170,8 +164,8 @@ type reloadPropsJSON struct {
 	Observations []map[string]any `json:"observations"`
 	Errors       []string         `json:"errors"`
 	DynamicProps struct {
-		ID                string         `json:"id"`
-		ConfigurableProps []connect.Prop `json:"configurableProps"`
+		ID                string      `json:"id"`
+		ConfigurableProps []wire.Prop `json:"configurableProps"`
 	} `json:"dynamicProps"`
 }
 
@@ -191,7 +185,7 @@ func (e *Emulator) reloadProps(kind componentKind) handlerFunc {
 			return response{}, err
 		}
 		out := reloadPropsJSON{Observations: []map[string]any{}, Errors: []string{}}
-		out.DynamicProps.ID, out.DynamicProps.ConfigurableProps = d.ID, d.Props
+		out.DynamicProps.ID, out.DynamicProps.ConfigurableProps = d.ID, toPropsJSON(d.Props)
 		return ok(out)
 	}
 }
@@ -302,11 +296,11 @@ type registeredComponentJSON struct {
 // registerComponent serves POST /_emulator/components (strict JSON): add a
 // component, or replace the same key and version.
 func (e *Emulator) registerComponent(r *http.Request, _ *call) (response, error) {
-	var spec connect.ComponentSpec
-	if err := decodeStrictJSON(r, &spec); err != nil {
+	var doc wire.ComponentSpec
+	if err := decodeStrictJSON(r, &doc); err != nil {
 		return response{}, err
 	}
-	comp, err := e.connect.RegisterComponent(spec)
+	comp, err := e.connect.RegisterComponent(connect.ComponentSpecFrom(doc))
 	if err != nil {
 		return response{}, err
 	}

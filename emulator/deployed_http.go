@@ -7,7 +7,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 // Deployed triggers (…/deployed-triggers/…): every call acts for one
@@ -23,7 +23,7 @@ type deployedJSON struct {
 	OwnerID              string         `json:"owner_id"`
 	ComponentID          string         `json:"component_id"`
 	ComponentKey         string         `json:"component_key"`
-	ConfigurableProps    []connect.Prop `json:"configurable_props"`
+	ConfigurableProps    []wire.Prop    `json:"configurable_props"`
 	ConfiguredProps      map[string]any `json:"configured_props"`
 	Active               bool           `json:"active"`
 	CreatedAt            int64          `json:"created_at"`
@@ -37,16 +37,13 @@ type deployedJSON struct {
 }
 
 func toDeployedJSON(t connect.DeployedTrigger) deployedJSON {
-	props, configured := t.Props, t.ConfiguredProps
-	if props == nil {
-		props = []connect.Prop{}
-	}
+	configured := t.ConfiguredProps
 	if configured == nil {
 		configured = map[string]any{}
 	}
 	return deployedJSON{
 		ID: t.ID, OwnerID: t.OwnerID, ComponentID: t.ComponentID, ComponentKey: t.ComponentKey,
-		ConfigurableProps: props, ConfiguredProps: configured, Active: t.Active,
+		ConfigurableProps: toPropsJSON(t.Props), ConfiguredProps: configured, Active: t.Active,
 		CreatedAt: t.CreatedAt.UnixMilli(), UpdatedAt: t.UpdatedAt.UnixMilli(),
 		Name: t.Name, NameSlug: t.NameSlug, EmitOnDeploy: t.EmitOnDeploy, Type: "DeployedComponent",
 	}
@@ -116,7 +113,7 @@ func (e *Emulator) listDeployedTriggers(r *http.Request, c *call) (response, err
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toDeployedJSON))
+	return ok(toPageJSON(page, toDeployedJSON))
 }
 
 func (e *Emulator) getDeployedTrigger(r *http.Request, c *call) (response, error) {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // tokenResponse is the RFC 6749 §5.1 success body, with Pipedream's
@@ -224,7 +223,7 @@ func (e *Emulator) listClients(r *http.Request, _ *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toClientJSON))
+	return ok(toPageJSON(page, toClientJSON))
 }
 
 func (e *Emulator) getClient(r *http.Request, c *call) (response, error) {

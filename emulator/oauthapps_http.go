@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Adapters for custom OAuth clients (…/oauth_apps) and app overrides
@@ -79,7 +78,7 @@ func (e *Emulator) listOAuthApps(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toOAuthAppJSON))
+	return ok(toPageJSON(page, toOAuthAppJSON))
 }
 
 // createOAuthApp answers 201 with the bare OauthApp (the SDK takes any 2xx).

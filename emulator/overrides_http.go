@@ -7,7 +7,6 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // appOverrideJSON is the SDK's AppOverride. oauth_app_id is null when the
@@ -99,7 +98,7 @@ func (e *Emulator) listAppOverrides(r *http.Request, c *call) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toAppOverrideJSON))
+	return ok(toPageJSON(page, toAppOverrideJSON))
 }
 
 // createAppOverride answers 201 with the bare AppOverride.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 func pageRequest(r *http.Request) (connect.PageRequest, error) {
@@ -97,6 +99,8 @@ func bodyError(err error) error {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, wire.ErrCustomFields):
+		return apperr.ErrInvalid.WithMessage("%v", err)
 	case errors.As(err, &mbe):
 		return &apperr.Error{Kind: apperr.TooLarge, Code: "invalid_request",
 			Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
@@ -129,4 +133,31 @@ func jsonKind(goKind string) string {
 		return "object"
 	}
 	return "number"
+}
+
+// pageJSON is one page of a list on the wire: Pipedream's {data,
+// page_info}. end_cursor is null on the last page, where the SDK's pager
+// stops.
+type pageJSON[T any] struct {
+	Data     []T          `json:"data"`
+	PageInfo pageInfoJSON `json:"page_info"`
+}
+
+type pageInfoJSON struct {
+	Count       int     `json:"count"`
+	TotalCount  int     `json:"total_count"`
+	StartCursor *string `json:"start_cursor"`
+	EndCursor   *string `json:"end_cursor"`
+}
+
+// toPageJSON writes a page of domain values, each with f.
+func toPageJSON[T, U any](p paging.Page[T], f func(T) U) pageJSON[U] {
+	out := pageJSON[U]{Data: make([]U, len(p.Data)), PageInfo: pageInfoJSON{
+		Count: p.PageInfo.Count, TotalCount: p.PageInfo.TotalCount,
+		StartCursor: p.PageInfo.StartCursor, EndCursor: p.PageInfo.EndCursor,
+	}}
+	for i, v := range p.Data {
+		out.Data[i] = f(v)
+	}
+	return out
 }

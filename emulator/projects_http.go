@@ -5,7 +5,6 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 // Connect API adapters. Wire shapes follow the official SDK's types:
@@ -33,7 +32,7 @@ func (e *Emulator) listProjects(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toProjectJSON))
+	return ok(toPageJSON(page, toProjectJSON))
 }
 
 // projectBody is the create/update body; pointers tell "absent" from "empty".

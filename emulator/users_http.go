@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/internal/connect"
-	"github.com/pdemu/pdemu/emulator/internal/paging"
 )
 
 func (e *Emulator) addUser(r *http.Request, c *call) (response, error) {
@@ -44,7 +43,7 @@ func (e *Emulator) listUsers(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return ok(paging.Map(page, toUserJSON))
+	return ok(toPageJSON(page, toUserJSON))
 }
 
 // deleteUser serves DELETE /v1/connect/{project_id}/users/{external_user_id}:

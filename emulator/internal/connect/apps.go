@@ -15,6 +15,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 // The auth types an app may have (the SDK's AppAuthType).
@@ -35,7 +36,6 @@ type App struct {
 	AuthType       string // oauth, keys or none
 	Description    string
 	ImgSrc         string
-	CustomFields   string // custom_fields_json, the wire's JSON string
 	Categories     []string
 	FeaturedWeight float64
 	ScopeProfiles  []ScopeProfile
@@ -46,7 +46,7 @@ type App struct {
 	HasActions  bool
 	HasTriggers bool
 
-	// fields is CustomFields parsed: the keys a keys-app account holds.
+	// fields are the app's custom fields: the keys a keys-app account holds.
 	fields []CustomField
 }
 
@@ -59,12 +59,12 @@ type ScopeProfile struct {
 // CustomField is one field of a keys app (an entry of custom_fields_json):
 // what the user types when they connect an account.
 type CustomField struct {
-	Name        string  `json:"name"`
-	Label       string  `json:"label"`
-	Description *string `json:"description"`
-	Default     any     `json:"default"`
-	Optional    *bool   `json:"optional"`
-	Type        string  `json:"type"`
+	Name        string
+	Label       string
+	Description *string
+	Default     any
+	Optional    *bool
+	Type        string
 }
 
 // required reports whether an account must give the field a value.
@@ -89,7 +89,7 @@ func (a App) clone() App {
 	return a
 }
 
-// Fields returns the app's custom fields (custom_fields_json parsed).
+// Fields returns the app's custom fields (custom_fields_json).
 func (a App) Fields() []CustomField { return slices.Clone(a.fields) }
 
 // appCatalog is shared by every workspace: the built-in apps plus those
@@ -107,19 +107,8 @@ var builtinCatalogJSON []byte
 // checked once; every reset copies them.
 var builtinApps, builtinCategories = mustParseBuiltinCatalog()
 
-// catalogFile is the embedded catalog's format: the wire's App fields, with
-// custom fields as an array rather than a JSON string, to keep it readable.
-type catalogFile struct {
-	Categories []struct {
-		ID          string `json:"id"`
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	} `json:"categories"`
-	Apps []AppSpec `json:"apps"`
-}
-
 func mustParseBuiltinCatalog() ([]App, []AppCategory) {
-	var f catalogFile
+	var f wire.AppCatalog
 	dec := json.NewDecoder(bytes.NewReader(builtinCatalogJSON))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
@@ -134,7 +123,8 @@ func mustParseBuiltinCatalog() ([]App, []AppCategory) {
 		c.categories[cat.ID] = &AppCategory{ID: cat.ID, Name: cat.Name, Description: cat.Description}
 	}
 	var apps []App
-	for _, spec := range f.Apps {
+	for _, doc := range f.Apps {
+		spec := AppSpecFrom(doc)
 		a, err := c.add(spec)
 		if err != nil {
 			panic(fmt.Sprintf("connect: embedded app catalog: app %q: %v", spec.NameSlug, err))
@@ -187,57 +177,41 @@ func (c *appCatalog) categoryByName(name string) *AppCategory {
 	return nil
 }
 
-// AppSpec describes an app to add to the catalog. It decodes from the
-// control plane's JSON: the wire's App fields, where custom_fields_json may
-// be the wire's JSON string or the array itself.
+// AppSpec describes an app to add to the catalog: the wire's App fields.
 type AppSpec struct {
 	// ID is the app's id (app_…); empty makes one up.
-	ID          string `json:"id"`
-	NameSlug    string `json:"name_slug"`
-	Name        string `json:"name"`
-	AuthType    string `json:"auth_type"`
-	Description string `json:"description"`
-	ImgSrc      string `json:"img_src"`
-	// CustomFields is custom_fields_json: a string holding a JSON array
-	// (as on the wire) or the array itself.
-	CustomFields CustomFieldsIn `json:"custom_fields_json"`
+	ID          string
+	NameSlug    string
+	Name        string
+	AuthType    string
+	Description string
+	ImgSrc      string
+	// CustomFields are a keys app's fields (custom_fields_json).
+	CustomFields []CustomField
 	// Categories are category names (as App.categories shows them) or
 	// appcat_ ids; each must exist.
-	Categories     []string         `json:"categories"`
-	FeaturedWeight *float64         `json:"featured_weight"`
-	ScopeProfiles  []scopeProfileIn `json:"scope_profiles"`
-	HasActions     bool             `json:"has_actions"`
-	HasTriggers    bool             `json:"has_triggers"`
+	Categories     []string
+	FeaturedWeight *float64
+	ScopeProfiles  []ScopeProfile
+	HasActions     bool
+	HasTriggers    bool
 }
 
-type scopeProfileIn struct {
-	Name   string   `json:"name"`
-	Scopes []string `json:"scopes"`
-}
-
-// CustomFieldsIn reads custom fields given either as a JSON array of field
-// objects or as a string holding one (custom_fields_json on the wire).
-type CustomFieldsIn struct {
-	Fields []CustomField
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (in *CustomFieldsIn) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		return nil
+// AppSpecFrom reads an app document (a catalog entry, a control-plane
+// body) into a spec.
+func AppSpecFrom(w wire.AppSpec) AppSpec {
+	spec := AppSpec{
+		ID: w.ID, NameSlug: w.NameSlug, Name: w.Name, AuthType: w.AuthType, Description: w.Description,
+		ImgSrc: w.ImgSrc, Categories: w.Categories, FeaturedWeight: w.FeaturedWeight,
+		HasActions: w.HasActions, HasTriggers: w.HasTriggers,
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		b = []byte(s)
+	for _, f := range w.CustomFields {
+		spec.CustomFields = append(spec.CustomFields, CustomField(f))
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var fields []CustomField
-	if err := dec.Decode(&fields); err != nil || dec.More() {
-		return apperr.ErrInvalid.WithMessage(`custom fields must be a JSON array of {"name","label","type","optional"?,"description"?,"default"?} objects, or a string holding one`)
+	for _, p := range w.ScopeProfiles {
+		spec.ScopeProfiles = append(spec.ScopeProfiles, ScopeProfile(p))
 	}
-	in.Fields = fields
-	return nil
+	return spec
 }
 
 // validSlug: lower-case letters, digits and underscores, as Pipedream's
@@ -311,7 +285,7 @@ func (c *appCatalog) add(spec AppSpec) (App, error) {
 			return App{}, apperr.ErrInvalid.WithMessage("featured_weight must be a finite number")
 		}
 	}
-	fields, err := normalizeFields(spec.AuthType, spec.CustomFields.Fields)
+	fields, err := normalizeFields(spec.AuthType, spec.CustomFields)
 	if err != nil {
 		return App{}, err
 	}
@@ -347,13 +321,9 @@ func (c *appCatalog) add(spec AppSpec) (App, error) {
 	if _, ok := c.byID[spec.ID]; ok {
 		return App{}, apperr.ErrConflict.WithMessage("an app with id %q already exists", spec.ID)
 	}
-	fieldsJSON, err := json.Marshal(fields)
-	if err != nil {
-		return App{}, err
-	}
 	a := &App{
 		ID: spec.ID, NameSlug: spec.NameSlug, Name: spec.Name, AuthType: spec.AuthType,
-		Description: spec.Description, ImgSrc: spec.ImgSrc, CustomFields: string(fieldsJSON),
+		Description: spec.Description, ImgSrc: spec.ImgSrc,
 		Categories: categories, FeaturedWeight: weight, ScopeProfiles: profiles,
 		HasActions: spec.HasActions, HasTriggers: spec.HasTriggers, fields: fields,
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 func TestBuiltinCatalog(t *testing.T) {
@@ -39,7 +40,7 @@ func TestBuiltinCatalog(t *testing.T) {
 			assert.True(t, cats[c], "%s: category %q is listed", a.NameSlug, c)
 		}
 		var fields []map[string]any
-		require.NoError(t, json.Unmarshal([]byte(a.CustomFields), &fields), a.NameSlug)
+		require.NoError(t, json.Unmarshal(customFieldsJSON(t, a), &fields), a.NameSlug)
 		switch a.AuthType {
 		case AuthKeys:
 			assert.NotEmpty(t, fields, "%s: a keys app says which keys", a.NameSlug)
@@ -235,14 +236,14 @@ func TestAddApp(t *testing.T) {
 	w := 7.5
 	a, err := s.AddApp(AppSpec{NameSlug: "acme_crm", Name: "Acme CRM", AuthType: AuthKeys,
 		Categories: []string{"Sales and CRM", "appcat_Pd6vTy", "Sales and CRM"}, FeaturedWeight: &w,
-		CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "api_key", Type: "password"}, {Name: "subdomain"}}},
+		CustomFields: []CustomField{{Name: "api_key", Type: "password"}, {Name: "subdomain"}},
 		HasActions:   true})
 	require.NoError(t, err)
 	assert.Regexp(t, `^app_[a-zA-Z0-9]{6}$`, a.ID)
 	assert.Equal(t, "https://assets.pipedream.net/s.v0/"+a.ID+"/logo/orig", a.ImgSrc)
 	assert.Equal(t, []string{"Sales and CRM", "Productivity"}, a.Categories, "ids become names; duplicates collapse")
 	assert.JSONEq(t, `[{"name":"api_key","label":"api_key","description":null,"default":null,"optional":null,"type":"password"},
-		{"name":"subdomain","label":"subdomain","description":null,"default":null,"optional":null,"type":"string"}]`, a.CustomFields)
+		{"name":"subdomain","label":"subdomain","description":null,"default":null,"optional":null,"type":"string"}]`, string(customFieldsJSON(t, a)))
 	got, err := s.App("acme_crm")
 	require.NoError(t, err)
 	assert.Equal(t, a, got)
@@ -288,14 +289,14 @@ func TestAddAppBadInput(t *testing.T) {
 		{"NaN weight", with(func(s *AppSpec) { s.FeaturedWeight = &nan })},
 		{"infinite weight", with(func(s *AppSpec) { s.FeaturedWeight = &inf })},
 		{"unknown category", with(func(s *AppSpec) { s.Categories = []string{"Finance"} })},
-		{"bad profile name", with(func(s *AppSpec) { s.ScopeProfiles = []scopeProfileIn{{Name: "write"}} })},
+		{"bad profile name", with(func(s *AppSpec) { s.ScopeProfiles = []ScopeProfile{{Name: "write"}} })},
 		{"duplicate profile", with(func(s *AppSpec) {
-			s.ScopeProfiles = []scopeProfileIn{{Name: "read_only"}, {Name: "read_only"}}
+			s.ScopeProfiles = []ScopeProfile{{Name: "read_only"}, {Name: "read_only"}}
 		})},
-		{"profiles on a keys app", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, ScopeProfiles: []scopeProfileIn{{Name: "read_only"}}}},
-		{"fields on a none app", AppSpec{NameSlug: "n", Name: "N", AuthType: AuthNone, CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "a"}}}}},
-		{"bad field name", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "api key"}}}}},
-		{"duplicate field", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "a"}, {Name: "a"}}}}},
+		{"profiles on a keys app", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, ScopeProfiles: []ScopeProfile{{Name: "read_only"}}}},
+		{"fields on a none app", AppSpec{NameSlug: "n", Name: "N", AuthType: AuthNone, CustomFields: []CustomField{{Name: "a"}}}},
+		{"bad field name", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, CustomFields: []CustomField{{Name: "api key"}}}},
+		{"duplicate field", AppSpec{NameSlug: "k", Name: "K", AuthType: AuthKeys, CustomFields: []CustomField{{Name: "a"}, {Name: "a"}}}},
 	}
 	s := NewStore(clock.NewFake(clock.DefaultStart))
 	before, _ := s.ListApps(AppQuery{}, PageRequest{Limit: MaxLimit})
@@ -311,34 +312,21 @@ func TestAddAppBadInput(t *testing.T) {
 	// Boundaries that pass.
 	_, err := s.AddApp(AppSpec{NameSlug: strings.Repeat("a", 100), Name: strings.Repeat("n", 200), AuthType: AuthNone})
 	assert.NoError(t, err)
-	_, err = s.AddApp(AppSpec{NameSlug: "camel", Name: "C", AuthType: AuthKeys, CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "accountSid"}}}})
+	_, err = s.AddApp(AppSpec{NameSlug: "camel", Name: "C", AuthType: AuthKeys, CustomFields: []CustomField{{Name: "accountSid"}}})
 	assert.NoError(t, err)
 }
 
-func TestCustomFieldsIn(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int
-		wantErr bool
-	}{
-		{`[{"name":"a"}]`, 1, false},
-		{`"[{\"name\":\"a\"},{\"name\":\"b\"}]"`, 2, false},
-		{`"[]"`, 0, false},
-		{`null`, 0, false},
-		{`"not json"`, 0, true},
-		{`{"name":"a"}`, 0, true},
-		{`[{"name":"a","extra":1}]`, 0, true},
-		{`"[] []"`, 0, true},
-		{`7`, 0, true},
+// customFieldsJSON is an app's custom fields as the wire writes them: the
+// array inside custom_fields_json's string.
+func customFieldsJSON(t *testing.T, a App) []byte {
+	t.Helper()
+	var fields wire.CustomFields
+	for _, f := range a.Fields() {
+		fields = append(fields, wire.CustomField(f))
 	}
-	for _, tc := range tests {
-		var in CustomFieldsIn
-		err := json.Unmarshal([]byte(tc.in), &in)
-		if tc.wantErr {
-			assert.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		assert.Len(t, in.Fields, tc.want, tc.in)
-	}
+	b, err := json.Marshal(fields)
+	require.NoError(t, err)
+	var inner string
+	require.NoError(t, json.Unmarshal(b, &inner))
+	return []byte(inner)
 }

@@ -39,47 +39,45 @@ const (
 )
 
 // Annotations are a component's hints for tool-calling agents (the SDK's
-// ToolAnnotations); the JSON names are the wire's, camelCase as sent.
+// ToolAnnotations).
 type Annotations struct {
-	DestructiveHint *bool  `json:"destructiveHint,omitempty"`
-	IdempotentHint  *bool  `json:"idempotentHint,omitempty"`
-	OpenWorldHint   *bool  `json:"openWorldHint,omitempty"`
-	ReadOnlyHint    *bool  `json:"readOnlyHint,omitempty"`
-	Title           string `json:"title,omitempty"`
+	DestructiveHint *bool
+	IdempotentHint  *bool
+	OpenWorldHint   *bool
+	ReadOnlyHint    *bool
+	Title           string
 }
 
 // Prop is one configurable prop of a component (the SDK's
-// ConfigurableProp). Its JSON form is the wire's: Pipedream sends prop
-// fields camelCase (remoteOptions, reloadProps, …), and the SDK passes them
-// through as they are. Only the fields the SDK knows are accepted.
+// ConfigurableProp): the fields the SDK knows, no others.
 type Prop struct {
-	Name        string `json:"name"`
-	Type        string `json:"type"`
-	App         string `json:"app,omitempty"` // type "app" only: the app's name slug
-	Label       string `json:"label,omitempty"`
-	Description string `json:"description,omitempty"`
-	Optional    bool   `json:"optional,omitempty"`
-	Disabled    bool   `json:"disabled,omitempty"`
-	ReadOnly    bool   `json:"readOnly,omitempty"`
-	Hidden      bool   `json:"hidden,omitempty"`
+	Name        string
+	Type        string
+	App         string // type "app" only: the app's name slug
+	Label       string
+	Description string
+	Optional    bool
+	Disabled    bool
+	ReadOnly    bool
+	Hidden      bool
 	// RemoteOptions props get their options from configureProp.
-	RemoteOptions bool `json:"remoteOptions,omitempty"`
-	UseQuery      bool `json:"useQuery,omitempty"`
+	RemoteOptions bool
+	UseQuery      bool
 	// ReloadProps props change the component's other props when set:
 	// reloadProps returns the new list (see ComponentSpec.DynamicProps).
-	ReloadProps bool `json:"reloadProps,omitempty"`
-	WithLabel   bool `json:"withLabel,omitempty"`
+	ReloadProps bool
+	WithLabel   bool
 	// Secret values are never echoed back by the default action result.
-	Secret         bool     `json:"secret,omitempty"`
-	Format         string   `json:"format,omitempty"`
-	Min            *float64 `json:"min,omitempty"`
-	Max            *float64 `json:"max,omitempty"`
-	Default        any      `json:"default,omitempty"`
-	Options        []any    `json:"options,omitempty"`
-	Static         any      `json:"static,omitempty"` // $.interface.timer
-	Content        string   `json:"content,omitempty"`
-	AlertType      string   `json:"alertType,omitempty"`
-	CustomResponse bool     `json:"customResponse,omitempty"` // $.interface.http
+	Secret         bool
+	Format         string
+	Min            *float64
+	Max            *float64
+	Default        any
+	Options        []any
+	Static         any // $.interface.timer
+	Content        string
+	AlertType      string
+	CustomResponse bool // $.interface.http
 }
 
 // propTypes are the prop types the SDK's ConfigurablePropBaseType lists.
@@ -111,44 +109,44 @@ func (p Prop) required() bool {
 type RunResult struct {
 	// Exports are the step's $.export(name, value) calls; "$summary" is
 	// the one-line summary Pipedream shows.
-	Exports map[string]any `json:"exports,omitempty"`
+	Exports map[string]any
 	// Os are observations (logs): {k, msg?, err?, ts}. A registered
 	// observation without ts gets the run's time; without k, "console.log".
-	Os []map[string]any `json:"os,omitempty"`
+	Os []map[string]any
 	// Ret is the value the action returned.
-	Ret any `json:"ret,omitempty"`
+	Ret any
 }
 
-// ComponentSpec describes a component to add to the catalog: the format of
-// POST /_emulator/components and of the embedded built-in catalog.
+// ComponentSpec describes a component to add to the catalog (its JSON form
+// is that of POST /_emulator/components and of the embedded catalog).
 type ComponentSpec struct {
 	// ID fixes the saved-component id (sc_…); empty makes one up.
-	ID            string        `json:"id,omitempty"`
-	Key           string        `json:"key"`
-	Name          string        `json:"name"`
-	Version       string        `json:"version"`
-	ComponentType ComponentKind `json:"component_type"`
+	ID            string
+	Key           string
+	Name          string
+	Version       string
+	ComponentType ComponentKind
 	// App is the app the component belongs to, for the app filter; empty
 	// means the app of its first app prop, else the key's prefix
 	// ("slack" of "slack-send-message"), Pipedream's naming rule.
-	App         string `json:"app,omitempty"`
-	Description string `json:"description,omitempty"`
+	App         string
+	Description string
 	// Registry is public or private; empty means private for a new key and
 	// the replaced component's registry for a known one.
-	Registry          string       `json:"registry,omitempty"`
-	Stash             string       `json:"stash,omitempty"`
-	Annotations       *Annotations `json:"annotations,omitempty"`
-	ConfigurableProps []Prop       `json:"configurable_props,omitempty"`
+	Registry          string
+	Stash             string
+	Annotations       *Annotations
+	ConfigurableProps []Prop
 	// DynamicProps are the props reloadProps appends once a reloadProps
 	// prop is configured (all of them at once: pdemu runs no component
 	// code, so what they depend on is not modelled).
-	DynamicProps []Prop `json:"dynamic_props,omitempty"`
+	DynamicProps []Prop
 	// ConfigureOptions are the options configureProp returns, by prop
 	// name: {label, value} objects, {"__lv": {…}} or plain values.
-	ConfigureOptions map[string][]any `json:"configure_options,omitempty"`
+	ConfigureOptions map[string][]any
 	// Run is what actions.run returns for this action; nil means pdemu's
 	// default (an echo of the input).
-	Run *RunResult `json:"run,omitempty"`
+	Run *RunResult
 }
 
 // Component is one version of a component in the catalog. Records are never

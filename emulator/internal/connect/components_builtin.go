@@ -4,6 +4,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+
+	"github.com/pdemu/pdemu/emulator/internal/wire"
 )
 
 // The built-in component catalog: a few realistic actions and triggers of
@@ -44,13 +46,46 @@ func mustParseComponentCatalog(b []byte) []*Component {
 // parseComponentCatalog reads a catalog file strictly: a misspelt field is
 // an error, not a silently missing prop attribute.
 func parseComponentCatalog(b []byte) ([]ComponentSpec, error) {
-	var f struct {
-		Components []ComponentSpec `json:"components"`
-	}
+	var f wire.ComponentCatalog
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
 	}
-	return f.Components, nil
+	out := make([]ComponentSpec, len(f.Components))
+	for i, c := range f.Components {
+		out[i] = ComponentSpecFrom(c)
+	}
+	return out, nil
+}
+
+// ComponentSpecFrom reads a component document (a catalog entry, a
+// control-plane body) into a spec.
+func ComponentSpecFrom(w wire.ComponentSpec) ComponentSpec {
+	spec := ComponentSpec{
+		ID: w.ID, Key: w.Key, Name: w.Name, Version: w.Version, ComponentType: ComponentKind(w.ComponentType),
+		App: w.App, Description: w.Description, Registry: w.Registry, Stash: w.Stash,
+		ConfigurableProps: propsFrom(w.ConfigurableProps), DynamicProps: propsFrom(w.DynamicProps),
+		ConfigureOptions: w.ConfigureOptions,
+	}
+	if w.Annotations != nil {
+		a := Annotations(*w.Annotations)
+		spec.Annotations = &a
+	}
+	if w.Run != nil {
+		r := RunResult(*w.Run)
+		spec.Run = &r
+	}
+	return spec
+}
+
+func propsFrom(in []wire.Prop) []Prop {
+	if in == nil {
+		return nil
+	}
+	out := make([]Prop, len(in))
+	for i, p := range in {
+		out[i] = Prop(p)
+	}
+	return out
 }

@@ -19,10 +19,10 @@ func addTestApps(t *testing.T, s *Store) {
 	t.Helper()
 	for _, spec := range []AppSpec{
 		{ID: "app_zzoauth", NameSlug: "zz_oauth", Name: "ZZ OAuth", AuthType: AuthOAuth, Description: "An OAuth app",
-			CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "subdomain", Type: "string"}, {Name: "signing_secret", Type: "password"}}}},
+			CustomFields: []CustomField{{Name: "subdomain", Type: "string"}, {Name: "signing_secret", Type: "password"}}},
 		{ID: "app_zzoauth2", NameSlug: "zz_oauth2", Name: "ZZ OAuth 2", AuthType: AuthOAuth},
 		{ID: "app_zzkeys", NameSlug: "zz_keys", Name: "ZZ Keys", AuthType: AuthKeys,
-			CustomFields: CustomFieldsIn{Fields: []CustomField{{Name: "api_key", Type: "password"}, {Name: "region", Type: "string"}}}},
+			CustomFields: []CustomField{{Name: "api_key", Type: "password"}, {Name: "region", Type: "string"}}},
 		{ID: "app_zznone", NameSlug: "zz_none", Name: "ZZ None", AuthType: AuthNone},
 	} {
 		_, err := s.AddApp(spec)

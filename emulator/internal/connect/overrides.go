@@ -2,7 +2,6 @@ package connect
 
 import (
 	"cmp"
-	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -110,39 +109,24 @@ func errNoOverride(id string) error {
 	return apperr.ErrNotFound.WithMessage("no app override %q in this project", truncateString(id, 100))
 }
 
-// customField is the part of an app's custom_fields_json entries that
-// decides what an override may pre-define.
-type customField struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Secret bool   `json:"secret"`
-}
-
 // sensitive reports whether a custom field holds a secret, which an
 // override may not pre-define.
-func (f customField) sensitive() bool {
-	return f.Secret || strings.EqualFold(f.Type, "password") || strings.EqualFold(f.Type, "secret")
+func (f CustomField) sensitive() bool {
+	return strings.EqualFold(f.Type, "password") || strings.EqualFold(f.Type, "secret")
 }
 
 // validateCfmap checks custom field values against the app's custom
-// fields. When the catalog states the fields (custom_fields_json is a JSON
-// array, possibly empty) a key must name one of them and not a sensitive
-// one; when it doesn't (empty or not an array) only the keys' form is
-// checked, since the emulator can't know the fields.
+// fields: a key must name one of them, and not a sensitive one.
 func validateCfmap(app App, cfmap map[string]any) error {
 	if len(cfmap) > MaxCfmapEntries {
 		return apperr.ErrInvalid.WithMessage("cfmap has more than %d entries", MaxCfmapEntries)
 	}
-	var fields []customField
-	known := app.CustomFields != "" && json.Unmarshal([]byte(app.CustomFields), &fields) == nil
+	fields := app.fields
 	for _, k := range slices.Sorted(maps.Keys(cfmap)) {
 		if strings.TrimSpace(k) == "" || len(k) > MaxCfmapKeyLen {
 			return apperr.ErrInvalid.WithMessage("cfmap keys must be custom field names of 1..%d bytes", MaxCfmapKeyLen)
 		}
-		if !known {
-			continue
-		}
-		i := slices.IndexFunc(fields, func(f customField) bool { return f.Name == k })
+		i := slices.IndexFunc(fields, func(f CustomField) bool { return f.Name == k })
 		switch {
 		case i < 0:
 			allowed := make([]string, 0, len(fields))

@@ -96,19 +96,20 @@ func (r Request) SeqBounds() (after, before uint64, err error) {
 	return after, before, nil
 }
 
-// Info is Pipedream's page_info object. EndCursor is null on the last
-// page: the SDK's pager stops there.
+// Info describes a page within its list: how many items it and the list
+// hold, and the cursors of its first and last item. EndCursor is nil on the
+// last page.
 type Info struct {
-	Count       int     `json:"count"`
-	TotalCount  int     `json:"total_count"`
-	StartCursor *string `json:"start_cursor"`
-	EndCursor   *string `json:"end_cursor"`
+	Count       int
+	TotalCount  int
+	StartCursor *string
+	EndCursor   *string
 }
 
-// Page is one page of a list, in Pipedream's {data, page_info} shape.
+// Page is one page of a list.
 type Page[T any] struct {
-	Data     []T  `json:"data"`
-	PageInfo Info `json:"page_info"`
+	Data     []T
+	PageInfo Info
 }
 
 // Map turns a page of one type into a page of another, item by item.
