@@ -4,6 +4,7 @@
 package expiry
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/google/btree"
@@ -16,10 +17,7 @@ type entry[T any] struct {
 }
 
 func less[T any](a, b entry[T]) bool {
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
+	return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq)) < 0
 }
 
 // Queue holds records by the instant they expire. Each record is known by
