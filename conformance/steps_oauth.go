@@ -3,10 +3,8 @@ package conformance
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,7 +18,9 @@ import (
 	"time"
 
 	"github.com/cucumber/godog"
-	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pdemu/pdemu/conformance/internal/challenge"
+	"github.com/pdemu/pdemu/conformance/internal/jwtcheck"
 )
 
 // The OAuth steps: the token endpoint (form bodies, HTTP Basic), the access
@@ -173,7 +173,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		return checkJWTPart(ctx, "claim", name, func(v any) bool { s, ok := v.(string); return ok && re.MatchString(s) }, "matches "+pattern)
 	})
 	oauthStep(sc, `^the issued token's claim "([^"]*)" is the JSON (.+)$`, func(ctx context.Context, name, doc string) error {
-		want, err := decodeJSONNumbered([]byte(doc))
+		want, err := jwtcheck.DecodeJSON([]byte(doc))
 		if err != nil {
 			return fmt.Errorf("the step's JSON %s: %w", doc, err)
 		}
@@ -215,7 +215,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		c, err := intClaim(claims, name)
+		c, err := jwtcheck.IntClaim(claims, name)
 		if err != nil {
 			return err
 		}
@@ -230,7 +230,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		c, err := intClaim(claims, name)
+		c, err := jwtcheck.IntClaim(claims, name)
 		if err != nil {
 			return err
 		}
@@ -242,7 +242,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		c, err := intClaim(claims, name)
+		c, err := jwtcheck.IntClaim(claims, name)
 		if err != nil {
 			return err
 		}
@@ -296,7 +296,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		return verifyWithJWKS(tok, x.body)
+		return jwtcheck.VerifyWithJWKS(tok, x.body)
 	})
 	oauthStep(sc, `^I use the issued token with the claim "([^"]*)" set to (.+)$`, func(ctx context.Context, name, doc string) error {
 		x, err := worldFrom(ctx).response()
@@ -305,7 +305,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		}
 		v, _ := x.field("access_token")
 		tok, _ := v.(string)
-		forged, err := forgeClaim(tok, name, doc)
+		forged, err := jwtcheck.Forge(tok, name, doc)
 		if err != nil {
 			return fmt.Errorf("%w; %s", err, x.describe())
 		}
@@ -324,66 +324,11 @@ func issuedToken(ctx context.Context) (header, claims map[string]any, x *exchang
 	if !ok || !isString || tok == "" {
 		return nil, nil, x, fmt.Errorf("want an access_token in the response; %s", x.describe())
 	}
-	header, claims, err = decodeJWT(tok)
+	header, claims, err = jwtcheck.Decode(tok)
 	if err != nil {
 		return nil, nil, x, fmt.Errorf("the access token: %w", err)
 	}
 	return header, claims, x, nil
-}
-
-// decodeJWT returns a compact JWS's header and claims, numbers as
-// json.Number, without checking the signature.
-func decodeJWT(tok string) (header, claims map[string]any, err error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return nil, nil, fmt.Errorf("not a JWT: %d dot-separated parts, want 3", len(parts))
-	}
-	for i, dst := range []*map[string]any{&header, &claims} {
-		b, err := base64.RawURLEncoding.DecodeString(parts[i])
-		if err != nil {
-			return nil, nil, fmt.Errorf("JWT part %d is not unpadded base64url: %w", i+1, err)
-		}
-		v, err := decodeJSONNumbered(b)
-		if err != nil {
-			return nil, nil, fmt.Errorf("JWT part %d is not JSON: %w", i+1, err)
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, nil, fmt.Errorf("JWT part %d is not a JSON object", i+1)
-		}
-		*dst = m
-	}
-	return header, claims, nil
-}
-
-func decodeJSONNumbered(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON value")
-	}
-	return v, nil
-}
-
-// intClaim reads a NumericDate-like claim that must be a whole number.
-func intClaim(claims map[string]any, name string) (int64, error) {
-	v, ok := claims[name]
-	if !ok {
-		return 0, fmt.Errorf("the token has no claim %s", name)
-	}
-	n, isNum := v.(json.Number)
-	if !isNum {
-		return 0, fmt.Errorf("the claim %s is %s, not a number", name, text(v))
-	}
-	i, err := n.Int64()
-	if err != nil {
-		return 0, fmt.Errorf("the claim %s is %s, not a whole number of seconds", name, n)
-	}
-	return i, nil
 }
 
 func checkJWTPart(ctx context.Context, part, name string, match func(any) bool, verb string) error {
@@ -421,11 +366,11 @@ func checkClaimArithmetic(ctx context.Context, name, base string, delta func(int
 	if err != nil {
 		return err
 	}
-	b, err := intClaim(claims, base)
+	b, err := jwtcheck.IntClaim(claims, base)
 	if err != nil {
 		return err
 	}
-	c, err := intClaim(claims, name)
+	c, err := jwtcheck.IntClaim(claims, name)
 	if err != nil {
 		return err
 	}
@@ -492,78 +437,6 @@ func checkNearClock(ctx context.Context, what string, t time.Time, tolerance int
 			want.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339), d.Round(time.Millisecond))
 	}
 	return nil
-}
-
-// verifyWithJWKS checks tok's EdDSA signature with the Ed25519 keys of a
-// JWK Set (RFC 7517, RFC 8037): the key its kid names, or any when it has
-// none. Claims are not validated: an emulator's clock need not be ours.
-func verifyWithJWKS(tok string, jwksBody []byte) error {
-	var set struct {
-		Keys []struct {
-			Kty string `json:"kty"`
-			Crv string `json:"crv"`
-			X   string `json:"x"`
-			Kid string `json:"kid"`
-			Use string `json:"use"`
-			Alg string `json:"alg"`
-		} `json:"keys"`
-	}
-	if err := json.Unmarshal(jwksBody, &set); err != nil {
-		return fmt.Errorf("the key set is not a JWK Set: %w", err)
-	}
-	header, _, err := decodeJWT(tok)
-	if err != nil {
-		return err
-	}
-	kid, _ := header["kid"].(string)
-	var keys []ed25519.PublicKey
-	for _, k := range set.Keys {
-		if k.Kty != "OKP" || k.Crv != "Ed25519" || (kid != "" && k.Kid != kid) || (k.Use != "" && k.Use != "sig") {
-			continue
-		}
-		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if err != nil || len(x) != ed25519.PublicKeySize {
-			return fmt.Errorf("the key %q has an x that is not a base64url Ed25519 public key", k.Kid)
-		}
-		keys = append(keys, ed25519.PublicKey(x))
-	}
-	if len(keys) == 0 {
-		return fmt.Errorf("the key set has no Ed25519 signing key (OKP, crv Ed25519) for kid %q among %d keys", kid, len(set.Keys))
-	}
-	var errs []error
-	for _, key := range keys {
-		_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
-		if err == nil {
-			return nil
-		}
-		errs = append(errs, err)
-	}
-	return fmt.Errorf("no key of the set verifies the token: %w", errors.Join(errs...))
-}
-
-// forgeClaim returns tok with one claim replaced and the original
-// signature kept: a token whose signature no longer matches.
-func forgeClaim(tok, name, doc string) (string, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", fmt.Errorf("no JWT to alter")
-	}
-	_, claims, err := decodeJWT(tok)
-	if err != nil {
-		return "", err
-	}
-	v, err := decodeJSONNumbered([]byte(doc))
-	if err != nil {
-		return "", fmt.Errorf("the step's JSON %s: %w", doc, err)
-	}
-	claims[name] = v
-	b, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	parts[1] = base64.RawURLEncoding.EncodeToString(b)
-	return strings.Join(parts, "."), nil
 }
 
 // ---------------------------------------------------------------------------
@@ -643,13 +516,13 @@ func registerScopeSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		named := strings.Fields(ch.params["scope"])
+		named := strings.Fields(ch.Params["scope"])
 		for _, s := range strings.Fields(scopes) {
 			if slices.Contains(named, s) {
 				return nil
 			}
 		}
-		return fmt.Errorf("want the challenge's scope to name one of %q, got scope=%q (header %q)", scopes, ch.params["scope"], ch.raw)
+		return fmt.Errorf("want the challenge's scope to name one of %q, got scope=%q (header %q)", scopes, ch.Params["scope"], ch.Raw)
 	})
 	oauthStep(sc, `^it is refused for want of a token$`, func(ctx context.Context) error {
 		_, err := checkRefusal(ctx, http.StatusUnauthorized, "")
@@ -668,8 +541,8 @@ func registerScopeSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		if got := ch.params["error"]; got != code {
-			return fmt.Errorf("want error=%q in the challenge, got %q (header %q)", code, got, ch.raw)
+		if got := ch.Params["error"]; got != code {
+			return fmt.Errorf("want error=%q in the challenge, got %q (header %q)", code, got, ch.Raw)
 		}
 		return nil
 	})
@@ -679,10 +552,10 @@ func registerScopeSteps(sc *godog.ScenarioContext) {
 // the status, a JSON body whose error is code, and one well-formed Bearer
 // challenge with error=code. code "" is the answer to a request without
 // credentials: any error string in the body, none in the challenge.
-func checkRefusal(ctx context.Context, status int, code string) (authChallenge, error) {
+func checkRefusal(ctx context.Context, status int, code string) (challenge.Challenge, error) {
 	x, err := worldFrom(ctx).response()
 	if err != nil {
-		return authChallenge{}, err
+		return challenge.Challenge{}, err
 	}
 	v, _ := x.field("error")
 	body, isString := v.(string)
@@ -691,18 +564,18 @@ func checkRefusal(ctx context.Context, status int, code string) (authChallenge, 
 		if code != "" {
 			want = fmt.Sprintf("error %q", code)
 		}
-		return authChallenge{}, fmt.Errorf("want %s with status %d; %s", want, status, x.describe())
+		return challenge.Challenge{}, fmt.Errorf("want %s with status %d; %s", want, status, x.describe())
 	}
 	ch, err := checkChallenge(ctx, "Bearer")
 	if err != nil {
 		return ch, err
 	}
-	got, hasError := ch.params["error"]
+	got, hasError := ch.Params["error"]
 	switch {
 	case code == "" && hasError:
-		return ch, fmt.Errorf("a request without credentials should get no error code in the challenge (RFC 6750 §3.1), got error=%q (header %q)", got, ch.raw)
+		return ch, fmt.Errorf("a request without credentials should get no error code in the challenge (RFC 6750 §3.1), got error=%q (header %q)", got, ch.Raw)
 	case code != "" && got != code:
-		return ch, fmt.Errorf("want error=%q in the challenge, got %q (header %q)", code, got, ch.raw)
+		return ch, fmt.Errorf("want error=%q in the challenge, got %q (header %q)", code, got, ch.Raw)
 	}
 	return ch, nil
 }
@@ -796,157 +669,24 @@ next:
 	return "", fmt.Errorf("every probe scope grants one of %q", required)
 }
 
-// authChallenge is one parsed WWW-Authenticate challenge (RFC 7235 §2.1).
-type authChallenge struct {
-	raw    string
-	scheme string
-	params map[string]string
-}
-
-// parseChallenge parses a challenge with auth-params: scheme, then
-// comma-separated name=value pairs whose values are tokens or quoted
-// strings. Only one challenge is expected.
-func parseChallenge(h string) (authChallenge, error) {
-	ch := authChallenge{raw: h, params: map[string]string{}}
-	s := strings.TrimLeft(h, " ")
-	i := 0
-	for i < len(s) && isHTTPTokenChar(s[i]) {
-		i++
-	}
-	if i == 0 {
-		return ch, fmt.Errorf("no auth-scheme")
-	}
-	ch.scheme, s = s[:i], s[i:]
-	if s == "" {
-		return ch, nil
-	}
-	if s[0] != ' ' {
-		return ch, fmt.Errorf("the scheme %q is followed by %q, not a space", ch.scheme, s[:1])
-	}
-	s = strings.TrimLeft(s, " ")
-	for s != "" {
-		j := 0
-		for j < len(s) && isHTTPTokenChar(s[j]) {
-			j++
-		}
-		if j == 0 {
-			return ch, fmt.Errorf("expected a parameter name at %q", s)
-		}
-		name := strings.ToLower(s[:j])
-		s = strings.TrimLeft(s[j:], " \t")
-		if !strings.HasPrefix(s, "=") {
-			return ch, fmt.Errorf("parameter %s has no =", name)
-		}
-		s = strings.TrimLeft(s[1:], " \t")
-		var value string
-		if strings.HasPrefix(s, `"`) {
-			var b strings.Builder
-			k := 1
-			closed := false
-			for k < len(s) {
-				c := s[k]
-				if c == '\\' && k+1 < len(s) {
-					b.WriteByte(s[k+1])
-					k += 2
-					continue
-				}
-				if c == '"' {
-					closed = true
-					k++
-					break
-				}
-				b.WriteByte(c)
-				k++
-			}
-			if !closed {
-				return ch, fmt.Errorf("parameter %s has an unterminated quoted string", name)
-			}
-			value, s = b.String(), s[k:]
-		} else {
-			k := 0
-			for k < len(s) && isHTTPTokenChar(s[k]) {
-				k++
-			}
-			if k == 0 {
-				return ch, fmt.Errorf("parameter %s has no value", name)
-			}
-			value, s = s[:k], s[k:]
-		}
-		if _, dup := ch.params[name]; dup {
-			return ch, fmt.Errorf("parameter %s appears twice", name)
-		}
-		ch.params[name] = value
-		s = strings.TrimLeft(s, " \t")
-		if s == "" {
-			break
-		}
-		if s[0] != ',' {
-			return ch, fmt.Errorf("expected a comma at %q", s)
-		}
-		s = strings.TrimLeft(s[1:], " \t")
-	}
-	return ch, nil
-}
-
-// isHTTPTokenChar reports whether c may appear in an RFC 7230 token.
-func isHTTPTokenChar(c byte) bool {
-	if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// checkBearerParams applies RFC 6750 §3's grammar to a Bearer challenge:
-// error and error_description use %x20-21 / %x23-5B / %x5D-7E, scope is
-// space-separated scope-tokens (%x21 / %x23-5B / %x5D-7E).
-func checkBearerParams(ch authChallenge) error {
-	for _, name := range []string{"error", "error_description", "error_uri"} {
-		v, ok := ch.params[name]
-		if !ok {
-			continue
-		}
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-				return fmt.Errorf("the challenge's %s holds the byte 0x%02X, which RFC 6750 §3 does not allow there (only printable ASCII but \" and \\): %q", name, c, v)
-			}
-		}
-	}
-	if v, ok := ch.params["scope"]; ok {
-		if v == "" {
-			return fmt.Errorf("the challenge's scope is empty")
-		}
-		for _, tok := range strings.Split(v, " ") {
-			if tok == "" {
-				return fmt.Errorf("the challenge's scope %q is not single-space separated", v)
-			}
-			for i := 0; i < len(tok); i++ {
-				if c := tok[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-					return fmt.Errorf("the challenge's scope %q holds the byte 0x%02X, which RFC 6749 §3.3 does not allow", v, c)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-func checkChallenge(ctx context.Context, scheme string) (authChallenge, error) {
+func checkChallenge(ctx context.Context, scheme string) (challenge.Challenge, error) {
 	x, err := worldFrom(ctx).response()
 	if err != nil {
-		return authChallenge{}, err
+		return challenge.Challenge{}, err
 	}
 	vals := x.header.Values("WWW-Authenticate")
 	if len(vals) != 1 {
-		return authChallenge{}, fmt.Errorf("want one WWW-Authenticate challenge, got %q; %s", vals, x.describe())
+		return challenge.Challenge{}, fmt.Errorf("want one WWW-Authenticate challenge, got %q; %s", vals, x.describe())
 	}
-	ch, err := parseChallenge(vals[0])
+	ch, err := challenge.Parse(vals[0])
 	if err != nil {
 		return ch, fmt.Errorf("WWW-Authenticate %q is not a well-formed challenge: %w", vals[0], err)
 	}
-	if !strings.EqualFold(ch.scheme, scheme) {
+	if !strings.EqualFold(ch.Scheme, scheme) {
 		return ch, fmt.Errorf("want a %s challenge, got %q; %s", scheme, vals[0], x.describe())
 	}
 	if strings.EqualFold(scheme, "Bearer") {
-		if err := checkBearerParams(ch); err != nil {
+		if err := challenge.CheckBearer(ch); err != nil {
 			return ch, err
 		}
 	}
@@ -974,7 +714,7 @@ func registerClockSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		c, err := intClaim(claims, name)
+		c, err := jwtcheck.IntClaim(claims, name)
 		if err != nil {
 			return err
 		}
