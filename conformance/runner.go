@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -40,6 +39,9 @@ type Result struct {
 	Status   Status
 	// Reason is why it failed or was skipped.
 	Reason string
+	// Cleanup lists what the scenario left behind on the target: changes
+	// it could not undo.
+	Cleanup []CleanupFailure
 }
 
 // Summary is a whole run's outcome.
@@ -87,14 +89,11 @@ func initializer(cfg Config, caps Capabilities, byName map[string]Scenario, only
 				rec.set(Result{Scenario: s, Status: Skipped, Reason: reason})
 				return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
 			}
-			return context.WithValue(ctx, worldKey{}, newWorld(cfg, caps)), nil
+			return context.WithValue(ctx, worldKey{}, newWorld(cfg, caps, s)), nil
 		})
 		sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
 			if w, ok := ctx.Value(worldKey{}).(*world); ok {
-				for i := len(w.cleanups) - 1; i >= 0; i-- {
-					w.cleanups[i](context.WithoutCancel(ctx))
-				}
-				res := Result{Scenario: byName[p.Name], Status: Passed}
+				res := Result{Scenario: byName[p.Name], Status: Passed, Cleanup: w.cleanups.run(context.WithoutCancel(ctx))}
 				if err != nil {
 					res.Status, res.Reason = Failed, err.Error()
 				}
@@ -339,7 +338,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// errNotEmulator is returned by steps that need the control plane when the
-// target has none; the tags should have skipped the scenario already.
-var errNotEmulator = errors.New("this step needs an emulator's control plane")

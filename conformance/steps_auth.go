@@ -5,13 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/cucumber/godog"
 )
 
 // registerAuthSteps adds the steps that obtain credentials: access tokens
-// from the token endpoint, Connect tokens, and the control plane's clock.
+// from the token endpoint, and Connect tokens.
 func registerAuthSteps(sc *godog.ScenarioContext) {
 	sc.Step(`^I have an access token$`, func(ctx context.Context) error {
 		return haveAccessToken(ctx, worldFrom(ctx).cfg.Client, "")
@@ -36,35 +35,18 @@ func registerAuthSteps(sc *godog.ScenarioContext) {
 		return haveConnectToken(ctx, user, "")
 	})
 	sc.Step(`^I have a Connect token for external user "([^"]*)" with scope "([^"]*)"$`, haveConnectToken)
-
-	sc.Step(`^the emulator clock advances by (\d+) seconds?$`, func(ctx context.Context, seconds int) error {
-		_, err := connectControlPlane(ctx, http.MethodPost, "/_emulator/clock/advance", fmt.Sprintf(`{"seconds":%d}`, seconds))
-		return err
-	})
 }
 
 // haveAccessToken gets a token with the client credentials grant, as the
-// SDKs do (JSON body), and makes it the scenario's bearer token.
+// SDKs do, and makes it the scenario's bearer token. The token endpoint's
+// answer is the last response: the steps on the issued token read it.
 func haveAccessToken(ctx context.Context, c Credentials, scope string) error {
 	w := worldFrom(ctx)
-	body := map[string]string{"grant_type": "client_credentials", "client_id": c.ClientID, "client_secret": c.ClientSecret}
-	if scope != "" {
-		body["scope"] = scope
-	}
-	b, _ := json.Marshal(body)
-	saved := w.token
-	w.token = ""
-	if err := w.do(ctx, http.MethodPost, "/v1/oauth/token", "application/json", string(b)); err != nil {
+	tok, err := w.fetchAccessToken(ctx, c, scope, record)
+	if err != nil {
 		return err
 	}
-	w.token = saved
-	x := w.last
-	tok, _ := x.field("access_token")
-	if s, ok := tok.(string); x.status != http.StatusOK || !ok || s == "" {
-		return fmt.Errorf("could not get an access token; %s", x.describe())
-	}
-	w.token = tok.(string)
-	w.vars["access_token"] = w.token
+	w.token, w.accessToken = tok, tok
 	return nil
 }
 
@@ -88,17 +70,13 @@ func haveConnectToken(ctx context.Context, user, scope string) error {
 		return err
 	}
 	x := w.last
-	tok, _ := x.field("token")
-	s, ok := tok.(string)
-	if x.status != http.StatusOK || !ok || s == "" {
+	if x.ok() {
+		w.deleteUserAfterwards(user) // making a token made the user
+	}
+	tok := x.str("token")
+	if x.status != http.StatusOK || tok == "" {
 		return fmt.Errorf("could not create a Connect token; %s", x.describe())
 	}
-	w.token = s
-	w.vars["connect_token"] = s
-	// Making a token made the user; a real server's development
-	// environment allows only ten, so leave none behind.
-	p := "/v1/connect/" + w.cfg.ProjectID + "/users/" + url.PathEscape(user)
-	env := w.cfg.Environment
-	w.cleanups = append(w.cleanups, func(ctx context.Context) { connectCleanupDelete(ctx, p, env) })
+	w.token, w.connectToken = tok, tok
 	return nil
 }

@@ -1,12 +1,10 @@
 package conformance
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -29,36 +27,6 @@ import (
 // control plane and Connect tokens.
 func init() { extraSteps = append(extraSteps, registerOAuthSteps) }
 
-// oauthState is what the OAuth steps keep for one scenario, next to the
-// world: the endpoint under test and the tokens fetched for it.
-type oauthState struct {
-	// method and path are the endpoint of "Given the endpoint …": path is
-	// the route table's template, {placeholders} and all.
-	method, path string
-	// tokens are access tokens fetched in this scenario, by scope.
-	tokens map[string]string
-	// calls are the answers of the last "each scope" call, by scope.
-	calls []scopedCall
-	// usersToDelete are external users already registered for cleanup.
-	usersToDelete map[string]bool
-}
-
-// scopedCall is one answer to a call made with a token of one scope.
-type scopedCall struct {
-	scope string
-	x     *exchange
-}
-
-type oauthKey struct{}
-
-func oauthFrom(ctx context.Context) *oauthState {
-	s, _ := ctx.Value(oauthKey{}).(*oauthState)
-	if s == nil {
-		panic("conformance: OAuth step ran outside a scenario")
-	}
-	return s
-}
-
 // oauthStepRes holds the step patterns compiled once: godog compiles a
 // string pattern every time a scenario's steps are registered, which the
 // runner does for every scenario (and every row of an outline) it loads.
@@ -76,9 +44,6 @@ func oauthStep(sc *godog.ScenarioContext, pattern string, fn any) {
 // registerOAuthSteps adds the step family; see the feature files token,
 // scopes, expiry, clients and connect_tokens for their use.
 func registerOAuthSteps(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, oauthKey{}, &oauthState{tokens: map[string]string{}, usersToDelete: map[string]bool{}}), nil
-	})
 	registerTokenEndpointSteps(sc)
 	registerJWTSteps(sc)
 	registerScopeSteps(sc)
@@ -268,8 +233,7 @@ func registerJWTSteps(sc *godog.ScenarioContext) {
 		if !ok {
 			return fmt.Errorf("the issued token has no claim %s", name)
 		}
-		worldFrom(ctx).vars[as] = text(v)
-		return nil
+		return worldFrom(ctx).remember(as, text(v))
 	})
 	oauthStep(sc, `^the response field "([^"]*)" is within (\d+) seconds? of the (target's|emulator) clock(?: plus (\d+) seconds?)?$`, func(ctx context.Context, field string, tolerance int, which, plus string) error {
 		x, err := worldFrom(ctx).response()
@@ -444,8 +408,8 @@ func checkNearClock(ctx context.Context, what string, t time.Time, tolerance int
 
 func registerScopeSteps(sc *godog.ScenarioContext) {
 	oauthStep(sc, `^the endpoint (GET|POST|PUT|PATCH|DELETE) "([^"]*)"$`, func(ctx context.Context, method, path string) error {
-		s := oauthFrom(ctx)
-		s.method, s.path = method, path
+		w := worldFrom(ctx)
+		w.endpoint.method, w.endpoint.path = method, path
 		return nil
 	})
 	oauthStep(sc, `^I call it$`, func(ctx context.Context) error {
@@ -480,8 +444,8 @@ func registerScopeSteps(sc *godog.ScenarioContext) {
 		return callEndpoint(ctx, tok)
 	})
 	oauthStep(sc, `^I call it with an access token of each scope of "([^"]*)"$`, func(ctx context.Context, scopes string) error {
-		s := oauthFrom(ctx)
-		s.calls = nil
+		w := worldFrom(ctx)
+		w.calls = nil
 		var seen []string
 		for _, scope := range strings.Fields(scopes) {
 			if slices.Contains(seen, scope) {
@@ -495,16 +459,16 @@ func registerScopeSteps(sc *godog.ScenarioContext) {
 			if err := callEndpoint(ctx, tok); err != nil {
 				return err
 			}
-			s.calls = append(s.calls, scopedCall{scope, worldFrom(ctx).last})
+			w.calls = append(w.calls, scopedCall{scope, w.last})
 		}
 		return nil
 	})
 	oauthStep(sc, `^none of those calls was refused$`, func(ctx context.Context) error {
-		s := oauthFrom(ctx)
-		if len(s.calls) == 0 {
+		w := worldFrom(ctx)
+		if len(w.calls) == 0 {
 			return fmt.Errorf("no call was made")
 		}
-		for _, c := range s.calls {
+		for _, c := range w.calls {
 			if err := notRefused(c.x); err != nil {
 				return fmt.Errorf("with a token of scope %q: %w", c.scope, err)
 			}
@@ -585,15 +549,16 @@ func checkRefusal(ctx context.Context, status int, code string) (challenge.Chall
 // change anything shared: GETs use the configured project, every other
 // method a project that does not exist, and other ids are made up.
 func callEndpoint(ctx context.Context, token string) error {
-	s := oauthFrom(ctx)
 	w := worldFrom(ctx)
-	if s.method == "" {
+	e := w.endpoint
+	if e.method == "" {
 		return fmt.Errorf(`no endpoint chosen: use "Given the endpoint <METHOD> "<path>"" first`)
 	}
-	saved := w.token
-	w.token = token
-	defer func() { w.token = saved }()
-	return w.do(ctx, s.method, concretePath(s.method, s.path, w.cfg.ProjectID, w.unique), "", "")
+	header := w.header
+	w.header = http.Header{}
+	_, err := w.send(ctx, request{method: e.method, path: concretePath(e.method, e.path, w.cfg.ProjectID, w.unique),
+		token: token, env: w.env, header: header}, record)
+	return err
 }
 
 var routeParamRe = regexp.MustCompile(`\{([A-Za-z0-9_]+)(?::[^}]*)?\}`)
@@ -612,20 +577,19 @@ func concretePath(method, template, projectID, unique string) string {
 	})
 }
 
-// scopedToken gets (once per scenario) an access token with scope.
+// scopedToken gets (once per scenario) an access token with scope, aside:
+// the call made with it is what the scenario checks.
 func scopedToken(ctx context.Context, scope string) (string, error) {
-	s := oauthFrom(ctx)
-	if tok, ok := s.tokens[scope]; ok {
+	w := worldFrom(ctx)
+	if tok, ok := w.scopedTokens[scope]; ok {
 		return tok, nil
 	}
-	w := worldFrom(ctx)
-	saved := w.token
-	defer func() { w.token = saved }()
-	if err := haveAccessToken(ctx, w.cfg.Client, scope); err != nil {
+	tok, err := w.fetchAccessToken(ctx, w.cfg.Client, scope, aside)
+	if err != nil {
 		return "", err
 	}
-	s.tokens[scope] = w.token
-	return w.token, nil
+	w.scopedTokens[scope] = tok
+	return tok, nil
 }
 
 // notRefused accepts any answer but 401 and 403: the endpoint may still
@@ -706,6 +670,9 @@ func registerClockSteps(sc *godog.ScenarioContext) {
 		if now.Nanosecond() == 0 {
 			return nil
 		}
+		if err := w.clockWillMove(ctx); err != nil {
+			return err
+		}
 		return putEmulatorClock(ctx, w, now.Truncate(time.Second))
 	})
 	oauthStep(sc, `^the emulator clock is set to the issued token's claim "([^"]*)" minus (\d+) seconds?$`, func(ctx context.Context, name string, n int64) error {
@@ -718,14 +685,18 @@ func registerClockSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		before, err := readEmulatorClock(ctx, w)
-		if err != nil {
+		if err := w.clockWillMove(ctx); err != nil {
 			return err
 		}
-		// Put the clock back where it was, so that scenarios after this
-		// one see it move only forward.
-		w.cleanups = append(w.cleanups, func(ctx context.Context) { _ = putEmulatorClock(ctx, w, before) })
 		return putEmulatorClock(ctx, w, time.Unix(c-n, 0))
+	})
+	oauthStep(sc, `^the emulator clock advances by (\d+) seconds?$`, func(ctx context.Context, seconds int) error {
+		w := worldFrom(ctx)
+		if err := w.clockWillMove(ctx); err != nil {
+			return err
+		}
+		_, err := w.control(ctx, http.MethodPost, "/_emulator/clock/advance", fmt.Sprintf(`{"seconds":%d}`, seconds))
+		return err
 	})
 }
 
@@ -734,33 +705,63 @@ func readEmulatorClock(ctx context.Context, w *world) (time.Time, error) {
 	if !w.caps.Has("clock") {
 		return time.Time{}, fmt.Errorf("%w (the capability clock)", errNotEmulator)
 	}
-	status, body, err := sendAside(ctx, w, http.MethodGet, "/_emulator/clock", "", nil)
+	x, err := w.control(ctx, http.MethodGet, "/_emulator/clock", "")
 	if err != nil {
 		return time.Time{}, err
 	}
-	var c struct {
-		Now string `json:"now"`
-	}
-	if status != http.StatusOK || json.Unmarshal(body, &c) != nil {
-		return time.Time{}, fmt.Errorf("GET /_emulator/clock answered %d: %.200s", status, body)
-	}
-	t, err := time.Parse(time.RFC3339Nano, c.Now)
+	now := x.str("now")
+	t, err := time.Parse(time.RFC3339Nano, now)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("GET /_emulator/clock: now %q is not RFC 3339", c.Now)
+		return time.Time{}, fmt.Errorf("the emulator's clock is not an RFC 3339 time; %s", x.describe())
 	}
 	return t, nil
 }
 
-func putEmulatorClock(ctx context.Context, w *world, t time.Time) error {
-	b, _ := json.Marshal(map[string]string{"now": t.UTC().Format(time.RFC3339Nano)})
-	status, body, err := sendAside(ctx, w, http.MethodPut, "/_emulator/clock", "", b)
+// clockWillMove is called by every step before it moves the emulator
+// clock. Every scenario shares that clock, so the scenario must be
+// @serial (nothing else runs meanwhile), and the first move registers the
+// clock's return to where it would stand had the scenario left it alone:
+// where it stood before, plus the real time since when it follows real
+// time (pdemu serve), or exactly where it stood when it stands still until
+// moved (a test's fake clock, --freeze-clock).
+func (w *world) clockWillMove(ctx context.Context) error {
+	if !w.scenario.HasTag("@serial") {
+		return fmt.Errorf("this step moves the emulator clock, which every scenario shares: tag the scenario @serial")
+	}
+	if w.cleanups.has("clock") {
+		return nil
+	}
+	// Two readings tell a running clock from a still one: a running one
+	// shows nanoseconds, and two requests take microseconds at least.
+	sent := time.Now()
+	before, err := readEmulatorClock(ctx, w)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
-		return fmt.Errorf("PUT /_emulator/clock answered %d: %.200s", status, body)
+	at := sent.Add(time.Since(sent) / 2) // when the target most likely read it
+	again, err := readEmulatorClock(ctx, w)
+	if err != nil {
+		return err
 	}
+	runs := !again.Equal(before)
+	w.cleanups.add("clock", "the emulator clock, which the scenario moved", func(ctx context.Context) error {
+		want := before
+		if runs {
+			want = before.Add(time.Since(at))
+		}
+		if err := putEmulatorClock(ctx, w, want); err != nil {
+			return fmt.Errorf("could not set it back to %s: %w", want.UTC().Format(time.RFC3339Nano), err)
+		}
+		return nil
+	})
 	return nil
+}
+
+// putEmulatorClock sets the emulator clock (PUT /_emulator/clock).
+func putEmulatorClock(ctx context.Context, w *world, t time.Time) error {
+	b, _ := json.Marshal(map[string]string{"now": t.UTC().Format(time.RFC3339Nano)})
+	_, err := w.control(ctx, http.MethodPut, "/_emulator/clock", string(b))
+	return err
 }
 
 // referenceNow is the time the target's answers should agree with: its own
@@ -771,51 +772,6 @@ func referenceNow(ctx context.Context, w *world) (time.Time, string, error) {
 		return t, "the emulator clock", err
 	}
 	return time.Now(), "the local clock", nil
-}
-
-// sendAside sends a request that is not the scenario's subject (control
-// plane reads, cleanups): it leaves the last exchange, the bearer token
-// and the next request's headers alone. body is JSON when not nil.
-func sendAside(ctx context.Context, w *world, method, path, token string, body []byte) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, w.cfg.BaseURL+path, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	req.Header.Set("X-PD-Environment", w.cfg.Environment)
-	resp, err := w.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, b, err
-}
-
-// asideAccessToken gets a full-scope token for side requests (cleanups
-// may run after the clock has moved past the scenario's tokens).
-func asideAccessToken(ctx context.Context, w *world) (string, error) {
-	b, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": w.cfg.Client.ClientID, "client_secret": w.cfg.Client.ClientSecret})
-	status, body, err := sendAside(ctx, w, http.MethodPost, "/v1/oauth/token", "", b)
-	if err != nil {
-		return "", err
-	}
-	var t struct {
-		AccessToken string `json:"access_token"`
-	}
-	if status != http.StatusOK || json.Unmarshal(body, &t) != nil || t.AccessToken == "" {
-		return "", fmt.Errorf("could not get an access token: the token endpoint answered %d", status)
-	}
-	return t.AccessToken, nil
 }
 
 // ---------------------------------------------------------------------------
@@ -850,11 +806,10 @@ func registerClientSteps(sc *godog.ScenarioContext) {
 	})
 	oauthStep(sc, `^I have an access token as the created client$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
-		id, secret := w.vars["created_client_id"], w.vars["created_client_secret"]
-		if id == "" {
+		if w.createdClient.ClientID == "" {
 			return fmt.Errorf("no OAuth client was created in this scenario")
 		}
-		return haveAccessToken(ctx, Credentials{ClientID: id, ClientSecret: secret}, "")
+		return haveAccessToken(ctx, w.createdClient, "")
 	})
 	oauthStep(sc, `^the status is (\d+), or the error is "([^"]*)" with status (\d+) if the target lists the capability "([^"]*)"$`, func(ctx context.Context, status int, code string, altStatus int, capability string) error {
 		w := worldFrom(ctx)
@@ -887,15 +842,18 @@ func createOAuthClient(ctx context.Context, body string) error {
 		return err
 	}
 	x := w.last
-	id, _ := x.field("client_id")
-	if idStr, ok := id.(string); ok && idStr != "" && x.status >= 200 && x.status < 300 {
-		secret, _ := x.field("client_secret")
-		w.vars["created_client_id"] = idStr
-		w.vars["created_client_secret"] = text(secret)
-		w.cleanups = append(w.cleanups, func(ctx context.Context) {
-			_, _, _ = sendAside(ctx, w, http.MethodDelete, "/_emulator/oauth-clients/"+url.PathEscape(idStr), "", nil)
-		})
+	id := x.str("client_id")
+	if id == "" || !x.ok() {
+		return nil
 	}
+	w.createdClient = Credentials{ClientID: id, ClientSecret: x.str("client_secret")}
+	w.cleanups.add("client "+id, "the OAuth client "+id, func(ctx context.Context) error {
+		x, err := w.control(ctx, http.MethodDelete, "/_emulator/oauth-clients/"+url.PathEscape(id), "")
+		if x != nil && x.status == http.StatusNotFound {
+			return nil // the scenario deleted it
+		}
+		return err
+	})
 	return nil
 }
 
@@ -925,20 +883,23 @@ func registerConnectTokenSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		var m map[string]any
-		if json.Unmarshal([]byte(body), &m) == nil {
-			if user, ok := m["external_user_id"].(string); ok && user != "" {
-				deleteExternalUserAfterwards(ctx, user)
-			}
+		if err := w.do(ctx, http.MethodPost, "/v1/connect/${project_id}/tokens", "application/json", doc.Content); err != nil {
+			return err
 		}
-		return w.do(ctx, http.MethodPost, "/v1/connect/${project_id}/tokens", "application/json", doc.Content)
+		var m struct {
+			User string `json:"external_user_id"`
+		}
+		if w.last.ok() && json.Unmarshal([]byte(body), &m) == nil && m.User != "" {
+			w.deleteUserAfterwards(m.User) // making a token made the user
+		}
+		return nil
 	})
 	oauthStep(sc, `^the external user "([^"]*)" is deleted afterwards$`, func(ctx context.Context, user string) error {
 		user, err := worldFrom(ctx).expand(user)
 		if err != nil {
 			return err
 		}
-		deleteExternalUserAfterwards(ctx, user)
+		worldFrom(ctx).deleteUserAfterwards(user)
 		return nil
 	})
 	oauthStep(sc, `^I use the Connect token from the response$`, func(ctx context.Context) error {
@@ -952,13 +913,12 @@ func registerConnectTokenSteps(sc *godog.ScenarioContext) {
 		if !ok || tok == "" {
 			return fmt.Errorf("no Connect token in the response; %s", x.describe())
 		}
-		w.token = tok
-		w.vars["connect_token"] = tok
+		w.token, w.connectToken = tok, tok
 		return nil
 	})
 	oauthStep(sc, `^I send X-PD-Environment as the other environment$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
-		w.header.Set("X-PD-Environment", envOtherThan(w.cfg.Environment))
+		w.header.Set("X-PD-Environment", otherEnvironment(w.env))
 		return nil
 	})
 	oauthStep(sc, `^I have a project of my own named "([^"]*)", remembered as "([^"]*)"$`, func(ctx context.Context, name, as string) error {
@@ -967,50 +927,17 @@ func registerConnectTokenSteps(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		tok, err := asideAccessToken(ctx, w)
-		if err != nil {
-			return err
-		}
 		b, _ := json.Marshal(map[string]string{"name": name})
-		status, body, err := sendAside(ctx, w, http.MethodPost, "/v1/connect/projects", tok, b)
+		x, err := w.sendWithSideToken(ctx, request{method: http.MethodPost, path: "/v1/connect/projects",
+			contentType: "application/json", body: string(b), env: w.env})
 		if err != nil {
 			return err
 		}
-		var p struct {
-			ID string `json:"id"`
+		id := x.str("id")
+		if !x.ok() || id == "" {
+			return fmt.Errorf("could not create a project; %s", x.describe())
 		}
-		if status < 200 || status > 299 || json.Unmarshal(body, &p) != nil || p.ID == "" {
-			return fmt.Errorf("could not create a project: POST /v1/connect/projects answered %d: %.300s", status, body)
-		}
-		w.vars[as] = p.ID
-		w.cleanups = append(w.cleanups, func(ctx context.Context) {
-			if tok, err := asideAccessToken(ctx, w); err == nil {
-				_, _, _ = sendAside(ctx, w, http.MethodDelete, "/v1/connect/projects/"+url.PathEscape(p.ID), tok, nil)
-			}
-		})
-		return nil
+		w.deleteAfterwards("/v1/connect/projects/"+url.PathEscape(id), "the project "+id)
+		return w.remember(as, id)
 	})
-}
-
-// deleteExternalUserAfterwards removes an external user of the configured project
-// and environment after the scenario (once, however often it is asked).
-func deleteExternalUserAfterwards(ctx context.Context, user string) {
-	s, w := oauthFrom(ctx), worldFrom(ctx)
-	if s.usersToDelete[user] {
-		return
-	}
-	s.usersToDelete[user] = true
-	w.cleanups = append(w.cleanups, func(ctx context.Context) {
-		if tok, err := asideAccessToken(ctx, w); err == nil {
-			_, _, _ = sendAside(ctx, w, http.MethodDelete,
-				"/v1/connect/"+url.PathEscape(w.cfg.ProjectID)+"/users/"+url.PathEscape(user), tok, nil)
-		}
-	})
-}
-
-func envOtherThan(env string) string {
-	if env == "development" {
-		return "production"
-	}
-	return "development"
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cucumber/godog"
@@ -217,6 +218,9 @@ func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (confo
 	}
 	if c.ProjectID == "" {
 		missing = append(missing, "no project: pass --project-id or set "+conformance.EnvProjectID)
+	}
+	if c.Environment != "" && !conformance.ValidEnvironment(c.Environment) {
+		missing = append(missing, conformance.EnvEnvironment+" is "+strconv.Quote(c.Environment)+": want development or production")
 	}
 	if (c.SecondClient.ClientID == "") != (c.SecondClient.ClientSecret == "") {
 		missing = append(missing, "the second client needs both "+conformance.EnvClientID2+" and "+conformance.EnvClientSecret2)

@@ -301,6 +301,7 @@ func TestConformanceCommandLine(t *testing.T) {
 		{"nothing set", envOf(), nil, 2, []string{"PIPEDREAM_BASE_URL", "PIPEDREAM_CLIENT_ID", "PIPEDREAM_CLIENT_SECRET", "PIPEDREAM_PROJECT_ID"}},
 		{"no project", without("PIPEDREAM_PROJECT_ID"), nil, 2, []string{"--project-id", "PIPEDREAM_PROJECT_ID"}},
 		{"project from the flag", without("PIPEDREAM_PROJECT_ID"), []string{"--project-id", srv.Credentials.ProjectID, "--tags", quickTags}, 0, nil},
+		{"unknown environment", envOf(append(full, "PIPEDREAM_PROJECT_ENVIRONMENT=staging")...), nil, 2, []string{`PIPEDREAM_PROJECT_ENVIRONMENT is "staging": want development or production`}},
 		{"half a second client", envOf(append(full, "PDEMU_CONFORMANCE_CLIENT_ID_2=oc_x")...), nil, 2, []string{"PDEMU_CONFORMANCE_CLIENT_SECRET_2"}},
 		{"unknown formatter", envOf(full...), []string{"--format", "progress,html"}, 2, []string{`unknown formatter "html"`, "junit"}},
 		{"formatter file in a missing folder", envOf(full...), []string{"--format", "junit:" + filepath.Join(dir, "no", "r.xml")}, 2, []string{"does not exist"}},
