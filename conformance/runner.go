@@ -75,43 +75,6 @@ func (r *recorder) set(res Result) {
 	r.results[res.Scenario.Name] = res
 }
 
-// initializer wires the steps and the per-scenario hooks: each scenario
-// gets a fresh world, is skipped (with its reason recorded) when the target
-// cannot run it, and has what it created cleaned up after.
-func initializer(cfg Config, caps Capabilities, byName map[string]Scenario, only string, rec *recorder) func(*godog.ScenarioContext) {
-	return func(sc *godog.ScenarioContext) {
-		sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
-			if only != "" && p.Name != only {
-				return ctx, godog.ErrSkip
-			}
-			s := byName[p.Name]
-			if reason := SkipReason(s, caps, cfg); reason != "" {
-				rec.set(Result{Scenario: s, Status: Skipped, Reason: reason})
-				return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
-			}
-			return context.WithValue(ctx, worldKey{}, newWorld(cfg, caps, s)), nil
-		})
-		sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
-			if w, ok := ctx.Value(worldKey{}).(*world); ok {
-				res := Result{Scenario: byName[p.Name], Status: Passed, Cleanup: w.cleanups.run(context.WithoutCancel(ctx))}
-				if err != nil {
-					res.Status, res.Reason = Failed, err.Error()
-				}
-				rec.set(res)
-			}
-			return ctx, nil
-		})
-		registerHTTPSteps(sc)
-		registerAuthSteps(sc)
-		for _, register := range extraSteps {
-			register(sc)
-		}
-	}
-}
-
-// extraSteps are step families registered by other files of the package.
-var extraSteps []func(*godog.ScenarioContext)
-
 // Options configures Run.
 type Options struct {
 	Config
@@ -181,7 +144,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	rec := &recorder{results: map[string]Result{}}
 	suite := godog.TestSuite{
 		Name:                "pdemu conformance",
-		ScenarioInitializer: initializer(cfg, caps, byName, "", rec),
+		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
 		Options: &godog.Options{
 			Format: opts.Format, Output: opts.Output, FS: opts.FS, Paths: []string{"."},
 			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
@@ -285,6 +248,7 @@ func RunTests(t *testing.T, cfg Config) {
 		out  bytes.Buffer
 		ran  int
 	}
+	defs := newSteps() // compiled once for every group's suite
 	groups := map[string]*group{}
 	for _, s := range all {
 		if groups[s.Path] == nil {
@@ -303,7 +267,7 @@ func RunTests(t *testing.T, cfg Config) {
 			g.once.Do(func() {
 				g.ran = godog.TestSuite{
 					Name:                s.Path,
-					ScenarioInitializer: initializer(cfg, caps, byName, "", g.rec),
+					ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: defs, rec: g.rec}).InitializeScenario,
 					Options: &godog.Options{
 						Format: "pretty", NoColors: true, Output: &g.out, FS: features.FS,
 						Paths: []string{s.Path}, Strict: true,

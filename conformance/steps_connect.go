@@ -2,74 +2,24 @@ package conformance
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cucumber/godog"
 )
 
-// Steps of the Connect resource families: values a scenario derives
-// (the base URL, base64, the other environment, Unix times), control-plane
-// setup that keeps the scenario's last API response, cleanups, walking a
-// paginated list by its cursors, and checks the generic steps lack.
+// The Connect resource families' own steps: control-plane setup that
+// keeps the scenario's last response, things deleted after the scenario,
+// and walking a paginated list by its cursors.
 
-func init() { extraSteps = append(extraSteps, registerConnectSteps) }
-
-// connectMaxWalkPages stops a walk whose cursors never end.
-const connectMaxWalkPages = 500
-
-func registerConnectSteps(sc *godog.ScenarioContext) {
-	// Derived values.
-	sc.Step(`^I remember the base URL as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		return w.remember(name, w.cfg.BaseURL)
-	})
-	sc.Step(`^I remember the (URL-safe unpadded )?base64 of "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, urlSafe, s, name string) error {
-		w := worldFrom(ctx)
-		s, err := w.expand(s)
-		if err != nil {
-			return err
-		}
-		enc := base64.StdEncoding
-		if urlSafe != "" {
-			enc = base64.RawURLEncoding
-		}
-		return w.remember(name, enc.EncodeToString([]byte(s)))
-	})
-	sc.Step(`^I remember the other environment as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		return w.remember(name, otherEnvironment(w.env))
-	})
-	sc.Step(`^I switch to the environment "([^"]*)"$`, func(ctx context.Context, env string) error {
-		w := worldFrom(ctx)
-		env, err := w.expand(env)
-		if err != nil {
-			return err
-		}
-		w.env = env // later requests and ${environment} follow
-		return nil
-	})
-	sc.Step(`^I switch back to the configured environment$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		w.env = w.cfg.Environment
-		return nil
-	})
-	sc.Step(`^I remember the Unix time (\d+) (seconds?|minutes?|hours?|days?) (ago|from now) as "([^"]*)"$`, connectRememberUnixTime)
-	sc.Step(`^I remember the Unix time now as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		return connectRememberUnixTime(ctx, 0, "seconds", "ago", name)
-	})
-
-	// Cleanups.
-	sc.Step(`^I will DELETE "([^"]*)" after the scenario$`, func(ctx context.Context, p string) error {
+// registerConnectSteps adds the Connect families' steps.
+func registerConnectSteps(s *steps) {
+	s.add(`^I will DELETE "([^"]*)" after the scenario$`, func(ctx context.Context, p string) error {
 		w := worldFrom(ctx)
 		p, err := w.expand(p)
 		if err != nil {
@@ -78,7 +28,7 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		w.deleteAfterwards(p, "what DELETE "+p+" removes")
 		return nil
 	})
-	sc.Step(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
+	s.add(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		if !w.caps.IsEmulator() {
 			return errNotEmulator
@@ -92,12 +42,11 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		return nil
 	})
 
-	// Control-plane setup: the scenario's last API response stays as it was.
-	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)" with JSON:$`, func(ctx context.Context, m, p string, doc *godog.DocString) error {
+	s.add(`^the control plane accepts (POST|PUT) "([^"]*)" with JSON:$`, func(ctx context.Context, m, p string, doc *godog.DocString) error {
 		_, err := controlStep(ctx, m, p, doc.Content)
 		return err
 	})
-	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)", remembering "([^"]*)" as "([^"]*)", with JSON:$`, func(ctx context.Context, m, p, field, name string, doc *godog.DocString) error {
+	s.add(`^the control plane accepts (POST|PUT) "([^"]*)", remembering "([^"]*)" as "([^"]*)", with JSON:$`, func(ctx context.Context, m, p, field, name string, doc *godog.DocString) error {
 		x, err := controlStep(ctx, m, p, doc.Content)
 		if err != nil {
 			return err
@@ -108,7 +57,7 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return worldFrom(ctx).remember(name, text(v))
 	})
-	sc.Step(`^the emulator has connected an account of app "([^"]*)" for external user "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, app, user, name string) error {
+	s.add(`^the emulator has connected an account of app "([^"]*)" for external user "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, app, user, name string) error {
 		w := worldFrom(ctx)
 		user, err := w.expand(user)
 		if err != nil {
@@ -127,9 +76,8 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		return w.remember(name, id)
 	})
 
-	// Walking a list by its cursors.
-	sc.Step(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, connectWalkPages)
-	sc.Step(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
+	s.add(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, connectWalkPages)
+	s.add(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
 		w := worldFrom(ctx)
 		walk, err := w.walked()
 		if err != nil {
@@ -154,7 +102,7 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the collected values (include|do not include) "([^"]*)"$`, func(ctx context.Context, verb, want string) error {
+	s.add(`^the collected values (include|do not include) "([^"]*)"$`, func(ctx context.Context, verb, want string) error {
 		w := worldFrom(ctx)
 		walk, err := w.walked()
 		if err != nil {
@@ -173,7 +121,7 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the collected values have no duplicates$`, func(ctx context.Context) error {
+	s.add(`^the collected values have no duplicates$`, func(ctx context.Context) error {
 		walk, err := worldFrom(ctx).walked()
 		if err != nil {
 			return err
@@ -187,7 +135,7 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the walk took at least (\d+) pages$`, func(ctx context.Context, n int) error {
+	s.add(`^the walk took at least (\d+) pages$`, func(ctx context.Context, n int) error {
 		walk, err := worldFrom(ctx).walked()
 		if err != nil {
 			return err
@@ -197,150 +145,6 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-
-	// Checks of the last response.
-	sc.Step(`^the response body is a JSON (array|object)$`, func(ctx context.Context, kind string) error {
-		x, err := worldFrom(ctx).response()
-		if err != nil {
-			return err
-		}
-		_, isArray := x.decoded.([]any)
-		_, isObject := x.decoded.(map[string]any)
-		if (kind == "array" && !isArray) || (kind == "object" && !isObject) {
-			return fmt.Errorf("want a JSON %s as the body; %s", kind, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response body is the text "([^"]*)"$`, func(ctx context.Context, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		if string(x.body) != want {
-			return fmt.Errorf("want the body %q; %s", want, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response field "([^"]*)" is a number of at least (\S+)$`, func(ctx context.Context, p, bound string) error {
-		bound, err := worldFrom(ctx).expand(bound)
-		if err != nil {
-			return err
-		}
-		min, err := strconv.ParseFloat(bound, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a number", bound)
-		}
-		return checkField(ctx, p, bound, func(got any, _ string) bool {
-			f, ok := got.(float64)
-			return ok && f >= min
-		}, "is a number of at least")
-	})
-	sc.Step(`^the response field "([^"]*)" is not "([^"]*)"$`, func(ctx context.Context, p, want string) error {
-		return checkField(ctx, p, want, func(got any, want string) bool { return text(got) != want }, "is not")
-	})
-	sc.Step(`^the response field "([^"]*)" is null or absent$`, func(ctx context.Context, p string) error {
-		x, err := worldFrom(ctx).response()
-		if err != nil {
-			return err
-		}
-		if v, ok := x.field(p); ok && v != nil {
-			return fmt.Errorf("want field %s null or absent, got %s; %s", p, text(v), x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response list "([^"]*)" (contains|does not contain) the value "([^"]*)"$`, func(ctx context.Context, list, verb, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		found := slices.ContainsFunc(items, func(it any) bool { return text(it) == want })
-		if found != (verb == "contains") {
-			return fmt.Errorf("want the list %s that %s %q; %s", list, verb, want, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" present$`, func(ctx context.Context, list, key string) error {
-		x, err := worldFrom(ctx).response()
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			if _, ok := m[key]; !ok {
-				return fmt.Errorf("item %d of %s has no %s; %s", i, list, key, x.describe())
-			}
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" containing "([^"]*)"$`, func(ctx context.Context, list, key, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			values, _ := m[key].([]any)
-			if !slices.ContainsFunc(values, func(v any) bool { return text(v) == want }) {
-				return fmt.Errorf("item %d of %s has %s %s, without %q; %s", i, list, key, text(m[key]), want, x.describe())
-			}
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" matching "([^"]*)"$`, func(ctx context.Context, list, key, pattern string) error {
-		w := worldFrom(ctx)
-		x, pattern, err := w.responseAnd(pattern)
-		if err != nil {
-			return err
-		}
-		re, err := regexp.Compile(pattern)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			s, isStr := m[key].(string)
-			if !isStr || !re.MatchString(s) {
-				return fmt.Errorf("item %d of %s has %s %s, which does not match %q; %s", i, list, key, text(m[key]), pattern, x.describe())
-			}
-		}
-		return nil
-	})
-}
-
-// connectRememberUnixTime remembers now ± an offset in Unix seconds. "Now" is the
-// emulator's clock when the target has one (it may stand still, far from
-// the local clock), else the local clock.
-func connectRememberUnixTime(ctx context.Context, n int, unit, dir, name string) error {
-	w := worldFrom(ctx)
-	now, _, err := referenceNow(ctx, w)
-	if err != nil {
-		return err
-	}
-	d := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
-	offset := time.Duration(n) * d
-	if dir == "ago" {
-		offset = -offset
-	}
-	return w.remember(name, strconv.FormatInt(now.Add(offset).Unix(), 10))
 }
 
 // controlStep sends a control-plane request of a scenario's setup, path
@@ -361,6 +165,9 @@ func controlStep(ctx context.Context, method, p, body string) (*exchange, error)
 	}
 	return w.control(ctx, method, p, body)
 }
+
+// connectMaxWalkPages stops a walk whose cursors never end.
+const connectMaxWalkPages = 500
 
 // connectWalkPages GETs a list page after page, following page_info.end_cursor
 // with `after` as the SDK's pager does, until the cursor is null (or
