@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,36 @@ func configFor(srv *testutil.Server) conformance.Config {
 		Client:    conformance.Credentials{ClientID: srv.Credentials.ClientID, ClientSecret: srv.Credentials.ClientSecret},
 		ProjectID: srv.Credentials.ProjectID,
 	}
+}
+
+// TestScenariosThatMoveTheClock: moving the clock every scenario shares
+// takes a @serial scenario, and the clock is back where it stood after it
+// (a test's clock stands still until moved, so exactly there).
+func TestScenariosThatMoveTheClock(t *testing.T) {
+	srv := testutil.NewServer(t)
+	start := srv.Now()
+	fsys := fstest.MapFS{"clock.feature": {Data: []byte(`Feature: Clock
+  @serial
+  Scenario: A serial scenario moves the clock
+    Spec: test
+    Given the emulator clock stands at a whole second
+    When the emulator clock advances by 3600 seconds
+    Then the emulator clock advances by 1 second
+
+  Scenario: Another moves it too
+    Spec: test
+    When the emulator clock advances by 60 seconds
+`)}}
+	sum, err := conformance.Run(t.Context(), conformance.Options{Config: configFor(srv), FS: fsys, Output: &bytes.Buffer{}})
+	require.NoError(t, err)
+	require.Len(t, sum.Results, 2)
+	byName := map[string]conformance.Result{}
+	for _, r := range sum.Results {
+		byName[r.Scenario.Name] = r
+	}
+	assert.Equal(t, conformance.Passed, byName["A serial scenario moves the clock"].Status)
+	other := byName["Another moves it too"]
+	assert.Equal(t, conformance.Failed, other.Status)
+	assert.Contains(t, other.Reason, "tag the scenario @serial")
+	assert.True(t, srv.Now().Equal(start), "the clock is back at %s, not %s", start, srv.Now())
 }
