@@ -60,8 +60,21 @@ func (s Summary) Count(st Status) int {
 	return n
 }
 
-// OK reports whether the run passes: no unexpected failure.
-func (s Summary) OK() bool { return s.Count(Failed) == 0 }
+// LeftBehind returns the results of the scenarios whose cleanup failed:
+// they left something on the target.
+func (s Summary) LeftBehind() []Result {
+	var out []Result
+	for _, r := range s.Results {
+		if len(r.Cleanup) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// OK reports whether the run passes: no unexpected failure, and nothing
+// left behind on the target.
+func (s Summary) OK() bool { return s.Count(Failed) == 0 && len(s.LeftBehind()) == 0 }
 
 // recorder collects outcomes from godog's hooks, which may run at once.
 type recorder struct {
@@ -192,8 +205,17 @@ func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations\n",
-		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure), sum.Count(Stale))
+	// What a scenario could not undo is not a verdict on the server (the
+	// scenario passed or failed on its own), but the server is not as the
+	// run found it: said apart, with what is left.
+	for _, r := range sum.LeftBehind() {
+		fmt.Fprintf(w, "  %-17s %s\n", "Cleanup failed", r.Scenario.Name)
+		for _, c := range r.Cleanup {
+			fmt.Fprintf(w, "  %17s left behind %s: %s\n", "", c.What, firstLines(c.Error, 3))
+		}
+	}
+	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations, %d cleanup failures\n",
+		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure), sum.Count(Stale), len(sum.LeftBehind()))
 }
 
 func firstLines(s string, n int) string {
@@ -281,7 +303,10 @@ func RunTests(t *testing.T, cfg Config) {
 			case !ran:
 				t.Fatalf("the scenario did not run (godog status %d):\n%s", g.ran, g.out.String())
 			case res.Status == Failed:
-				t.Fatalf("%s\n%s", res.Reason, scenarioOutput(g.out.String()))
+				t.Errorf("%s\n%s", res.Reason, scenarioOutput(g.out.String()))
+			}
+			for _, c := range res.Cleanup {
+				t.Errorf("the scenario left behind %s: %s", c.What, c.Error)
 			}
 		})
 	}

@@ -174,12 +174,20 @@ func judge(sum conformance.Summary, selected int, cfg conformanceConfig) error {
 		// its options (it says why on stderr).
 		return fmt.Errorf("conformance: none of the %d selected scenarios ran", selected)
 	}
+	// Every reason the run fails, in one line.
+	var why []string
 	if n := sum.Count(conformance.Failed); n > 0 {
-		return fmt.Errorf("conformance: %s of %d failed", plural(n, "scenario"), len(sum.Results))
+		why = append(why, fmt.Sprintf("%s of %d failed", plural(n, "scenario"), len(sum.Results)))
 	}
 	if n := sum.Count(conformance.Stale); n > 0 && cfg.strictExpect {
-		return fmt.Errorf("conformance: %s in %s passed (--strict-expect): remove %s from the file",
-			plural(n, "expected failure"), cfg.expectFile, map[bool]string{true: "it", false: "them"}[n == 1])
+		why = append(why, fmt.Sprintf("%s in %s passed (--strict-expect): remove %s from the file",
+			plural(n, "expected failure"), cfg.expectFile, map[bool]string{true: "it", false: "them"}[n == 1]))
+	}
+	if n := len(sum.LeftBehind()); n > 0 {
+		why = append(why, fmt.Sprintf("%s left something behind on the server (\"Cleanup failed\" above says what)", plural(n, "scenario")))
+	}
+	if len(why) > 0 {
+		return errors.New("conformance: " + strings.Join(why, "; "))
 	}
 	return nil
 }

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,9 +44,11 @@ func conformanceRun(t *testing.T, env func(string) string, args ...string) (stdo
 }
 
 // summaryRe matches the kit's last line.
-var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations\n`)
+var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations, (\d+) cleanup failures\n`)
 
-type counts struct{ passed, failed, skipped, expected, stale int }
+// counts are the summary's numbers: scenarios by outcome, and those whose
+// cleanup failed (which also have an outcome, so total leaves them out).
+type counts struct{ passed, failed, skipped, expected, stale, leftBehind int }
 
 func (c counts) total() int { return c.passed + c.failed + c.skipped + c.expected + c.stale }
 
@@ -50,11 +56,11 @@ func summaryCounts(t *testing.T, stdout string) counts {
 	t.Helper()
 	m := summaryRe.FindStringSubmatch(stdout)
 	require.NotNil(t, m, "no summary line in the output:\n%s", stdout)
-	n := make([]int, 5)
+	n := make([]int, len(m)-1)
 	for i := range n {
 		n[i], _ = strconv.Atoi(m[i+1])
 	}
-	return counts{n[0], n[1], n[2], n[3], n[4]}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5]}
 }
 
 func allScenarios(t *testing.T) []conformance.Scenario {
@@ -392,4 +398,37 @@ func TestConformanceWithAControlToken(t *testing.T) {
 	assert.Contains(t, stderr, "PDEMU_CONTROL_TOKEN")
 	assert.Contains(t, stderr, "control_token_required")
 	assert.NotContains(t, stdout+stderr, pd.env["PDEMU_CONTROL_TOKEN"])
+}
+
+// TestConformanceReportsWhatItLeftBehind: against a server that refuses
+// to delete OAuth clients, the scenarios that made one keep their verdict,
+// the summary names each with what it left, and the run fails (exit 1).
+func TestConformanceReportsWhatItLeftBehind(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(u)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/_emulator/oauth-clients/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"unavailable"}`))
+			return
+		}
+		upstream.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+proxy.URL)...)
+	stdout, stderr, err, status := conformanceRun(t, env, "--tags", "@requires:admin_clients && ~@destructive")
+	require.Error(t, err)
+	assert.Equal(t, 1, status)
+	c := summaryCounts(t, stdout)
+	// One scenario deletes a client as what it checks, and fails here.
+	assert.Equal(t, 1, c.failed, stdout)
+	assert.Contains(t, stdout, "  Failed            A control-plane write sent as JSON with a charset is served\n")
+	assert.Greater(t, c.leftBehind, 1)
+	assert.Contains(t, stdout, "  Cleanup failed    A new OAuth client's secret is shown once\n")
+	assert.Regexp(t, `left behind the OAuth client oc_\S+: control plane: DELETE /_emulator/oauth-clients/oc_\S+ answered 503`, stdout)
+	assert.Regexp(t, `conformance: 1 scenario of \d+ failed; \d+ scenarios left something behind on the server`, stderr)
 }
