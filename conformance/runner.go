@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -19,75 +18,6 @@ import (
 	"github.com/pdemu/pdemu/features"
 )
 
-// Status is how a scenario ended.
-type Status string
-
-// The outcomes a run reports.
-const (
-	Passed          Status = "passed"
-	Failed          Status = "failed"
-	Skipped         Status = "skipped"
-	ExpectedFailure Status = "expected failure"
-	// Stale is an expected failure that passed: the expectations file
-	// should lose that entry.
-	Stale Status = "passed, but listed as an expected failure"
-)
-
-// Result is one scenario's outcome.
-type Result struct {
-	Scenario Scenario
-	Status   Status
-	// Reason is why it failed or was skipped.
-	Reason string
-	// Cleanup lists what the scenario left behind on the target: changes
-	// it could not undo.
-	Cleanup []CleanupFailure
-}
-
-// Summary is a whole run's outcome.
-type Summary struct {
-	Results []Result
-}
-
-// Count returns how many scenarios ended with status s.
-func (s Summary) Count(st Status) int {
-	n := 0
-	for _, r := range s.Results {
-		if r.Status == st {
-			n++
-		}
-	}
-	return n
-}
-
-// LeftBehind returns the results of the scenarios whose cleanup failed:
-// they left something on the target.
-func (s Summary) LeftBehind() []Result {
-	var out []Result
-	for _, r := range s.Results {
-		if len(r.Cleanup) > 0 {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// OK reports whether the run passes: no unexpected failure, and nothing
-// left behind on the target.
-func (s Summary) OK() bool { return s.Count(Failed) == 0 && len(s.LeftBehind()) == 0 }
-
-// recorder collects outcomes from godog's hooks, which may run at once.
-type recorder struct {
-	mu      sync.Mutex
-	results map[string]Result
-}
-
-func (r *recorder) set(res Result) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.results[res.Scenario.Name] = res
-}
-
 // Options configures Run.
 type Options struct {
 	Config
@@ -96,28 +26,19 @@ type Options struct {
 	// Format is godog's formatter list: "pretty", "progress",
 	// "junit:FILE", "cucumber:FILE", comma-separated.
 	Format string
-	// Expected names scenarios that may fail without failing the run.
-	Expected []string
+	// ExpectedFailures lists the scenarios that may fail without failing
+	// the run; one that passes fails it (Stale).
+	ExpectedFailures Ledger
+	// ExpectedSkips, when not nil, lists the scenarios that may be
+	// skipped: a skip it does not list fails the run (UnexpectedSkip), and
+	// so does a pass it lists (StaleSkip). When nil, skips fail nothing.
+	ExpectedSkips *Ledger
 	// Seed, when not zero, runs scenarios in an order shuffled by it.
 	Seed int64
 	// Output receives the formatters' output and the summary.
 	Output io.Writer
 	// FS holds the feature files (default: the embedded features).
 	FS fs.FS
-}
-
-// ReadExpectations reads an expected-failures file: one scenario name a
-// line; blank lines and lines starting with # are ignored.
-func ReadExpectations(r io.Reader) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out, sc.Err()
 }
 
 // Run judges the target in opts against the selected scenarios, one at a
@@ -149,9 +70,12 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	for _, s := range all {
 		byName[s.Name] = s
 	}
-	for _, name := range opts.Expected {
-		if _, ok := byName[name]; !ok {
-			return Summary{}, fmt.Errorf("conformance: the expectations name no scenario %q", name)
+	if err := opts.ExpectedFailures.Check(all); err != nil {
+		return Summary{}, fmt.Errorf("conformance: %w", err)
+	}
+	if opts.ExpectedSkips != nil {
+		if err := opts.ExpectedSkips.Check(all); err != nil {
+			return Summary{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
 	rec := &recorder{results: map[string]Result{}}
@@ -175,19 +99,15 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		if !ran {
 			continue // not selected by the tags
 		}
-		if slices.Contains(opts.Expected, s.Name) {
-			switch res.Status {
-			case Failed:
-				res.Status = ExpectedFailure
-			case Passed:
-				res.Status = Stale
-			}
-		}
-		sum.Results = append(sum.Results, res)
+		sum.Results = append(sum.Results, judge(res, opts.ExpectedFailures, opts.ExpectedSkips))
 	}
 	printSummary(opts.Output, caps, sum)
 	return sum, nil
 }
+
+// summaryOrder is the order of the summary's sections: what fails the run
+// first.
+var summaryOrder = []Status{Failed, UnexpectedSkip, Stale, StaleSkip, ExpectedFailure, Skipped}
 
 func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 	target := "a server without a control plane"
@@ -195,13 +115,17 @@ func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 		target = "an emulator (capabilities: " + strings.Join(caps, ", ") + ")"
 	}
 	fmt.Fprintf(w, "\nconformance against %s\n", target)
-	for _, st := range []Status{Failed, Skipped, ExpectedFailure, Stale} {
+	for _, st := range summaryOrder {
 		for _, r := range sum.Results {
-			if r.Status == st {
-				fmt.Fprintf(w, "  %-17s %s\n", strings.ToUpper(string(st[:1]))+string(st[1:]), r.Scenario.Name)
-				if r.Reason != "" {
-					fmt.Fprintf(w, "  %17s %s\n", "", firstLines(r.Reason, 3))
-				}
+			if r.Status != st {
+				continue
+			}
+			fmt.Fprintf(w, "  %-17s %s\n", strings.ToUpper(string(st[:1]))+string(st[1:]), r.Scenario.Name)
+			if e := r.Expectation; e != nil {
+				fmt.Fprintf(w, "  %17s listed in %s:%d: %s\n", "", e.Source, e.Line, e)
+			}
+			if r.Reason != "" {
+				fmt.Fprintf(w, "  %17s %s\n", "", firstLines(r.Reason, 3))
 			}
 		}
 	}
@@ -214,8 +138,9 @@ func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 			fmt.Fprintf(w, "  %17s left behind %s: %s\n", "", c.What, firstLines(c.Error, 3))
 		}
 	}
-	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations, %d cleanup failures\n",
-		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure), sum.Count(Stale), len(sum.LeftBehind()))
+	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations, %d unexpected skips, %d cleanup failures\n",
+		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure),
+		sum.Count(Stale)+sum.Count(StaleSkip), sum.Count(UnexpectedSkip), len(sum.LeftBehind()))
 }
 
 func firstLines(s string, n int) string {

@@ -26,6 +26,7 @@ type conformanceConfig struct {
 	tags         string
 	format       string
 	expectFile   string
+	skipFile     string
 	strictExpect bool
 	destructive  bool
 	seed         int64
@@ -58,9 +59,12 @@ without that control plane, @destructive ones (they rotate or delete
 clients) against a real server unless --destructive is given.
 
 Exit status: 0 when every selected scenario passed, was skipped or failed
-as --expect allows; 1 when one failed; 2 for a command line or environment
-it cannot act on (a pdemu whose control plane refuses the kit, for want of
-PDEMU_CONTROL_TOKEN, among them).
+as the ledgers allow; 1 when one failed unexpectedly, was skipped though
+--expect-skip does not list it, or contradicts its ledger entry (it
+passed), or when a scenario could not undo what it changed on the server;
+2 for a command line or environment it cannot act on (a pdemu whose
+control plane refuses the kit, for want of PDEMU_CONTROL_TOKEN, among them).
+The ledgers' format is in docs/conformance-reports.md.
 
 Flags of conformance:
 `
@@ -78,9 +82,12 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 		"@a && ~@b is @a and not @b (default: all)")
 	fs.StringVar(&cfg.format, "format", "progress", "godog `formatters`, comma-separated: pretty, progress, junit:FILE,\n"+
 		"cucumber:FILE, ... (a formatter without :FILE writes to stdout)")
-	fs.StringVar(&cfg.expectFile, "expect", "", "`file` of scenarios this server may fail, one name a line (# starts\n"+
-		"a comment); one that passes is reported as a stale expectation")
-	fs.BoolVar(&cfg.strictExpect, "strict-expect", false, "a stale expectation fails the run too")
+	fs.StringVar(&cfg.expectFile, "expect", "", "ledger `file` of the scenarios this server may fail, each with its\n"+
+		"reason (and a link); one that passes fails the run, as stale")
+	fs.StringVar(&cfg.skipFile, "expect-skip", "", "ledger `file` of the scenarios (or @tags) this server may skip, each\n"+
+		"with its reason; with it, any other skip fails the run, and so does\n"+
+		"a listed scenario that passes")
+	fs.BoolVar(&cfg.strictExpect, "strict-expect", false, "kept for old scripts: a stale expectation always fails the run now")
 	fs.BoolVar(&cfg.destructive, "destructive", false, "also run the @destructive scenarios, which rotate or delete clients,\n"+
 		"against a real server (an emulator always runs them)")
 	fs.Int64Var(&cfg.seed, "seed", 0, "shuffle the scenarios' order with this `number`; 0 keeps the files'\n"+
@@ -137,11 +144,19 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	var expected []string
+	var failures conformance.Ledger
 	if cfg.expectFile != "" {
-		if expected, err = readExpectFile(cfg.expectFile, all); err != nil {
+		if failures, err = readLedger("--expect", cfg.expectFile, conformance.FailureLedger, all); err != nil {
 			return err
 		}
+	}
+	var skips *conformance.Ledger
+	if cfg.skipFile != "" {
+		l, err := readLedger("--expect-skip", cfg.skipFile, conformance.SkipLedger, all)
+		if err != nil {
+			return err
+		}
+		skips = &l
 	}
 	if cfg.seed == -1 {
 		cfg.seed = rand.Int64N(1<<53) + 1
@@ -154,7 +169,8 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 		out = &plainWriter{w: stdout}
 	}
 	sum, err := conformance.Run(ctx, conformance.Options{
-		Config: target, Tags: cfg.tags, Format: cfg.format, Expected: expected, Seed: cfg.seed, Output: out,
+		Config: target, Tags: cfg.tags, Format: cfg.format, ExpectedFailures: failures, ExpectedSkips: skips,
+		Seed: cfg.seed, Output: out,
 	})
 	if errors.Is(err, conformance.ErrControlPlaneRefused) {
 		// Nothing ran: the environment lacks what the target asks for.
@@ -163,25 +179,29 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	return judge(sum, len(selected), cfg)
+	return verdict(sum, len(selected))
 }
 
-// judge turns a run's summary into the exit status: an error for a
-// failure, nil for a pass.
-func judge(sum conformance.Summary, selected int, cfg conformanceConfig) error {
+// verdict turns a run's summary into the exit status: an error saying
+// every reason the run fails, nil for a pass.
+func verdict(sum conformance.Summary, selected int) error {
 	if len(sum.Results) == 0 {
 		// The selection was not empty, so nothing ran at all: godog refused
 		// its options (it says why on stderr).
 		return fmt.Errorf("conformance: none of the %d selected scenarios ran", selected)
 	}
-	// Every reason the run fails, in one line.
 	var why []string
 	if n := sum.Count(conformance.Failed); n > 0 {
 		why = append(why, fmt.Sprintf("%s of %d failed", plural(n, "scenario"), len(sum.Results)))
 	}
-	if n := sum.Count(conformance.Stale); n > 0 && cfg.strictExpect {
-		why = append(why, fmt.Sprintf("%s in %s passed (--strict-expect): remove %s from the file",
-			plural(n, "expected failure"), cfg.expectFile, map[bool]string{true: "it", false: "them"}[n == 1]))
+	if n := sum.Count(conformance.UnexpectedSkip); n > 0 {
+		why = append(why, fmt.Sprintf("%s skipped that --expect-skip does not list", plural(n, "scenario")))
+	}
+	if n := sum.Count(conformance.Stale); n > 0 {
+		why = append(why, fmt.Sprintf("%s passed: remove %s from --expect", plural(n, "expected failure"), itOrThem(n)))
+	}
+	if n := sum.Count(conformance.StaleSkip); n > 0 {
+		why = append(why, fmt.Sprintf("%s ran and passed: --expect-skip should not list %s", plural(n, "expected skip"), itOrThem(n)))
 	}
 	if n := len(sum.LeftBehind()); n > 0 {
 		why = append(why, fmt.Sprintf("%s left something behind on the server (\"Cleanup failed\" above says what)", plural(n, "scenario")))
@@ -190,6 +210,13 @@ func judge(sum conformance.Summary, selected int, cfg conformanceConfig) error {
 		return errors.New("conformance: " + strings.Join(why, "; "))
 	}
 	return nil
+}
+
+func itOrThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func plural(n int, noun string) string {
@@ -239,24 +266,23 @@ func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (confo
 	return c, nil
 }
 
-// readExpectFile reads --expect, refusing names that match no scenario: a
-// typo there would otherwise excuse nothing and go unnoticed.
-func readExpectFile(path string, all []conformance.Scenario) ([]string, error) {
+// readLedger reads the ledger a flag names, refusing an entry that
+// matches no scenario: a typo there would otherwise excuse nothing and go
+// unnoticed.
+func readLedger(flagName, path string, kind conformance.LedgerKind, all []conformance.Scenario) (conformance.Ledger, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usageErrorf("--expect: %v", err)
+		return conformance.Ledger{}, usageErrorf("%s: %v", flagName, err)
 	}
 	defer f.Close()
-	names, err := conformance.ReadExpectations(f)
+	l, err := conformance.ReadLedger(f, path, kind)
+	if err == nil {
+		err = l.Check(all)
+	}
 	if err != nil {
-		return nil, usageErrorf("--expect %s: %v", path, err)
+		return conformance.Ledger{}, usageErrorf("%s %v", flagName, err)
 	}
-	for _, name := range names {
-		if !slices.ContainsFunc(all, func(s conformance.Scenario) bool { return s.Name == name }) {
-			return nil, usageErrorf("--expect %s names no scenario %q; pdemu conformance --list shows their names", path, name)
-		}
-	}
-	return names, nil
+	return l, nil
 }
 
 // checkFormat refuses what godog would refuse only once the run has begun,

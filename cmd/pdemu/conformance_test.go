@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -44,13 +45,15 @@ func conformanceRun(t *testing.T, env func(string) string, args ...string) (stdo
 }
 
 // summaryRe matches the kit's last line.
-var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations, (\d+) cleanup failures\n`)
+var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations, (\d+) unexpected skips, (\d+) cleanup failures\n`)
 
 // counts are the summary's numbers: scenarios by outcome, and those whose
 // cleanup failed (which also have an outcome, so total leaves them out).
-type counts struct{ passed, failed, skipped, expected, stale, leftBehind int }
+type counts struct{ passed, failed, skipped, expected, stale, unexpectedSkips, leftBehind int }
 
-func (c counts) total() int { return c.passed + c.failed + c.skipped + c.expected + c.stale }
+func (c counts) total() int {
+	return c.passed + c.failed + c.skipped + c.expected + c.stale + c.unexpectedSkips
+}
 
 func summaryCounts(t *testing.T, stdout string) counts {
 	t.Helper()
@@ -60,7 +63,7 @@ func summaryCounts(t *testing.T, stdout string) counts {
 	for i := range n {
 		n[i], _ = strconv.Atoi(m[i+1])
 	}
-	return counts{n[0], n[1], n[2], n[3], n[4], n[5]}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5], n[6]}
 }
 
 func allScenarios(t *testing.T) []conformance.Scenario {
@@ -93,6 +96,19 @@ func TestConformanceAgainstEmulator(t *testing.T) {
 // its own: enough to check what the command does with the outcomes.
 const quickTags = "@core && ~@serial && ~@destructive"
 
+// ledger writes a ledger file of entries (name, reason) and returns its path.
+func ledger(t *testing.T, entries ...[2]string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("# written by a test\n")
+	for _, e := range entries {
+		fmt.Fprintf(&b, "\n%s\n    reason: %s\n", e[0], e[1])
+	}
+	path := filepath.Join(t.TempDir(), "ledger.txt")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
 // TestConformanceExpectations: each subtest judges an emulator of its own,
 // since the runs it compares must not see each other's changes.
 func TestConformanceExpectations(t *testing.T) {
@@ -101,28 +117,23 @@ func TestConformanceExpectations(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, quick)
 	passing := quick[0].Name
-	dir := t.TempDir()
-	expect := filepath.Join(dir, "expect.txt")
-	require.NoError(t, os.WriteFile(expect, []byte("# known failures of this target\n\n"+passing+"\n"), 0o600))
+	expect := filepath.Join(t.TempDir(), "expect.txt")
+	require.NoError(t, os.WriteFile(expect, []byte("# known failures of this target\n\n"+passing+
+		"\n    reason: a bug we have\n    link: https://example.com/issues/1\n"), 0o600))
 
-	t.Run("a passing expectation is stale but passes the run", func(t *testing.T) {
-		t.Parallel()
-		env := envOf(testutil.NewServer(t).Env()...)
-		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect)
-		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-		assert.Equal(t, 0, status)
-		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
-		assert.Contains(t, stdout, "Passed, but listed as an expected failure "+passing+"\n")
-	})
-	t.Run("--strict-expect fails on a stale expectation", func(t *testing.T) {
-		t.Parallel()
-		env := envOf(testutil.NewServer(t).Env()...)
-		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect, "--strict-expect")
-		require.Error(t, err)
-		assert.Equal(t, 1, status)
-		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
-		assert.Contains(t, stderr, "1 expected failure in "+expect+" passed (--strict-expect): remove it from the file")
-	})
+	for _, args := range [][]string{{}, {"--strict-expect"}} {
+		t.Run("a passing expectation is stale and fails the run "+strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			env := envOf(testutil.NewServer(t).Env()...)
+			stdout, stderr, err, status := conformanceRun(t, env, append([]string{"--tags", quickTags, "--expect", expect}, args...)...)
+			require.Error(t, err)
+			assert.Equal(t, 1, status)
+			assert.Equal(t, 1, summaryCounts(t, stdout).stale)
+			assert.Contains(t, stdout, "Passed, but listed as an expected failure "+passing+"\n"+
+				"                    listed in "+expect+":3: a bug we have (https://example.com/issues/1)\n")
+			assert.Contains(t, stderr, "1 expected failure passed: remove it from --expect")
+		})
+	}
 	t.Run("an expected failure does not fail the run", func(t *testing.T) {
 		t.Parallel()
 		// A wrong secret makes every scenario that needs a token fail;
@@ -133,21 +144,101 @@ func TestConformanceExpectations(t *testing.T) {
 		require.Equal(t, 1, status)
 		c := summaryCounts(t, stdout)
 		require.Positive(t, c.failed)
-		var failed []string
+		var failed [][2]string
 		for _, s := range allScenarios(t) {
 			if strings.Contains(stdout, "  Failed            "+s.Name+"\n") {
-				failed = append(failed, s.Name)
+				failed = append(failed, [2]string{s.Name, "the secret is wrong on purpose"})
 			}
 		}
 		require.Len(t, failed, c.failed, "every failure is listed in the summary:\n%s", stdout)
-		file := filepath.Join(t.TempDir(), "wrong-secret.txt")
-		require.NoError(t, os.WriteFile(file, []byte(strings.Join(failed, "\n")+"\n"), 0o600))
+		file := ledger(t, failed...)
 		stdout, stderr, err, status := conformanceRun(t, wrong, "--tags", quickTags, "--expect", file)
 		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 		assert.Equal(t, 0, status)
 		c2 := summaryCounts(t, stdout)
 		assert.Equal(t, counts{passed: c.passed, skipped: c.skipped, expected: c.failed}, c2)
+		assert.Contains(t, stdout, "  Expected failure  "+failed[0][0]+"\n                    listed in "+file+":3: the secret is wrong on purpose\n")
 	})
+}
+
+// proxyTo starts a proxy to srv and returns its URL; intercept answers
+// what it wants to (and says so), the rest reaches srv. The proxy's
+// loopback Host goes along, so srv's control plane accepts what passes.
+func proxyTo(t *testing.T, srv *testutil.Server, intercept func(http.ResponseWriter, *http.Request) bool) string {
+	t.Helper()
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(u)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			upstream.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
+}
+
+// withoutControlPlane is a proxy to srv that hides its control plane: the
+// kit sees a server like Pipedream's.
+func withoutControlPlane(t *testing.T, srv *testutil.Server) string {
+	t.Helper()
+	return proxyTo(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasPrefix(r.URL.Path, "/_emulator/") {
+			http.NotFound(w, r)
+			return true
+		}
+		return false
+	})
+}
+
+// TestConformanceExpectedSkips: with --expect-skip, the ledger is the whole
+// list of what may be skipped: a skip it lists (here by tag) passes, one it
+// does not fails the run, and so does a listed scenario that runs and
+// passes. Without it, skips fail nothing (TestConformanceTags and the
+// mock-server test run so).
+func TestConformanceExpectedSkips(t *testing.T) {
+	t.Parallel()
+	const tags = "@requires:admin_clients"
+	selected, err := selectByTags(allScenarios(t), tags)
+	require.NoError(t, err)
+	noControlPlane := ledger(t, [2]string{"@emulator-only", "Pipedream has no control plane"})
+	onlyDestructive := ledger(t, [2]string{"@destructive", "we do not rotate shared clients"})
+
+	for _, tc := range []struct {
+		name          string
+		hidden        bool // the control plane is hidden
+		ledger        string
+		status        int
+		want          func(t *testing.T, c counts)
+		stdout, error string
+	}{
+		{"a skip the ledger lists", true, noControlPlane, 0, func(t *testing.T, c counts) {
+			assert.Equal(t, counts{skipped: len(selected)}, c)
+		}, "                    listed in " + noControlPlane + ":3: Pipedream has no control plane\n", ""},
+		{"a skip the ledger does not list", true, onlyDestructive, 1, func(t *testing.T, c counts) {
+			assert.Positive(t, c.skipped, "the @destructive ones are listed")
+			assert.Positive(t, c.unexpectedSkips)
+			assert.Equal(t, len(selected), c.skipped+c.unexpectedSkips)
+		}, "  Skipped, but not listed as an expected skip ", "skipped that --expect-skip does not list"},
+		{"a listed skip that runs and passes", false, noControlPlane, 1, func(t *testing.T, c counts) {
+			assert.Equal(t, counts{stale: len(selected)}, c)
+		}, "  Passed, but listed as an expected skip ", "expected skips ran and passed: --expect-skip should not list them"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testutil.NewServer(t)
+			env := srv.Env()
+			if tc.hidden {
+				env = append(env, "PIPEDREAM_BASE_URL="+withoutControlPlane(t, srv))
+			}
+			stdout, stderr, err, status := conformanceRun(t, envOf(env...), "--tags", tags, "--expect-skip", tc.ledger)
+			assert.Equal(t, tc.status, status, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Equal(t, tc.status != 0, err != nil)
+			tc.want(t, summaryCounts(t, stdout))
+			assert.Contains(t, stdout, tc.stdout)
+			assert.Contains(t, stderr, tc.error)
+		})
+	}
 }
 
 // TestConformanceWrongSecretFails: a run with a failure exits 1 and says
@@ -289,8 +380,17 @@ func TestConformanceCommandLine(t *testing.T) {
 		return envOf(lines...)
 	}
 	dir := t.TempDir()
-	unknownExpect := filepath.Join(dir, "unknown.txt")
-	require.NoError(t, os.WriteFile(unknownExpect, []byte("No such scenario\n"), 0o600))
+	ledgerFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	known := allScenarios(t)[0].Name
+	unknownExpect := ledgerFile("unknown.txt", "No such scenario\n  reason: a typo\n")
+	oldFormat := ledgerFile("old.txt", "# one name a line, as before\n"+known+"\n")
+	tagFailure := ledgerFile("tag.txt", "@core\n  reason: everything\n")
+	badLink := ledgerFile("link.txt", known+"\n  reason: a bug\n  link: issues/1\n")
+	unknownTag := ledgerFile("unknown-tag.txt", "@no-such-tag\n  reason: a typo\n")
 
 	tests := []struct {
 		name    string
@@ -315,6 +415,11 @@ func TestConformanceCommandLine(t *testing.T) {
 		{"tags select nothing", envOf(full...), []string{"--tags", "@no-such-tag"}, 2, []string{"selects no scenario"}},
 		{"malformed tags", envOf(full...), []string{"--tags", "@core,"}, 2, []string{"invalid --tags"}},
 		{"expectation names no scenario", envOf(full...), []string{"--expect", unknownExpect}, 2, []string{`names no scenario "No such scenario"`}},
+		{"expectation without a reason", envOf(full...), []string{"--expect", oldFormat}, 2, []string{oldFormat + ":2: the expected failure", "has no reason", "docs/conformance-reports.md"}},
+		{"expected failure by tag", envOf(full...), []string{"--expect", tagFailure}, 2, []string{"names one scenario, not a tag"}},
+		{"expectation with a relative link", envOf(full...), []string{"--expect", badLink}, 2, []string{"not an absolute http or https URL"}},
+		{"expected skip of an unknown tag", envOf(full...), []string{"--expect-skip", unknownTag}, 2, []string{`a tag no scenario carries: "@no-such-tag"`}},
+		{"missing skip ledger", envOf(full...), []string{"--expect-skip", filepath.Join(dir, "none.txt")}, 2, []string{"--expect-skip", "none.txt"}},
 		{"missing expectations file", envOf(full...), []string{"--expect", filepath.Join(dir, "none.txt")}, 2, []string{"--expect", "none.txt"}},
 		{"positional argument", envOf(full...), []string{"extra"}, 2, []string{`"extra"`}},
 		{"unknown flag", envOf(full...), []string{"--bogus"}, 2, []string{"-bogus"}},
@@ -406,20 +511,16 @@ func TestConformanceWithAControlToken(t *testing.T) {
 func TestConformanceReportsWhatItLeftBehind(t *testing.T) {
 	t.Parallel()
 	srv := testutil.NewServer(t)
-	u, err := url.Parse(srv.URL)
-	require.NoError(t, err)
-	upstream := httputil.NewSingleHostReverseProxy(u)
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/_emulator/oauth-clients/") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"unavailable"}`))
-			return
+	proxy := proxyTo(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodDelete || !strings.HasPrefix(r.URL.Path, "/_emulator/oauth-clients/") {
+			return false
 		}
-		upstream.ServeHTTP(w, r)
-	}))
-	t.Cleanup(proxy.Close)
-	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+proxy.URL)...)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"unavailable"}`))
+		return true
+	})
+	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+proxy)...)
 	stdout, stderr, err, status := conformanceRun(t, env, "--tags", "@requires:admin_clients && ~@destructive")
 	require.Error(t, err)
 	assert.Equal(t, 1, status)
