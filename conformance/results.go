@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"sync"
+	"time"
 )
 
 // Status is how a scenario ended, judged against the ledgers.
@@ -43,10 +44,47 @@ type Result struct {
 	// Cleanup lists what the scenario left behind on the target: changes
 	// it could not undo.
 	Cleanup []CleanupFailure
+	// Steps are its steps' outcomes, in order.
+	Steps []StepResult
+	// Duration is how long it ran, cleanups included.
+	Duration time.Duration
+}
+
+// StepResult is how one step of a scenario ended.
+type StepResult struct {
+	Step
+	// Status is godog's word for it: passed, failed, skipped, undefined,
+	// pending or ambiguous.
+	Status string `json:"status"`
+	// Error is why it did not pass.
+	Error string `json:"error,omitempty"`
+}
+
+// stepResults pairs a scenario's steps with the outcomes recorded for the
+// first of them; a step without one did not run.
+func stepResults(steps []Step, recorded []StepResult) []StepResult {
+	out := make([]StepResult, len(steps))
+	for i, st := range steps {
+		out[i] = StepResult{Step: st, Status: "skipped"}
+		if i < len(recorded) {
+			out[i].Status, out[i].Error = recorded[i].Status, recorded[i].Error
+		}
+	}
+	return out
 }
 
 // Summary is a whole run's outcome.
 type Summary struct {
+	// BaseURL and Capabilities describe the target.
+	BaseURL      string
+	Capabilities Capabilities
+	// Tags and Seed are the run's selection and order.
+	Tags string
+	Seed int64
+	// Started is when the run started, Duration how long it took.
+	Started  time.Time
+	Duration time.Duration
+	// Results are the selected scenarios' outcomes, in the files' order.
 	Results []Result
 }
 

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
 
@@ -33,6 +35,9 @@ type Options struct {
 	// skipped: a skip it does not list fails the run (UnexpectedSkip), and
 	// so does a pass it lists (StaleSkip). When nil, skips fail nothing.
 	ExpectedSkips *Ledger
+	// Only, when not nil, names the scenarios to run, and no other (the
+	// tags still select among them): a rerun of what failed, say.
+	Only []string
 	// Seed, when not zero, runs scenarios in an order shuffled by it.
 	Seed int64
 	// Output receives the formatters' output and the summary.
@@ -78,12 +83,22 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			return Summary{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
+	sum := Summary{BaseURL: cfg.BaseURL, Capabilities: caps, Tags: opts.Tags, Seed: opts.Seed, Started: time.Now()}
+	fsys := opts.FS
+	if opts.Only != nil && len(opts.Only) == 0 {
+		return Summary{}, errors.New("conformance: the run is to hold only the scenarios named, and none is")
+	}
+	if opts.Only != nil {
+		if fsys, err = onlyScenarios(opts.FS, opts.Only); err != nil {
+			return Summary{}, err
+		}
+	}
 	rec := &recorder{results: map[string]Result{}}
 	suite := godog.TestSuite{
 		Name:                "pdemu conformance",
 		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
 		Options: &godog.Options{
-			Format: opts.Format, Output: opts.Output, FS: opts.FS, Paths: []string{"."},
+			Format: opts.Format, Output: opts.Output, FS: fsys, Paths: []string{"."},
 			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
 			DefaultContext: ctx,
 		},
@@ -93,11 +108,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if status := suite.Run(); status != 0 && len(rec.results) == 0 {
 		return Summary{}, fmt.Errorf("conformance: godog ran no scenario (status %d): check --format and --tags", status)
 	}
-	var sum Summary
+	sum.Duration = time.Since(sum.Started)
 	for _, s := range all {
 		res, ran := rec.results[s.Name]
 		if !ran {
-			continue // not selected by the tags
+			continue // not selected
 		}
 		sum.Results = append(sum.Results, judge(res, opts.ExpectedFailures, opts.ExpectedSkips))
 	}

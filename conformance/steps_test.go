@@ -2,13 +2,9 @@ package conformance
 
 import (
 	"io"
-	"io/fs"
-	"path"
 	"testing"
 
-	gherkin "github.com/cucumber/gherkin/go/v42"
 	"github.com/cucumber/godog"
-	messages "github.com/cucumber/messages/go/v34"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,34 +12,19 @@ import (
 )
 
 // featureSteps returns the text of every step of every scenario (outline
-// rows filled in), by text, with where it first appears.
+// rows filled in), with the scenario it first appears in.
 func featureSteps(t *testing.T) map[string]string {
 	t.Helper()
+	all, err := Scenarios(features.FS)
+	require.NoError(t, err)
 	texts := map[string]string{}
-	err := fs.WalkDir(features.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(p) != ".feature" {
-			return err
-		}
-		f, err := features.FS.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		ids := (&messages.Incrementing{}).NewId
-		doc, err := gherkin.ParseGherkinDocument(f, ids)
-		if err != nil {
-			return err
-		}
-		for _, pk := range gherkin.Pickles(*doc, p, ids) {
-			for _, st := range pk.Steps {
-				if _, seen := texts[st.Text]; !seen {
-					texts[st.Text] = p + ": " + pk.Name
-				}
+	for _, s := range all {
+		for _, st := range s.Steps {
+			if _, seen := texts[st.Text]; !seen {
+				texts[st.Text] = s.Path + ": " + s.Name
 			}
 		}
-		return nil
-	})
-	require.NoError(t, err)
+	}
 	require.NotEmpty(t, texts)
 	return texts
 }

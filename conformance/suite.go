@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cucumber/godog"
 )
@@ -23,6 +24,7 @@ type suite struct {
 func (s *suite) InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Before(s.before)
 	sc.After(s.after)
+	sc.StepContext().After(s.afterStep)
 	for _, d := range s.steps {
 		sc.Step(d.re, d.fn)
 	}
@@ -33,7 +35,7 @@ func (s *suite) InitializeScenario(sc *godog.ScenarioContext) {
 func (s *suite) before(ctx context.Context, p *godog.Scenario) (context.Context, error) {
 	sc := s.byName[p.Name]
 	if reason := SkipReason(sc, s.caps, s.cfg); reason != "" {
-		s.rec.set(Result{Scenario: sc, Status: Skipped, Reason: reason})
+		s.rec.set(Result{Scenario: sc, Status: Skipped, Reason: reason, Steps: stepResults(sc.Steps, nil)})
 		return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
 	}
 	return context.WithValue(ctx, worldKey{}, newWorld(s.cfg, s.caps, sc)), nil
@@ -46,10 +48,25 @@ func (s *suite) after(ctx context.Context, p *godog.Scenario, err error) (contex
 	if !ok {
 		return ctx, nil // skipped
 	}
-	res := Result{Scenario: s.byName[p.Name], Status: Passed, Cleanup: w.cleanups.run(context.WithoutCancel(ctx))}
+	res := Result{Scenario: w.scenario, Status: Passed, Cleanup: w.cleanups.run(context.WithoutCancel(ctx)),
+		Steps: stepResults(w.scenario.Steps, w.steps), Duration: time.Since(w.started)}
 	if err != nil {
 		res.Status, res.Reason = Failed, err.Error()
 	}
 	s.rec.set(res)
+	return ctx, nil
+}
+
+// afterStep records how a step ended. godog calls it for every step in
+// order, the failed one before after (which runs at a failed step), the
+// ones it skips after that.
+func (s *suite) afterStep(ctx context.Context, _ *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+	if w, ok := ctx.Value(worldKey{}).(*world); ok {
+		r := StepResult{Status: status.String()}
+		if err != nil {
+			r.Error = err.Error()
+		}
+		w.steps = append(w.steps, r)
+	}
 	return ctx, nil
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // world is one scenario's state, all of it: what it sends, what it got
@@ -55,6 +56,11 @@ type world struct {
 	// walk is the last walk of a paginated list.
 	walk *pageWalk
 
+	// started is when the scenario started; steps are its steps'
+	// outcomes so far.
+	started time.Time
+	steps   []StepResult
+
 	// cleanups undo what the scenario changed on the target.
 	cleanups cleanups
 	// cleanupToken is an access token the cleanups share (the scenario's
@@ -79,7 +85,7 @@ type worldKey struct{}
 func newWorld(cfg Config, caps Capabilities, s Scenario) *world {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &world{cfg: cfg, caps: caps, scenario: s, unique: hex.EncodeToString(b[:]), env: cfg.Environment,
+	return &world{cfg: cfg, caps: caps, scenario: s, unique: hex.EncodeToString(b[:]), env: cfg.Environment, started: time.Now(),
 		header: http.Header{}, vars: map[string]string{}, scopedTokens: map[string]string{}}
 }
 

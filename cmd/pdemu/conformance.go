@@ -31,6 +31,8 @@ type conformanceConfig struct {
 	destructive  bool
 	seed         int64
 	list         bool
+	report       string
+	rerunFailed  string
 }
 
 const conformanceUsageText = `Usage:
@@ -92,6 +94,10 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 		"against a real server (an emulator always runs them)")
 	fs.Int64Var(&cfg.seed, "seed", 0, "shuffle the scenarios' order with this `number`; 0 keeps the files'\n"+
 		"order, -1 picks a number and prints it")
+	fs.StringVar(&cfg.report, "report", "", "write the run's JSON report to `file`: every scenario's outcome, reason,\n"+
+		"ledger entry, steps and cleanup failures (docs/conformance-reports.md)")
+	fs.StringVar(&cfg.rerunFailed, "rerun-failed", "", "run only the scenarios whose outcome failed the run that wrote this\n"+
+		"`report` (--report): failures, unexpected skips, stale entries, cleanups")
 	fs.BoolVar(&cfg.list, "list", false, "print every scenario (with --tags, the selected ones) with its tags and\n"+
 		"the spec clause it checks, and exit; needs no server")
 	fs.Usage = func() { printConformanceUsage(fs.Output(), fs) }
@@ -131,6 +137,20 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	var only []string
+	if cfg.rerunFailed != "" {
+		if only, err = failedIn(cfg.rerunFailed, all); err != nil {
+			return err
+		}
+		if len(only) == 0 {
+			fmt.Fprintf(stdout, "conformance: nothing failed the run %s records: nothing to rerun\n", cfg.rerunFailed)
+			return nil
+		}
+		selected = slices.DeleteFunc(selected, func(s conformance.Scenario) bool { return !slices.Contains(only, s.Name) })
+		if len(selected) == 0 && !cfg.list {
+			return usageErrorf("--tags %q selects none of the %s that failed the run %s records", cfg.tags, plural(len(only), "scenario"), cfg.rerunFailed)
+		}
+	}
 	if cfg.list {
 		return conformance.List(stdout, selected)
 	}
@@ -139,6 +159,11 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if err := checkFormat(cfg.format); err != nil {
 		return err
+	}
+	if cfg.report != "" {
+		if err := checkFolder("--report", cfg.report); err != nil {
+			return err
+		}
 	}
 	target, err := conformanceTarget(cfg, getenv)
 	if err != nil {
@@ -170,7 +195,7 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	sum, err := conformance.Run(ctx, conformance.Options{
 		Config: target, Tags: cfg.tags, Format: cfg.format, ExpectedFailures: failures, ExpectedSkips: skips,
-		Seed: cfg.seed, Output: out,
+		Only: only, Seed: cfg.seed, Output: out,
 	})
 	if errors.Is(err, conformance.ErrControlPlaneRefused) {
 		// Nothing ran: the environment lacks what the target asks for.
@@ -179,7 +204,50 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if cfg.report != "" {
+		if err := writeReport(cfg.report, sum); err != nil {
+			return err
+		}
+	}
 	return verdict(sum, len(selected))
+}
+
+// failedIn reads a report --report wrote and returns the names of the
+// scenarios whose outcome failed that run, refusing one the features no
+// longer have.
+func failedIn(path string, all []conformance.Scenario) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("--rerun-failed: %v", err)
+	}
+	defer f.Close()
+	rep, err := conformance.ReadReport(f)
+	if err != nil {
+		return nil, usageErrorf("--rerun-failed %s: %v", path, err)
+	}
+	names := rep.Failed()
+	for _, n := range names {
+		if !slices.ContainsFunc(all, func(s conformance.Scenario) bool { return s.Name == n }) {
+			return nil, usageErrorf("--rerun-failed %s: the report names a scenario the kit no longer has: %q", path, n)
+		}
+	}
+	return names, nil
+}
+
+// writeReport writes the run's JSON report to path.
+func writeReport(path string, sum conformance.Summary) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	if err := sum.WriteReport(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	return nil
 }
 
 // verdict turns a run's summary into the exit status: an error saying
@@ -303,10 +371,19 @@ func checkFormat(format string) error {
 			if file == "" {
 				return usageErrorf("invalid --format %q: %s: wants a file name after the colon", format, name)
 			}
-			if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
-				return usageErrorf("invalid --format %q: the folder of %s does not exist", format, file)
+			if err := checkFolder("invalid --format "+strconv.Quote(format)+":", file); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkFolder refuses, before the run rather than after it, a file whose
+// folder does not exist.
+func checkFolder(what, file string) error {
+	if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
+		return usageErrorf("%s the folder of %s does not exist", what, file)
 	}
 	return nil
 }

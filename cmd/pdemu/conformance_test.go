@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,6 +422,14 @@ func TestConformanceCommandLine(t *testing.T) {
 		{"expected skip of an unknown tag", envOf(full...), []string{"--expect-skip", unknownTag}, 2, []string{`a tag no scenario carries: "@no-such-tag"`}},
 		{"missing skip ledger", envOf(full...), []string{"--expect-skip", filepath.Join(dir, "none.txt")}, 2, []string{"--expect-skip", "none.txt"}},
 		{"missing expectations file", envOf(full...), []string{"--expect", filepath.Join(dir, "none.txt")}, 2, []string{"--expect", "none.txt"}},
+		{"rerun of a missing report", envOf(full...), []string{"--rerun-failed", filepath.Join(dir, "none.json")}, 2, []string{"--rerun-failed", "none.json"}},
+		{"rerun of a file that is not a report", envOf(full...), []string{"--rerun-failed", unknownExpect}, 2, []string{"not a conformance report"}},
+		{"rerun of a report of another version", envOf(full...), []string{"--rerun-failed", ledgerFile("v0.json", `{"format": "pdemu-conformance-report/0"}`)}, 2, []string{`format "pdemu-conformance-report/0"`}},
+		{"rerun of a scenario the kit no longer has", envOf(full...), []string{"--rerun-failed", ledgerFile("gone.json",
+			`{"format": "`+conformance.ReportFormat+`", "scenarios": [{"name": "A scenario since removed", "fails_the_run": true}]}`)}, 2, []string{`no longer has: "A scenario since removed"`}},
+		{"rerun that the tags exclude", envOf(full...), []string{"--tags", "@core && ~@core", "--rerun-failed", ledgerFile("one.json",
+			`{"format": "`+conformance.ReportFormat+`", "scenarios": [{"name": "`+known+`", "fails_the_run": true}]}`)}, 2, []string{"selects none of the 1 scenario that failed"}},
+		{"report in a missing folder", envOf(full...), []string{"--report", filepath.Join(dir, "no", "r.json")}, 2, []string{"--report", "does not exist"}},
 		{"positional argument", envOf(full...), []string{"extra"}, 2, []string{`"extra"`}},
 		{"unknown flag", envOf(full...), []string{"--bogus"}, 2, []string{"-bogus"}},
 		{"unreachable server", envOf(append(full, "PIPEDREAM_BASE_URL=http://127.0.0.1:1")...), nil, 1, []string{"cannot reach http://127.0.0.1:1"}},
@@ -532,4 +541,87 @@ func TestConformanceReportsWhatItLeftBehind(t *testing.T) {
 	assert.Contains(t, stdout, "  Cleanup failed    A new OAuth client's secret is shown once\n")
 	assert.Regexp(t, `left behind the OAuth client oc_\S+: control plane: DELETE /_emulator/oauth-clients/oc_\S+ answered 503`, stdout)
 	assert.Regexp(t, `conformance: 1 scenario of \d+ failed; \d+ scenarios left something behind on the server`, stderr)
+}
+
+// readReport reads a report --report wrote.
+func readReport(t *testing.T, path string) conformance.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := conformance.ReadReport(f)
+	require.NoError(t, err)
+	return rep
+}
+
+// TestConformanceReportAndRerun: --report records every outcome with its
+// steps; --rerun-failed runs what failed that run, and nothing else.
+func TestConformanceReportAndRerun(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	dir := t.TempDir()
+	first, second, third := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json"), filepath.Join(dir, "third.json")
+
+	// A wrong secret fails every scenario that needs a token.
+	wrong := envOf(append(srv.Env(), "PIPEDREAM_CLIENT_SECRET=not-the-secret")...)
+	stdout, _, err, status := conformanceRun(t, wrong, "--tags", quickTags, "--report", first)
+	require.Error(t, err)
+	require.Equal(t, 1, status)
+	c := summaryCounts(t, stdout)
+	rep := readReport(t, first)
+	assert.Equal(t, conformance.ReportFormat, rep.Format)
+	assert.False(t, rep.OK)
+	assert.Equal(t, srv.URL, rep.Target.BaseURL)
+	assert.Contains(t, rep.Target.Capabilities, "clock")
+	assert.Equal(t, quickTags, rep.Tags)
+	assert.Equal(t, c.failed, rep.Counts["failed"])
+	assert.Equal(t, c.passed, rep.Counts["passed"])
+	assert.Len(t, rep.Scenarios, c.total())
+	require.Len(t, rep.Failed(), c.failed)
+	for _, s := range rep.Scenarios {
+		require.NotEmpty(t, s.Steps, s.Name)
+		assert.Equal(t, s.Status == conformance.Failed, s.FailsTheRun, s.Name)
+		if s.Status != conformance.Failed {
+			continue
+		}
+		// The failed step says why, and the steps after it did not run.
+		i := slices.IndexFunc(s.Steps, func(st conformance.StepResult) bool { return st.Status == "failed" })
+		require.GreaterOrEqual(t, i, 0, "%s: %+v", s.Name, s.Steps)
+		assert.Equal(t, s.Reason, s.Steps[i].Error)
+		assert.Positive(t, s.Steps[i].Line)
+		for _, st := range s.Steps[i+1:] {
+			assert.Equal(t, "skipped", st.Status, s.Name)
+		}
+	}
+	assert.NotContains(t, mustRead(t, first), srv.Credentials.ClientSecret)
+
+	// With the right secret, the rerun holds exactly what failed, and passes.
+	right := envOf(srv.Env()...)
+	stdout, stderr, err, status := conformanceRun(t, right, "--rerun-failed", first, "--report", second)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	assert.Equal(t, counts{passed: c.failed}, summaryCounts(t, stdout))
+	var rerun []string
+	for _, s := range readReport(t, second).Scenarios {
+		rerun = append(rerun, s.Name)
+	}
+	assert.ElementsMatch(t, rep.Failed(), rerun)
+
+	// --list shows what a rerun would run; a report of a passing run has
+	// nothing to rerun.
+	stdout, _, err, _ = conformanceRun(t, right, "--rerun-failed", first, "--list")
+	require.NoError(t, err)
+	assert.Equal(t, c.failed, strings.Count(stdout, "\n      tags: "))
+	stdout, _, err, status = conformanceRun(t, right, "--rerun-failed", second, "--report", third)
+	require.NoError(t, err)
+	assert.Equal(t, 0, status)
+	assert.Contains(t, stdout, "nothing failed the run "+second+" records: nothing to rerun")
+	assert.NoFileExists(t, third, "nothing ran, so no report")
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
 }

@@ -81,6 +81,8 @@
 //	--expect-skip FILE     ledger of the scenarios (or @tags) it may skip; any other
 //	                       skip fails the run, and so does a listed one that passes
 //	--strict-expect        kept for old scripts (stale expectations always fail)
+//	--report FILE          write the run's JSON report (docs/conformance-reports.md)
+//	--rerun-failed REPORT  run only what failed the run that wrote REPORT
 //	--destructive          run @destructive scenarios against a real server too
 //	--seed N               shuffle the order with N (-1: pick one and print it)
 //	--list                 print every scenario with its tags and spec clause
