@@ -56,7 +56,7 @@ func onlyScenarios(fsys fs.FS, names []string) (fs.FS, error) {
 		starts := blockStarts(ff.doc.Feature)
 		for id, sc := range ff.scenarios {
 			if !selected[id] {
-				start := firstLine(sc.Location, sc.Tags)
+				start := nodeStart(sc.Location, sc.Tags)
 				comment(start, blockEnd(starts, start, len(lines)))
 				continue
 			}
@@ -82,8 +82,8 @@ func onlyScenarios(fsys fs.FS, names []string) (fs.FS, error) {
 	return out, nil
 }
 
-// firstLine is where a node's text starts: its first tag, or its keyword.
-func firstLine(loc *messages.Location, tags []*messages.Tag) int {
+// nodeStart is where a node's text starts: its first tag, or its keyword.
+func nodeStart(loc *messages.Location, tags []*messages.Tag) int {
 	line := int(loc.Line)
 	for _, t := range tags {
 		line = min(line, int(t.Location.Line))
@@ -100,11 +100,11 @@ func blockStarts(f *messages.Feature) []int {
 		for _, c := range children {
 			switch {
 			case c.Scenario != nil:
-				starts = append(starts, firstLine(c.Scenario.Location, c.Scenario.Tags))
+				starts = append(starts, nodeStart(c.Scenario.Location, c.Scenario.Tags))
 			case c.Background != nil:
 				starts = append(starts, int(c.Background.Location.Line))
 			case c.Rule != nil:
-				starts = append(starts, firstLine(c.Rule.Location, c.Rule.Tags))
+				starts = append(starts, nodeStart(c.Rule.Location, c.Rule.Tags))
 				for _, rc := range c.Rule.Children {
 					add([]*messages.FeatureChild{{Scenario: rc.Scenario, Background: rc.Background}})
 				}

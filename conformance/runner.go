@@ -25,8 +25,10 @@ type Options struct {
 	Config
 	// Tags is a godog tag expression selecting scenarios ("" for all).
 	Tags string
-	// Format is godog's formatter list: "pretty", "progress",
-	// "junit:FILE", "cucumber:FILE", comma-separated.
+	// Format is the formatter list, comma-separated: godog's "pretty" and
+	// "progress" stream the run; "junit" and "cucumber", the kit's own,
+	// are written after it with the verdicts and their reasons, each to
+	// its file ("junit:FILE") or to Output.
 	Format string
 	// ExpectedFailures lists the scenarios that may fail without failing
 	// the run; one that passes fails it (Stale).
@@ -93,12 +95,18 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			return Summary{}, err
 		}
 	}
+	streamed, kit := splitFormats(opts.Format)
+	streamOut := opts.Output
+	if streamed == "" {
+		// godog wants a formatter; only the kit's were asked for.
+		streamed, streamOut = "progress", io.Discard
+	}
 	rec := &recorder{results: map[string]Result{}}
 	suite := godog.TestSuite{
 		Name:                "pdemu conformance",
 		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
 		Options: &godog.Options{
-			Format: opts.Format, Output: opts.Output, FS: fsys, Paths: []string{"."},
+			Format: streamed, Output: streamOut, FS: fsys, Paths: []string{"."},
 			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
 			DefaultContext: ctx,
 		},
@@ -115,6 +123,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			continue // not selected
 		}
 		sum.Results = append(sum.Results, judge(res, opts.ExpectedFailures, opts.ExpectedSkips))
+	}
+	for _, f := range kit {
+		if err := f.writeTo(sum, opts.Output); err != nil {
+			return sum, err
+		}
 	}
 	printSummary(opts.Output, caps, sum)
 	return sum, nil

@@ -82,8 +82,9 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 	fs.StringVar(&cfg.projectID, "project-id", "", "`id` of a project the client may use, proj_... (default $"+conformance.EnvProjectID+")")
 	fs.StringVar(&cfg.tags, "tags", "", "run only the scenarios this tag `expression` selects: @a,@b is @a or @b;\n"+
 		"@a && ~@b is @a and not @b (default: all)")
-	fs.StringVar(&cfg.format, "format", "progress", "godog `formatters`, comma-separated: pretty, progress, junit:FILE,\n"+
-		"cucumber:FILE, ... (a formatter without :FILE writes to stdout)")
+	fs.StringVar(&cfg.format, "format", "progress", "`formatters`, comma-separated: pretty or progress stream the run;\n"+
+		"junit:FILE and cucumber:FILE are written after it, with every skip's\n"+
+		"and failure's reason and ledger entry (without :FILE, to stdout)")
 	fs.StringVar(&cfg.expectFile, "expect", "", "ledger `file` of the scenarios this server may fail, each with its\n"+
 		"reason (and a link); one that passes fails the run, as stale")
 	fs.StringVar(&cfg.skipFile, "expect-skip", "", "ledger `file` of the scenarios (or @tags) this server may skip, each\n"+

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -624,4 +625,65 @@ func mustRead(t *testing.T, path string) string {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestConformanceReportsCarryReasons: against a server without a control
+// plane, JUnit and cucumber JSON written by the command say, for every
+// skipped scenario, why.
+func TestConformanceReportsCarryReasons(t *testing.T) {
+	t.Parallel()
+	const tags = "@requires:admin_clients"
+	selected, err := selectByTags(allScenarios(t), tags)
+	require.NoError(t, err)
+	srv := testutil.NewServer(t)
+	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+withoutControlPlane(t, srv))...)
+	dir := t.TempDir()
+	junit, cucumber := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.json")
+	stdout, stderr, err, status := conformanceRun(t, env, "--tags", tags, "--format", "junit:"+junit+",cucumber:"+cucumber)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	assert.NotContains(t, stdout, "<testsuites", "the reports go to their files")
+
+	var report struct {
+		Skipped int `xml:"skipped,attr"`
+		Suites  []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(mustRead(t, junit)), &report))
+	assert.Equal(t, len(selected), report.Skipped)
+	for _, s := range report.Suites {
+		for _, c := range s.Cases {
+			require.NotNil(t, c.Skipped, c.Name)
+			assert.Contains(t, c.Skipped.Message, "needs an emulator's control plane", c.Name)
+		}
+	}
+
+	var features []struct {
+		Elements []struct {
+			Name   string `json:"name"`
+			Before []struct {
+				Result struct {
+					Status string `json:"status"`
+					Error  string `json:"error_message"`
+				} `json:"result"`
+			} `json:"before"`
+		} `json:"elements"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(mustRead(t, cucumber)), &features))
+	n := 0
+	for _, f := range features {
+		for _, el := range f.Elements {
+			n++
+			require.Len(t, el.Before, 1, el.Name)
+			assert.Equal(t, "skipped", el.Before[0].Result.Status)
+			assert.Contains(t, el.Before[0].Result.Error, "needs an emulator's control plane", el.Name)
+		}
+	}
+	assert.Equal(t, len(selected), n)
 }

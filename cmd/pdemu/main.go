@@ -74,7 +74,8 @@
 //	--project-id ID        a project the client may use (default $PIPEDREAM_PROJECT_ID)
 //	--tags EXPR            a godog tag expression: @a,@b (or), @a && ~@b (and not)
 //	--format LIST          pretty, progress, junit:FILE, cucumber:FILE, comma-separated
-//	                       (default progress)
+//	                       (default progress); JUnit and cucumber JSON carry every
+//	                       skip's and failure's reason
 //	--expect FILE          ledger of the scenarios this server may fail, each with
 //	                       its reason (docs/conformance-reports.md); one that
 //	                       passes fails the run, as stale
