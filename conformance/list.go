@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -156,4 +157,52 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// ManifestFormat names the manifest's format and version.
+const ManifestFormat = "pdemu-conformance-manifest/1"
+
+// Manifest is the published list of the kit's scenarios (pdemu
+// conformance --list --format json): what a target is judged against, with
+// each scenario's tags and spec clause, for tools that pick scenarios, keep
+// ledgers or compare two versions of the kit.
+type Manifest struct {
+	Format string `json:"format"`
+	// Count is how many scenarios there are; Tags how many carry each tag.
+	Count     int                `json:"count"`
+	Tags      map[string]int     `json:"tags"`
+	Scenarios []ManifestScenario `json:"scenarios"`
+}
+
+// ManifestScenario is one scenario of the manifest.
+type ManifestScenario struct {
+	// Name is what ledgers and --rerun-failed name it by.
+	Name    string `json:"name"`
+	Feature string `json:"feature"`
+	// File and Line are where it is, under features/ (an outline's rows
+	// share their outline's line).
+	File string   `json:"file"`
+	Line int      `json:"line"`
+	Tags []string `json:"tags"`
+	Spec string   `json:"spec"`
+}
+
+// WriteManifest writes the manifest of scenarios as JSON.
+func WriteManifest(w io.Writer, scenarios []Scenario) error {
+	m := Manifest{Format: ManifestFormat, Count: len(scenarios), Tags: map[string]int{}, Scenarios: []ManifestScenario{}}
+	for _, tc := range tagCounts(scenarios) {
+		m.Tags[tc.tag] = tc.n
+	}
+	for _, s := range scenarios {
+		tags := s.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		m.Scenarios = append(m.Scenarios, ManifestScenario{Name: s.Name, Feature: s.Feature, File: s.File(), Line: s.Line(),
+			Tags: tags, Spec: s.Clause})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(m)
 }

@@ -100,7 +100,8 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 	fs.StringVar(&cfg.rerunFailed, "rerun-failed", "", "run only the scenarios whose outcome failed the run that wrote this\n"+
 		"`report` (--report): failures, unexpected skips, stale entries, cleanups")
 	fs.BoolVar(&cfg.list, "list", false, "print every scenario (with --tags, the selected ones) with its tags and\n"+
-		"the spec clause it checks, and exit; needs no server")
+		"the spec clause it checks, and exit; needs no server. With --format json,\n"+
+		"the manifest: the same as JSON, for tools")
 	fs.Usage = func() { printConformanceUsage(fs.Output(), fs) }
 	return fs
 }
@@ -153,7 +154,19 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	}
 	if cfg.list {
-		return conformance.List(stdout, selected)
+		format := "text"
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "format" {
+				format = cfg.format
+			}
+		})
+		switch format {
+		case "text":
+			return conformance.List(stdout, selected)
+		case "json":
+			return conformance.WriteManifest(stdout, selected)
+		}
+		return usageErrorf("--list prints --format text (the default) or json, not %q", format)
 	}
 	if len(selected) == 0 {
 		return usageErrorf("--tags %q selects no scenario; pdemu conformance --list shows every scenario's tags", cfg.tags)

@@ -687,3 +687,42 @@ func TestConformanceReportsCarryReasons(t *testing.T) {
 	}
 	assert.Equal(t, len(selected), n)
 }
+
+// TestConformanceManifest: --list --format json is the manifest, every
+// scenario with its file, line, tags and clause; --tags selects in it too.
+func TestConformanceManifest(t *testing.T) {
+	t.Parallel()
+	all := allScenarios(t)
+	stdout, stderr, err, status := conformanceRun(t, envOf(), "--list", "--format", "json")
+	require.NoError(t, err, stderr)
+	assert.Equal(t, 0, status)
+	var m conformance.Manifest
+	require.NoError(t, json.Unmarshal([]byte(stdout), &m))
+	assert.Equal(t, conformance.ManifestFormat, m.Format)
+	assert.Equal(t, len(all), m.Count)
+	require.Len(t, m.Scenarios, len(all))
+	for i, s := range all {
+		got := m.Scenarios[i]
+		tags := s.Tags
+		if tags == nil {
+			tags = []string{} // the manifest writes [], not null
+		}
+		assert.Equal(t, conformance.ManifestScenario{Name: s.Name, Feature: s.Feature, File: s.File(), Line: s.Line(), Tags: tags, Spec: s.Clause}, got)
+	}
+	core, err := selectByTags(all, "@core")
+	require.NoError(t, err)
+	assert.Equal(t, len(core), m.Tags["@core"])
+	stdout, _, err, _ = conformanceRun(t, envOf(), "--list", "--format", "json", "--tags", "@core")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &m))
+	assert.Equal(t, len(core), m.Count)
+
+	text, _, err, _ := conformanceRun(t, envOf(), "--list", "--format", "text")
+	require.NoError(t, err)
+	plain, _, err, _ := conformanceRun(t, envOf(), "--list")
+	require.NoError(t, err)
+	assert.Equal(t, plain, text)
+	_, stderr, _, status = conformanceRun(t, envOf(), "--list", "--format", "junit:x.xml")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, stderr, `--list prints --format text (the default) or json, not "junit:x.xml"`)
+}

@@ -86,7 +86,8 @@
 //	--rerun-failed REPORT  run only what failed the run that wrote REPORT
 //	--destructive          run @destructive scenarios against a real server too
 //	--seed N               shuffle the order with N (-1: pick one and print it)
-//	--list                 print every scenario with its tags and spec clause
+//	--list                 print every scenario with its tags and spec clause (with
+//	                       --format json: the manifest, as JSON)
 //
 // Its exit status is 0 when every selected scenario passed, was skipped or
 // failed as the ledgers allow, 1 when one did not or a scenario could not
