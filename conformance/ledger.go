@@ -38,6 +38,7 @@ const (
 	SkipLedger
 )
 
+// String names what a ledger of kind k lists, for messages.
 func (k LedgerKind) String() string {
 	if k == SkipLedger {
 		return "expected skip"

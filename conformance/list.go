@@ -121,7 +121,9 @@ func Markdown(scenarios []Scenario) string {
 		"plane (`/_emulator/capabilities`) and is skipped, with the reason, against a server without one;\n" +
 		"`@requires:<capability>` needs that capability of the control plane (`@requires:second-client`:\n" +
 		"a second OAuth client); `@destructive` rotates or deletes clients and runs against a real server\n" +
-		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n\n")
+		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n" +
+		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
+		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n")
 	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))
 	var tags []string
 	for _, tc := range tagCounts(scenarios) {
@@ -167,22 +169,27 @@ const ManifestFormat = "pdemu-conformance-manifest/1"
 // each scenario's tags and spec clause, for tools that pick scenarios, keep
 // ledgers or compare two versions of the kit.
 type Manifest struct {
+	// Format is ManifestFormat.
 	Format string `json:"format"`
 	// Count is how many scenarios there are; Tags how many carry each tag.
-	Count     int                `json:"count"`
-	Tags      map[string]int     `json:"tags"`
+	Count int            `json:"count"`
+	Tags  map[string]int `json:"tags"`
+	// Scenarios are every scenario, in the files' order.
 	Scenarios []ManifestScenario `json:"scenarios"`
 }
 
 // ManifestScenario is one scenario of the manifest.
 type ManifestScenario struct {
 	// Name is what ledgers and --rerun-failed name it by.
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Feature is its feature's name.
 	Feature string `json:"feature"`
 	// File and Line are where it is, under features/ (an outline's rows
 	// share their outline's line).
-	File string   `json:"file"`
-	Line int      `json:"line"`
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Tags are its tags, its feature's included; Spec is the clause of
+	// the spec it checks (its "Spec:" line).
 	Tags []string `json:"tags"`
 	Spec string   `json:"spec"`
 }

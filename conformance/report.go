@@ -14,19 +14,23 @@ const ReportFormat = "pdemu-conformance-report/1"
 // Report is the JSON record of a run (pdemu conformance --report FILE), and
 // what --rerun-failed reads back. docs/conformance-reports.md describes it.
 type Report struct {
-	Format string       `json:"format"`
+	// Format is ReportFormat.
+	Format string `json:"format"`
+	// Target is the server the run judged.
 	Target ReportTarget `json:"target"`
 	// Tags and Seed are the run's selection and order ("", 0: all, the
 	// files' order).
-	Tags      string    `json:"tags,omitempty"`
-	Seed      int64     `json:"seed,omitempty"`
+	Tags string `json:"tags,omitempty"`
+	Seed int64  `json:"seed,omitempty"`
+	// StartedAt is when the run started, Seconds how long it took.
 	StartedAt time.Time `json:"started_at"`
 	Seconds   float64   `json:"duration_seconds"`
 	// OK is the run's verdict: whether it passed.
 	OK bool `json:"ok"`
 	// Counts are how many scenarios ended with each status, and how many
 	// left something behind ("cleanup failures").
-	Counts    map[string]int   `json:"counts"`
+	Counts map[string]int `json:"counts"`
+	// Scenarios are the selected scenarios' outcomes, in the files' order.
 	Scenarios []ReportScenario `json:"scenarios"`
 }
 
@@ -39,22 +43,28 @@ type ReportTarget struct {
 
 // ReportScenario is one scenario's outcome in a Report.
 type ReportScenario struct {
+	// Name, Feature, File, Line, Tags and Spec are the scenario's, as in
+	// the manifest.
 	Name    string   `json:"name"`
 	Feature string   `json:"feature"`
 	File    string   `json:"file"`
 	Line    int      `json:"line"`
 	Tags    []string `json:"tags"`
 	Spec    string   `json:"spec,omitempty"`
-	Status  Status   `json:"status"`
+	// Status is its outcome, judged against the ledgers.
+	Status Status `json:"status"`
 	// FailsTheRun says whether this outcome made the run fail: what
 	// --rerun-failed reruns.
-	FailsTheRun bool   `json:"fails_the_run"`
-	Reason      string `json:"reason,omitempty"`
+	FailsTheRun bool `json:"fails_the_run"`
+	// Reason is why it failed or was skipped.
+	Reason string `json:"reason,omitempty"`
 	// Expectation is the ledger entry that applies, if one does.
-	Expectation *Expectation     `json:"expectation,omitempty"`
-	Cleanup     []CleanupFailure `json:"cleanup_failures,omitempty"`
-	Seconds     float64          `json:"duration_seconds"`
-	Steps       []StepResult     `json:"steps"`
+	Expectation *Expectation `json:"expectation,omitempty"`
+	// Cleanup lists what it left behind on the target.
+	Cleanup []CleanupFailure `json:"cleanup_failures,omitempty"`
+	// Seconds is how long it ran; Steps are its steps' outcomes.
+	Seconds float64      `json:"duration_seconds"`
+	Steps   []StepResult `json:"steps"`
 }
 
 // Report returns the run's JSON record.

@@ -35,7 +35,8 @@ func (st Status) failsTheRun() bool {
 // Result is one scenario's outcome.
 type Result struct {
 	Scenario Scenario
-	Status   Status
+	// Status is its outcome, judged against the ledgers.
+	Status Status
 	// Reason is why it failed or was skipped.
 	Reason string
 	// Expectation is the ledger entry that applies to the scenario, if

@@ -85,12 +85,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			return Summary{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
-	sum := Summary{BaseURL: cfg.BaseURL, Capabilities: caps, Tags: opts.Tags, Seed: opts.Seed, Started: time.Now()}
 	fsys := opts.FS
-	if opts.Only != nil && len(opts.Only) == 0 {
-		return Summary{}, errors.New("conformance: the run is to hold only the scenarios named, and none is")
-	}
 	if opts.Only != nil {
+		if len(opts.Only) == 0 {
+			return Summary{}, errors.New("conformance: the run is to hold only the scenarios named, and none is")
+		}
 		if fsys, err = onlyScenarios(opts.FS, opts.Only); err != nil {
 			return Summary{}, err
 		}
@@ -102,7 +101,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		streamed, streamOut = "progress", io.Discard
 	}
 	rec := &recorder{results: map[string]Result{}}
-	suite := godog.TestSuite{
+	ts := godog.TestSuite{
 		Name:                "pdemu conformance",
 		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
 		Options: &godog.Options{
@@ -111,9 +110,10 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 			DefaultContext: ctx,
 		},
 	}
-	// The outcome is judged from the recorder, against the expectations;
+	sum := Summary{BaseURL: cfg.BaseURL, Capabilities: caps, Tags: opts.Tags, Seed: opts.Seed, Started: time.Now()}
+	// The outcome is judged from the recorder, against the ledgers;
 	// godog's status only tells whether it could run at all.
-	if status := suite.Run(); status != 0 && len(rec.results) == 0 {
+	if status := ts.Run(); status != 0 && len(rec.results) == 0 {
 		return Summary{}, fmt.Errorf("conformance: godog ran no scenario (status %d): check --format and --tags", status)
 	}
 	sum.Duration = time.Since(sum.Started)

@@ -20,10 +20,13 @@ import (
 // Scenario is one runnable scenario (an outline's example row is one).
 type Scenario struct {
 	// Name is unique across the suite; outlines carry their placeholders.
-	Name    string
+	Name string
+	// Feature is its feature's name.
 	Feature string
 	// Path is the feature file and the scenario's line, as godog takes it.
 	Path string
+	// Tags are its tags with their @, its feature's (and rule's and
+	// examples') included.
 	Tags []string
 	// Clause is the spec clause the scenario checks (its "Spec:" line).
 	Clause string
@@ -38,7 +41,8 @@ type Scenario struct {
 type Step struct {
 	// Keyword is the step's keyword as written, with its space ("Given ").
 	Keyword string `json:"keyword"`
-	Text    string `json:"text"`
+	// Text is the step's text, after its keyword.
+	Text string `json:"text"`
 	// Line is the step's line in its feature file.
 	Line int `json:"line"`
 }

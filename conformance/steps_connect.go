@@ -76,7 +76,7 @@ func registerConnectSteps(s *steps) {
 		return w.remember(name, id)
 	})
 
-	s.add(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, connectWalkPages)
+	s.add(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, walkPages)
 	s.add(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
 		w := worldFrom(ctx)
 		walk, err := w.walked()
@@ -95,7 +95,7 @@ func registerConnectSteps(s *steps) {
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			if n := connectCount(got, w.vars[name]); n != 1 {
+			if n := countOf(got, w.vars[name]); n != 1 {
 				return fmt.Errorf("want %s (%s) exactly once among the %d collected values, found it %d times; walked %d pages",
 					name, w.vars[name], len(got), n, walk.pages)
 			}
@@ -112,7 +112,7 @@ func registerConnectSteps(s *steps) {
 		if want, err = w.expand(want); err != nil {
 			return err
 		}
-		n := connectCount(got, want)
+		n := countOf(got, want)
 		switch {
 		case verb == "include" && n != 1:
 			return fmt.Errorf("want %q exactly once among the %d collected values, found it %d times", want, len(got), n)
@@ -166,15 +166,15 @@ func controlStep(ctx context.Context, method, p, body string) (*exchange, error)
 	return w.control(ctx, method, p, body)
 }
 
-// connectMaxWalkPages stops a walk whose cursors never end.
-const connectMaxWalkPages = 500
+// maxWalkPages stops a walk whose cursors never end.
+const maxWalkPages = 500
 
-// connectWalkPages GETs a list page after page, following page_info.end_cursor
+// walkPages GETs a list page after page, following page_info.end_cursor
 // with `after` as the SDK's pager does, until the cursor is null (or
 // empty), and collects a field of every item. Each page must be a 200
 // {data: [...], page_info: {...}} with an end_cursor key. The last page
 // stays the last response.
-func connectWalkPages(ctx context.Context, p, field string) error {
+func walkPages(ctx context.Context, p, field string) error {
 	w := worldFrom(ctx)
 	p, err := w.expand(p)
 	if err != nil {
@@ -189,8 +189,8 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 	seen := map[string]bool{}
 	cursor := ""
 	for page := 1; ; page++ {
-		if page > connectMaxWalkPages {
-			return fmt.Errorf("the list still had a next page after %d pages", connectMaxWalkPages)
+		if page > maxWalkPages {
+			return fmt.Errorf("the list still had a next page after %d pages", maxWalkPages)
 		}
 		u := p
 		if cursor != "" {
@@ -224,7 +224,7 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 			return fmt.Errorf("page %d: want page_info.end_cursor (null on the last page); %s", page, x.describe())
 		}
 		next, _ := end.(string)
-		if end != nil && !connectIsString(end) {
+		if end != nil && !isString(end) {
 			return fmt.Errorf("page %d: page_info.end_cursor is neither a string nor null; %s", page, x.describe())
 		}
 		walk.pages = page
@@ -241,7 +241,7 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 	return nil
 }
 
-func connectIsString(v any) bool {
+func isString(v any) bool {
 	_, ok := v.(string)
 	return ok
 }
@@ -254,7 +254,7 @@ func (w *world) walked() (*pageWalk, error) {
 	return w.walk, nil
 }
 
-func connectCount(list []string, v string) int {
+func countOf(list []string, v string) int {
 	n := 0
 	for _, s := range list {
 		if s == v {

@@ -60,6 +60,10 @@ passed: @emulator-only and @requires:<capability> ones against a server
 without that control plane, @destructive ones (they rotate or delete
 clients) against a real server unless --destructive is given.
 
+The server is left as the run found it: what a scenario creates is deleted
+after it, and a clock it moves is put back. What cannot be undone is
+reported with the scenario, and fails the run.
+
 Exit status: 0 when every selected scenario passed, was skipped or failed
 as the ledgers allow; 1 when one failed unexpectedly, was skipped though
 --expect-skip does not list it, or contradicts its ledger entry (it
