@@ -145,14 +145,14 @@ func (w *world) fetchAccessToken(ctx context.Context, c Credentials, scope strin
 // once a scenario; fresh discards the one kept (it stopped working: the
 // clock moved past it, say).
 func (w *world) sideToken(ctx context.Context, fresh bool) (string, error) {
-	if w.cleanupToken == "" || fresh {
+	if w.sideAccessToken == "" || fresh {
 		tok, err := w.fetchAccessToken(ctx, w.cfg.Client, "", aside)
 		if err != nil {
 			return "", err
 		}
-		w.cleanupToken = tok
+		w.sideAccessToken = tok
 	}
-	return w.cleanupToken, nil
+	return w.sideAccessToken, nil
 }
 
 // sendWithSideToken sends a side request to the API with the side token,

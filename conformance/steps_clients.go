@@ -68,7 +68,7 @@ func registerClientSteps(s *steps) {
 	})
 }
 
-// createOAuthClient sends POST /_emulator/oauth-clients; on a 201 it remembers
+// createOAuthClient sends POST /_emulator/oauth-clients; on a 2xx it remembers
 // created_client_id and created_client_secret and deletes the client after
 // the scenario.
 func createOAuthClient(ctx context.Context, body string) error {

@@ -63,9 +63,10 @@ type world struct {
 
 	// cleanups undo what the scenario changed on the target.
 	cleanups cleanups
-	// cleanupToken is an access token the cleanups share (the scenario's
-	// own may be a Connect token, or expired by a moved clock).
-	cleanupToken string
+	// sideAccessToken is an access token the side requests and cleanups
+	// share (the scenario's own may be a Connect token, or expired by a
+	// moved clock).
+	sideAccessToken string
 }
 
 // scopedCall is one answer to a call made with a token of one scope.
