@@ -77,6 +77,11 @@ func FromEnv() Config {
 	}
 }
 
+// ValidEnvironment reports whether env is an environment of a Pipedream
+// project: development or production. Scenarios that cross to "the other
+// environment" need to know which that is.
+func ValidEnvironment(env string) bool { return env == "development" || env == "production" }
+
 // withDefaults checks what is required and fills in the rest.
 func (c Config) withDefaults() (Config, error) {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
@@ -95,6 +100,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Environment == "" {
 		c.Environment = "development"
+	}
+	if !ValidEnvironment(c.Environment) {
+		return c, fmt.Errorf("conformance: environment %q (%s): a Pipedream project has two, development and production", c.Environment, EnvEnvironment)
 	}
 	// A copy of the caller's client, so wrapping its transport changes
 	// nothing the caller holds.

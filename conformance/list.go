@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -120,7 +121,9 @@ func Markdown(scenarios []Scenario) string {
 		"plane (`/_emulator/capabilities`) and is skipped, with the reason, against a server without one;\n" +
 		"`@requires:<capability>` needs that capability of the control plane (`@requires:second-client`:\n" +
 		"a second OAuth client); `@destructive` rotates or deletes clients and runs against a real server\n" +
-		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n\n")
+		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n" +
+		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
+		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n")
 	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))
 	var tags []string
 	for _, tc := range tagCounts(scenarios) {
@@ -156,4 +159,57 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// ManifestFormat names the manifest's format and version.
+const ManifestFormat = "pdemu-conformance-manifest/1"
+
+// Manifest is the published list of the kit's scenarios (pdemu
+// conformance --list --format json): what a target is judged against, with
+// each scenario's tags and spec clause, for tools that pick scenarios, keep
+// ledgers or compare two versions of the kit.
+type Manifest struct {
+	// Format is ManifestFormat.
+	Format string `json:"format"`
+	// Count is how many scenarios there are; Tags how many carry each tag.
+	Count int            `json:"count"`
+	Tags  map[string]int `json:"tags"`
+	// Scenarios are every scenario, in the files' order.
+	Scenarios []ManifestScenario `json:"scenarios"`
+}
+
+// ManifestScenario is one scenario of the manifest.
+type ManifestScenario struct {
+	// Name is what ledgers and --rerun-failed name it by.
+	Name string `json:"name"`
+	// Feature is its feature's name.
+	Feature string `json:"feature"`
+	// File and Line are where it is, under features/ (an outline's rows
+	// share their outline's line).
+	File string `json:"file"`
+	Line int    `json:"line"`
+	// Tags are its tags, its feature's included; Spec is the clause of
+	// the spec it checks (its "Spec:" line).
+	Tags []string `json:"tags"`
+	Spec string   `json:"spec"`
+}
+
+// WriteManifest writes the manifest of scenarios as JSON.
+func WriteManifest(w io.Writer, scenarios []Scenario) error {
+	m := Manifest{Format: ManifestFormat, Count: len(scenarios), Tags: map[string]int{}, Scenarios: []ManifestScenario{}}
+	for _, tc := range tagCounts(scenarios) {
+		m.Tags[tc.tag] = tc.n
+	}
+	for _, s := range scenarios {
+		tags := s.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		m.Scenarios = append(m.Scenarios, ManifestScenario{Name: s.Name, Feature: s.Feature, File: s.File(), Line: s.Line(),
+			Tags: tags, Spec: s.Clause})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(m)
 }

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -82,4 +83,23 @@ func TestListEmbedded(t *testing.T) {
 		assert.Contains(t, b.String(), "  "+s.Name+"\n")
 		assert.NotEmpty(t, s.Clause, "scenario %q (%s) has no Spec: line", s.Name, s.Path)
 	}
+}
+
+func TestManifest(t *testing.T) {
+	scenarios, err := conformance.Scenarios(listFS)
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, conformance.WriteManifest(&b, scenarios))
+	var m conformance.Manifest
+	require.NoError(t, json.Unmarshal([]byte(b.String()), &m))
+	assert.Equal(t, conformance.Manifest{
+		Format: conformance.ManifestFormat, Count: 4,
+		Tags: map[string]int{"@core": 1, "@emulator-only": 2, "@serial": 2},
+		Scenarios: []conformance.ManifestScenario{
+			{Name: "Plain one", Feature: "First feature", File: "a.feature", Line: 4, Tags: []string{"@core"}, Spec: "RFC 6749 §5.2"},
+			{Name: "Outline with x | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (README: clock)"},
+			{Name: "Outline with y | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (README: clock)"},
+			{Name: "No spec line", Feature: "Second feature", File: "b.feature", Line: 2, Tags: []string{}, Spec: ""},
+		},
+	}, m)
 }

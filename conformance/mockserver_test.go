@@ -186,7 +186,7 @@ func TestKitJudgesOAuth2MockServer(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, sum.Results, len(all), "every scenario has an outcome:\n%s", report)
 	assert.Contains(t, report, "conformance against a server without a control plane\n")
-	assert.Regexp(t, `conformance: \d+ passed, [1-9]\d* failed, \d+ skipped, 0 expected failures, 0 stale expectations\n`, report)
+	assert.Regexp(t, `conformance: \d+ passed, [1-9]\d* failed, \d+ skipped, 0 expected failures, 0 stale expectations, 0 unexpected skips, 0 cleanup failures\n`, report)
 	assert.False(t, sum.OK(), "a server that accepts any secret must not pass")
 
 	byName := map[string]conformance.Result{}

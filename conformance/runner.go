@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -14,135 +13,39 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
 
 	"github.com/pdemu/pdemu/features"
 )
 
-// Status is how a scenario ended.
-type Status string
-
-// The outcomes a run reports.
-const (
-	Passed          Status = "passed"
-	Failed          Status = "failed"
-	Skipped         Status = "skipped"
-	ExpectedFailure Status = "expected failure"
-	// Stale is an expected failure that passed: the expectations file
-	// should lose that entry.
-	Stale Status = "passed, but listed as an expected failure"
-)
-
-// Result is one scenario's outcome.
-type Result struct {
-	Scenario Scenario
-	Status   Status
-	// Reason is why it failed or was skipped.
-	Reason string
-}
-
-// Summary is a whole run's outcome.
-type Summary struct {
-	Results []Result
-}
-
-// Count returns how many scenarios ended with status s.
-func (s Summary) Count(st Status) int {
-	n := 0
-	for _, r := range s.Results {
-		if r.Status == st {
-			n++
-		}
-	}
-	return n
-}
-
-// OK reports whether the run passes: no unexpected failure.
-func (s Summary) OK() bool { return s.Count(Failed) == 0 }
-
-// recorder collects outcomes from godog's hooks, which may run at once.
-type recorder struct {
-	mu      sync.Mutex
-	results map[string]Result
-}
-
-func (r *recorder) set(res Result) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.results[res.Scenario.Name] = res
-}
-
-// initializer wires the steps and the per-scenario hooks: each scenario
-// gets a fresh world, is skipped (with its reason recorded) when the target
-// cannot run it, and has what it created cleaned up after.
-func initializer(cfg Config, caps Capabilities, byName map[string]Scenario, only string, rec *recorder) func(*godog.ScenarioContext) {
-	return func(sc *godog.ScenarioContext) {
-		sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
-			if only != "" && p.Name != only {
-				return ctx, godog.ErrSkip
-			}
-			s := byName[p.Name]
-			if reason := SkipReason(s, caps, cfg); reason != "" {
-				rec.set(Result{Scenario: s, Status: Skipped, Reason: reason})
-				return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
-			}
-			return context.WithValue(ctx, worldKey{}, newWorld(cfg, caps)), nil
-		})
-		sc.After(func(ctx context.Context, p *godog.Scenario, err error) (context.Context, error) {
-			if w, ok := ctx.Value(worldKey{}).(*world); ok {
-				for i := len(w.cleanups) - 1; i >= 0; i-- {
-					w.cleanups[i](context.WithoutCancel(ctx))
-				}
-				res := Result{Scenario: byName[p.Name], Status: Passed}
-				if err != nil {
-					res.Status, res.Reason = Failed, err.Error()
-				}
-				rec.set(res)
-			}
-			return ctx, nil
-		})
-		registerHTTPSteps(sc)
-		registerAuthSteps(sc)
-		for _, register := range extraSteps {
-			register(sc)
-		}
-	}
-}
-
-// extraSteps are step families registered by other files of the package.
-var extraSteps []func(*godog.ScenarioContext)
-
 // Options configures Run.
 type Options struct {
 	Config
 	// Tags is a godog tag expression selecting scenarios ("" for all).
 	Tags string
-	// Format is godog's formatter list: "pretty", "progress",
-	// "junit:FILE", "cucumber:FILE", comma-separated.
+	// Format is the formatter list, comma-separated: godog's "pretty" and
+	// "progress" stream the run; "junit" and "cucumber", the kit's own,
+	// are written after it with the verdicts and their reasons, each to
+	// its file ("junit:FILE") or to Output.
 	Format string
-	// Expected names scenarios that may fail without failing the run.
-	Expected []string
+	// ExpectedFailures lists the scenarios that may fail without failing
+	// the run; one that passes fails it (Stale).
+	ExpectedFailures Ledger
+	// ExpectedSkips, when not nil, lists the scenarios that may be
+	// skipped: a skip it does not list fails the run (UnexpectedSkip), and
+	// so does a pass it lists (StaleSkip). When nil, skips fail nothing.
+	ExpectedSkips *Ledger
+	// Only, when not nil, names the scenarios to run, and no other (the
+	// tags still select among them): a rerun of what failed, say.
+	Only []string
 	// Seed, when not zero, runs scenarios in an order shuffled by it.
 	Seed int64
 	// Output receives the formatters' output and the summary.
 	Output io.Writer
 	// FS holds the feature files (default: the embedded features).
 	FS fs.FS
-}
-
-// ReadExpectations reads an expected-failures file: one scenario name a
-// line; blank lines and lines starting with # are ignored.
-func ReadExpectations(r io.Reader) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line != "" && !strings.HasPrefix(line, "#") {
-			out = append(out, line)
-		}
-	}
-	return out, sc.Err()
 }
 
 // Run judges the target in opts against the selected scenarios, one at a
@@ -174,45 +77,65 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	for _, s := range all {
 		byName[s.Name] = s
 	}
-	for _, name := range opts.Expected {
-		if _, ok := byName[name]; !ok {
-			return Summary{}, fmt.Errorf("conformance: the expectations name no scenario %q", name)
+	if err := opts.ExpectedFailures.Check(all); err != nil {
+		return Summary{}, fmt.Errorf("conformance: %w", err)
+	}
+	if opts.ExpectedSkips != nil {
+		if err := opts.ExpectedSkips.Check(all); err != nil {
+			return Summary{}, fmt.Errorf("conformance: %w", err)
 		}
 	}
+	fsys := opts.FS
+	if opts.Only != nil {
+		if len(opts.Only) == 0 {
+			return Summary{}, errors.New("conformance: the run is to hold only the scenarios named, and none is")
+		}
+		if fsys, err = onlyScenarios(opts.FS, opts.Only); err != nil {
+			return Summary{}, err
+		}
+	}
+	streamed, kit := splitFormats(opts.Format)
+	streamOut := opts.Output
+	if streamed == "" {
+		// godog wants a formatter; only the kit's were asked for.
+		streamed, streamOut = "progress", io.Discard
+	}
 	rec := &recorder{results: map[string]Result{}}
-	suite := godog.TestSuite{
+	ts := godog.TestSuite{
 		Name:                "pdemu conformance",
-		ScenarioInitializer: initializer(cfg, caps, byName, "", rec),
+		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
 		Options: &godog.Options{
-			Format: opts.Format, Output: opts.Output, FS: opts.FS, Paths: []string{"."},
+			Format: streamed, Output: streamOut, FS: fsys, Paths: []string{"."},
 			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
 			DefaultContext: ctx,
 		},
 	}
-	// The outcome is judged from the recorder, against the expectations;
+	sum := Summary{BaseURL: cfg.BaseURL, Capabilities: caps, Tags: opts.Tags, Seed: opts.Seed, Started: time.Now()}
+	// The outcome is judged from the recorder, against the ledgers;
 	// godog's status only tells whether it could run at all.
-	if status := suite.Run(); status != 0 && len(rec.results) == 0 {
+	if status := ts.Run(); status != 0 && len(rec.results) == 0 {
 		return Summary{}, fmt.Errorf("conformance: godog ran no scenario (status %d): check --format and --tags", status)
 	}
-	var sum Summary
+	sum.Duration = time.Since(sum.Started)
 	for _, s := range all {
 		res, ran := rec.results[s.Name]
 		if !ran {
-			continue // not selected by the tags
+			continue // not selected
 		}
-		if slices.Contains(opts.Expected, s.Name) {
-			switch res.Status {
-			case Failed:
-				res.Status = ExpectedFailure
-			case Passed:
-				res.Status = Stale
-			}
+		sum.Results = append(sum.Results, judge(res, opts.ExpectedFailures, opts.ExpectedSkips))
+	}
+	for _, f := range kit {
+		if err := f.writeTo(sum, opts.Output); err != nil {
+			return sum, err
 		}
-		sum.Results = append(sum.Results, res)
 	}
 	printSummary(opts.Output, caps, sum)
 	return sum, nil
 }
+
+// summaryOrder is the order of the summary's sections: what fails the run
+// first.
+var summaryOrder = []Status{Failed, UnexpectedSkip, Stale, StaleSkip, ExpectedFailure, Skipped}
 
 func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 	target := "a server without a control plane"
@@ -220,18 +143,32 @@ func printSummary(w io.Writer, caps Capabilities, sum Summary) {
 		target = "an emulator (capabilities: " + strings.Join(caps, ", ") + ")"
 	}
 	fmt.Fprintf(w, "\nconformance against %s\n", target)
-	for _, st := range []Status{Failed, Skipped, ExpectedFailure, Stale} {
+	for _, st := range summaryOrder {
 		for _, r := range sum.Results {
-			if r.Status == st {
-				fmt.Fprintf(w, "  %-17s %s\n", strings.ToUpper(string(st[:1]))+string(st[1:]), r.Scenario.Name)
-				if r.Reason != "" {
-					fmt.Fprintf(w, "  %17s %s\n", "", firstLines(r.Reason, 3))
-				}
+			if r.Status != st {
+				continue
+			}
+			fmt.Fprintf(w, "  %-17s %s\n", strings.ToUpper(string(st[:1]))+string(st[1:]), r.Scenario.Name)
+			if e := r.Expectation; e != nil {
+				fmt.Fprintf(w, "  %17s listed in %s:%d: %s\n", "", e.Source, e.Line, e)
+			}
+			if r.Reason != "" {
+				fmt.Fprintf(w, "  %17s %s\n", "", firstLines(r.Reason, 3))
 			}
 		}
 	}
-	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations\n",
-		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure), sum.Count(Stale))
+	// What a scenario could not undo is not a verdict on the server (the
+	// scenario passed or failed on its own), but the server is not as the
+	// run found it: said apart, with what is left.
+	for _, r := range sum.LeftBehind() {
+		fmt.Fprintf(w, "  %-17s %s\n", "Cleanup failed", r.Scenario.Name)
+		for _, c := range r.Cleanup {
+			fmt.Fprintf(w, "  %17s left behind %s: %s\n", "", c.What, firstLines(c.Error, 3))
+		}
+	}
+	fmt.Fprintf(w, "conformance: %d passed, %d failed, %d skipped, %d expected failures, %d stale expectations, %d unexpected skips, %d cleanup failures\n",
+		sum.Count(Passed), sum.Count(Failed), sum.Count(Skipped), sum.Count(ExpectedFailure),
+		sum.Count(Stale)+sum.Count(StaleSkip), sum.Count(UnexpectedSkip), len(sum.LeftBehind()))
 }
 
 func firstLines(s string, n int) string {
@@ -286,6 +223,7 @@ func RunTests(t *testing.T, cfg Config) {
 		out  bytes.Buffer
 		ran  int
 	}
+	defs := newSteps() // compiled once for every group's suite
 	groups := map[string]*group{}
 	for _, s := range all {
 		if groups[s.Path] == nil {
@@ -304,7 +242,7 @@ func RunTests(t *testing.T, cfg Config) {
 			g.once.Do(func() {
 				g.ran = godog.TestSuite{
 					Name:                s.Path,
-					ScenarioInitializer: initializer(cfg, caps, byName, "", g.rec),
+					ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: defs, rec: g.rec}).InitializeScenario,
 					Options: &godog.Options{
 						Format: "pretty", NoColors: true, Output: &g.out, FS: features.FS,
 						Paths: []string{s.Path}, Strict: true,
@@ -318,7 +256,10 @@ func RunTests(t *testing.T, cfg Config) {
 			case !ran:
 				t.Fatalf("the scenario did not run (godog status %d):\n%s", g.ran, g.out.String())
 			case res.Status == Failed:
-				t.Fatalf("%s\n%s", res.Reason, scenarioOutput(g.out.String()))
+				t.Errorf("%s\n%s", res.Reason, scenarioOutput(g.out.String()))
+			}
+			for _, c := range res.Cleanup {
+				t.Errorf("the scenario left behind %s: %s", c.What, c.Error)
 			}
 		})
 	}
@@ -339,7 +280,3 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// errNotEmulator is returned by steps that need the control plane when the
-// target has none; the tags should have skipped the scenario already.
-var errNotEmulator = errors.New("this step needs an emulator's control plane")

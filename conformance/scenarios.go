@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 
 	gherkin "github.com/cucumber/gherkin/go/v42"
@@ -19,22 +20,63 @@ import (
 // Scenario is one runnable scenario (an outline's example row is one).
 type Scenario struct {
 	// Name is unique across the suite; outlines carry their placeholders.
-	Name    string
+	Name string
+	// Feature is its feature's name.
 	Feature string
 	// Path is the feature file and the scenario's line, as godog takes it.
 	Path string
+	// Tags are its tags with their @, its feature's (and rule's and
+	// examples') included.
 	Tags []string
 	// Clause is the spec clause the scenario checks (its "Spec:" line).
 	Clause string
+	// Keyword is the scenario's keyword as written ("Scenario",
+	// "Scenario Outline").
+	Keyword string
+	// Steps are the steps it runs, the background's first.
+	Steps []Step
+}
+
+// Step is one step of a scenario, an outline's placeholders filled in.
+type Step struct {
+	// Keyword is the step's keyword as written, with its space ("Given ").
+	Keyword string `json:"keyword"`
+	// Text is the step's text, after its keyword.
+	Text string `json:"text"`
+	// Line is the step's line in its feature file.
+	Line int `json:"line"`
 }
 
 // HasTag reports whether the scenario carries tag (with its @).
 func (s Scenario) HasTag(tag string) bool { return slices.Contains(s.Tags, tag) }
 
-// Scenarios lists every scenario of the feature files in fsys.
-func Scenarios(fsys fs.FS) ([]Scenario, error) {
-	var out []Scenario
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+// File returns the scenario's feature file, relative to the features.
+func (s Scenario) File() string {
+	file, _, _ := strings.Cut(s.Path, ":")
+	return file
+}
+
+// Line returns the scenario's line in its feature file (an outline's row
+// shares its outline's).
+func (s Scenario) Line() int {
+	_, line, _ := strings.Cut(s.Path, ":")
+	n, _ := strconv.Atoi(line)
+	return n
+}
+
+// featureFile is one parsed feature file: its document, the runnable
+// scenarios (pickles) it makes, and its AST nodes by id.
+type featureFile struct {
+	path      string
+	doc       *messages.GherkinDocument
+	pickles   []*messages.Pickle
+	scenarios map[string]*messages.Scenario
+	steps     map[string]*messages.Step
+}
+
+// walkFeatures parses every feature file of fsys, in lexical order.
+func walkFeatures(fsys fs.FS, fn func(*featureFile) error) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || path.Ext(p) != ".feature" {
 			return err
 		}
@@ -51,34 +93,53 @@ func Scenarios(fsys fs.FS) ([]Scenario, error) {
 		if doc.Feature == nil {
 			return nil
 		}
-		scenarios := map[string]*messages.Scenario{}
-		collect := func(children []*messages.FeatureChild) {
-			for _, c := range children {
-				if c.Scenario != nil {
-					scenarios[c.Scenario.Id] = c.Scenario
-				}
+		ff := &featureFile{path: p, doc: doc, scenarios: map[string]*messages.Scenario{}, steps: map[string]*messages.Step{}}
+		addSteps := func(steps []*messages.Step) {
+			for _, st := range steps {
+				ff.steps[st.Id] = st
 			}
 		}
-		collect(doc.Feature.Children)
-		for _, c := range doc.Feature.Children {
-			if c.Rule != nil {
-				for _, rc := range c.Rule.Children {
-					if rc.Scenario != nil {
-						scenarios[rc.Scenario.Id] = rc.Scenario
+		var collect func(children []*messages.FeatureChild)
+		collect = func(children []*messages.FeatureChild) {
+			for _, c := range children {
+				switch {
+				case c.Scenario != nil:
+					ff.scenarios[c.Scenario.Id] = c.Scenario
+					addSteps(c.Scenario.Steps)
+				case c.Background != nil:
+					addSteps(c.Background.Steps)
+				case c.Rule != nil:
+					for _, rc := range c.Rule.Children {
+						collect([]*messages.FeatureChild{{Scenario: rc.Scenario, Background: rc.Background}})
 					}
 				}
 			}
 		}
-		for _, pk := range gherkin.Pickles(*doc, p, ids) {
-			sc := scenarios[pk.AstNodeIds[0]]
-			s := Scenario{Name: pk.Name, Feature: doc.Feature.Name, Path: fmt.Sprintf("%s:%d", p, sc.Location.Line)}
+		collect(doc.Feature.Children)
+		ff.pickles = gherkin.Pickles(*doc, p, ids)
+		return fn(ff)
+	})
+}
+
+// Scenarios lists every scenario of the feature files in fsys.
+func Scenarios(fsys fs.FS) ([]Scenario, error) {
+	var out []Scenario
+	err := walkFeatures(fsys, func(ff *featureFile) error {
+		for _, pk := range ff.pickles {
+			sc := ff.scenarios[pk.AstNodeIds[0]]
+			s := Scenario{Name: pk.Name, Feature: ff.doc.Feature.Name, Path: fmt.Sprintf("%s:%d", ff.path, sc.Location.Line),
+				Keyword: sc.Keyword}
 			for _, t := range pk.Tags {
 				s.Tags = append(s.Tags, t.Name)
 			}
-			for _, line := range strings.Split(sc.Description, "\n") {
+			for line := range strings.SplitSeq(sc.Description, "\n") {
 				if c, ok := strings.CutPrefix(strings.TrimSpace(line), "Spec:"); ok {
 					s.Clause = strings.TrimSpace(c)
 				}
+			}
+			for _, ps := range pk.Steps {
+				st := ff.steps[ps.AstNodeIds[0]]
+				s.Steps = append(s.Steps, Step{Keyword: st.Keyword, Text: ps.Text, Line: int(st.Location.Line)})
 			}
 			out = append(out, s)
 		}

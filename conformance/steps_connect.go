@@ -2,121 +2,52 @@ package conformance
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/cucumber/godog"
 )
 
-// Steps of the Connect resource families: values a scenario derives
-// (the base URL, base64, the other environment, Unix times), control-plane
-// setup that keeps the scenario's last API response, cleanups, walking a
-// paginated list by its cursors, and checks the generic steps lack.
+// The Connect resource families' own steps: control-plane setup that
+// keeps the scenario's last response, things deleted after the scenario,
+// and walking a paginated list by its cursors.
 
-func init() { extraSteps = append(extraSteps, registerConnectSteps) }
-
-// Names under which these steps keep values in w.vars.
-const (
-	connectCollectedVar = "collected"
-	connectPagesVar     = "pages_walked"
-	// connectConfiguredEnvVar keeps the environment the run was configured with
-	// once a scenario switches to another.
-	connectConfiguredEnvVar = "configured_environment"
-	// connectCleanupTokenVar holds the access token cleanups share.
-	connectCleanupTokenVar = "cleanup_access_token"
-)
-
-// connectMaxWalkPages stops a walk whose cursors never end.
-const connectMaxWalkPages = 500
-
-func registerConnectSteps(sc *godog.ScenarioContext) {
-	// Derived values.
-	sc.Step(`^I remember the base URL as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		w.vars[name] = w.cfg.BaseURL
-		return nil
-	})
-	sc.Step(`^I remember the (URL-safe unpadded )?base64 of "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, urlSafe, s, name string) error {
-		w := worldFrom(ctx)
-		s, err := w.expand(s)
-		if err != nil {
-			return err
-		}
-		enc := base64.StdEncoding
-		if urlSafe != "" {
-			enc = base64.RawURLEncoding
-		}
-		w.vars[name] = enc.EncodeToString([]byte(s))
-		return nil
-	})
-	sc.Step(`^I remember the other environment as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		w := worldFrom(ctx)
-		w.vars[name] = connectOtherEnv(w.cfg.Environment)
-		return nil
-	})
-	sc.Step(`^I switch to the environment "([^"]*)"$`, func(ctx context.Context, env string) error {
-		w := worldFrom(ctx)
-		env, err := w.expand(env)
-		if err != nil {
-			return err
-		}
-		if _, ok := w.vars[connectConfiguredEnvVar]; !ok {
-			w.vars[connectConfiguredEnvVar] = w.cfg.Environment
-		}
-		w.cfg.Environment = env // this scenario's copy: later requests and ${environment} follow
-		return nil
-	})
-	sc.Step(`^I switch back to the configured environment$`, func(ctx context.Context) error {
-		w := worldFrom(ctx)
-		if env, ok := w.vars[connectConfiguredEnvVar]; ok {
-			w.cfg.Environment = env
-		}
-		return nil
-	})
-	sc.Step(`^I remember the Unix time (\d+) (seconds?|minutes?|hours?|days?) (ago|from now) as "([^"]*)"$`, connectRememberUnixTime)
-	sc.Step(`^I remember the Unix time now as "([^"]*)"$`, func(ctx context.Context, name string) error {
-		return connectRememberUnixTime(ctx, 0, "seconds", "ago", name)
-	})
-
-	// Cleanups.
-	sc.Step(`^I will DELETE "([^"]*)" after the scenario$`, func(ctx context.Context, p string) error {
+// registerConnectSteps adds the Connect families' steps.
+func registerConnectSteps(s *steps) {
+	s.add(`^I will DELETE "([^"]*)" after the scenario$`, func(ctx context.Context, p string) error {
 		w := worldFrom(ctx)
 		p, err := w.expand(p)
 		if err != nil {
 			return err
 		}
-		env := w.cfg.Environment
-		w.cleanups = append(w.cleanups, func(ctx context.Context) { connectCleanupDelete(ctx, p, env) })
+		w.deleteAfterwards(p, "what DELETE "+p+" removes")
 		return nil
 	})
-	sc.Step(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
+	s.add(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		if !w.caps.IsEmulator() {
 			return errNotEmulator
 		}
-		w.cleanups = append(w.cleanups, func(ctx context.Context) {
-			_, _ = connectControlPlane(ctx, http.MethodPut, "/_emulator/proxy/allowed-hosts",
-				`{"hosts": ["localhost", "127.0.0.0/8", "::1"]}`)
+		// The control plane cannot say what the list was, so it goes back
+		// to pdemu's default.
+		w.cleanups.add("proxy allow-list", "the proxy allow-list (loopback, pdemu's default)", func(ctx context.Context) error {
+			_, err := w.control(ctx, http.MethodPut, "/_emulator/proxy/allowed-hosts", `{"hosts": ["localhost", "127.0.0.0/8", "::1"]}`)
+			return err
 		})
 		return nil
 	})
 
-	// Control-plane setup: the scenario's last API response stays as it was.
-	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)" with JSON:$`, func(ctx context.Context, m, p string, doc *godog.DocString) error {
-		_, err := connectControlPlane(ctx, m, p, doc.Content)
+	s.add(`^the control plane accepts (POST|PUT) "([^"]*)" with JSON:$`, func(ctx context.Context, m, p string, doc *godog.DocString) error {
+		_, err := controlStep(ctx, m, p, doc.Content)
 		return err
 	})
-	sc.Step(`^the control plane accepts (POST|PUT) "([^"]*)", remembering "([^"]*)" as "([^"]*)", with JSON:$`, func(ctx context.Context, m, p, field, name string, doc *godog.DocString) error {
-		x, err := connectControlPlane(ctx, m, p, doc.Content)
+	s.add(`^the control plane accepts (POST|PUT) "([^"]*)", remembering "([^"]*)" as "([^"]*)", with JSON:$`, func(ctx context.Context, m, p, field, name string, doc *godog.DocString) error {
+		x, err := controlStep(ctx, m, p, doc.Content)
 		if err != nil {
 			return err
 		}
@@ -124,33 +55,35 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		if !ok || v == nil {
 			return fmt.Errorf("control plane: no field %s to remember; %s", field, x.describe())
 		}
-		worldFrom(ctx).vars[name] = text(v)
-		return nil
+		return worldFrom(ctx).remember(name, text(v))
 	})
-	sc.Step(`^the emulator has connected an account of app "([^"]*)" for external user "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, app, user, name string) error {
+	s.add(`^the emulator has connected an account of app "([^"]*)" for external user "([^"]*)" as "([^"]*)"$`, func(ctx context.Context, app, user, name string) error {
 		w := worldFrom(ctx)
-		body, _ := json.Marshal(map[string]string{"external_user_id": user, "app": app, "environment": w.cfg.Environment})
-		x, err := connectControlPlane(ctx, http.MethodPost, "/_emulator/projects/${project_id}/accounts", string(body))
+		user, err := w.expand(user)
 		if err != nil {
 			return err
 		}
-		id, _ := x.field("id")
-		s, ok := id.(string)
-		if !ok || !strings.HasPrefix(s, "apn_") {
+		body, _ := json.Marshal(map[string]string{"external_user_id": user, "app": app, "environment": w.env})
+		x, err := w.control(ctx, http.MethodPost, "/_emulator/projects/"+url.PathEscape(w.cfg.ProjectID)+"/accounts", string(body))
+		if err != nil {
+			return err
+		}
+		w.deleteUserAfterwards(user) // connecting an account made the user
+		id := x.str("id")
+		if !strings.HasPrefix(id, "apn_") {
 			return fmt.Errorf("control plane: the connected account has no apn_ id; %s", x.describe())
 		}
-		w.vars[name] = s
-		return nil
+		return w.remember(name, id)
 	})
 
-	// Walking a list by its cursors.
-	sc.Step(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, connectWalkPages)
-	sc.Step(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
+	s.add(`^I walk the pages of "([^"]*)" collecting "([^"]*)"$`, walkPages)
+	s.add(`^the collected values include everything remembered as "([^"]*)"$`, func(ctx context.Context, pattern string) error {
 		w := worldFrom(ctx)
-		got, err := connectCollected(w)
+		walk, err := w.walked()
 		if err != nil {
 			return err
 		}
+		got := walk.values
 		var names []string
 		for name := range w.vars {
 			if ok, _ := path.Match(pattern, name); ok {
@@ -162,23 +95,24 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			if n := connectCount(got, w.vars[name]); n != 1 {
-				return fmt.Errorf("want %s (%s) exactly once among the %d collected values, found it %d times; walked %s pages",
-					name, w.vars[name], len(got), n, w.vars[connectPagesVar])
+			if n := countOf(got, w.vars[name]); n != 1 {
+				return fmt.Errorf("want %s (%s) exactly once among the %d collected values, found it %d times; walked %d pages",
+					name, w.vars[name], len(got), n, walk.pages)
 			}
 		}
 		return nil
 	})
-	sc.Step(`^the collected values (include|do not include) "([^"]*)"$`, func(ctx context.Context, verb, want string) error {
+	s.add(`^the collected values (include|do not include) "([^"]*)"$`, func(ctx context.Context, verb, want string) error {
 		w := worldFrom(ctx)
-		got, err := connectCollected(w)
+		walk, err := w.walked()
 		if err != nil {
 			return err
 		}
+		got := walk.values
 		if want, err = w.expand(want); err != nil {
 			return err
 		}
-		n := connectCount(got, want)
+		n := countOf(got, want)
 		switch {
 		case verb == "include" && n != 1:
 			return fmt.Errorf("want %q exactly once among the %d collected values, found it %d times", want, len(got), n)
@@ -187,13 +121,13 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the collected values have no duplicates$`, func(ctx context.Context) error {
-		got, err := connectCollected(worldFrom(ctx))
+	s.add(`^the collected values have no duplicates$`, func(ctx context.Context) error {
+		walk, err := worldFrom(ctx).walked()
 		if err != nil {
 			return err
 		}
 		seen := map[string]bool{}
-		for _, v := range got {
+		for _, v := range walk.values {
 			if seen[v] {
 				return fmt.Errorf("%q was collected twice: a page repeated an item of an earlier one", v)
 			}
@@ -201,236 +135,46 @@ func registerConnectSteps(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the walk took at least (\d+) pages$`, func(ctx context.Context, n int) error {
-		w := worldFrom(ctx)
-		pages, err := strconv.Atoi(w.vars[connectPagesVar])
-		if err != nil {
-			return fmt.Errorf("no pages were walked yet")
-		}
-		if pages < n {
-			return fmt.Errorf("want a walk of at least %d pages, it took %d", n, pages)
-		}
-		return nil
-	})
-
-	// Checks of the last response.
-	sc.Step(`^the response body is a JSON (array|object)$`, func(ctx context.Context, kind string) error {
-		x, err := worldFrom(ctx).response()
+	s.add(`^the walk took at least (\d+) pages$`, func(ctx context.Context, n int) error {
+		walk, err := worldFrom(ctx).walked()
 		if err != nil {
 			return err
 		}
-		_, isArray := x.decoded.([]any)
-		_, isObject := x.decoded.(map[string]any)
-		if (kind == "array" && !isArray) || (kind == "object" && !isObject) {
-			return fmt.Errorf("want a JSON %s as the body; %s", kind, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response body is the text "([^"]*)"$`, func(ctx context.Context, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		if string(x.body) != want {
-			return fmt.Errorf("want the body %q; %s", want, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response field "([^"]*)" is a number of at least (\S+)$`, func(ctx context.Context, p, bound string) error {
-		bound, err := worldFrom(ctx).expand(bound)
-		if err != nil {
-			return err
-		}
-		min, err := strconv.ParseFloat(bound, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not a number", bound)
-		}
-		return checkField(ctx, p, bound, func(got any, _ string) bool {
-			f, ok := got.(float64)
-			return ok && f >= min
-		}, "is a number of at least")
-	})
-	sc.Step(`^the response field "([^"]*)" is not "([^"]*)"$`, func(ctx context.Context, p, want string) error {
-		return checkField(ctx, p, want, func(got any, want string) bool { return text(got) != want }, "is not")
-	})
-	sc.Step(`^the response field "([^"]*)" is null or absent$`, func(ctx context.Context, p string) error {
-		x, err := worldFrom(ctx).response()
-		if err != nil {
-			return err
-		}
-		if v, ok := x.field(p); ok && v != nil {
-			return fmt.Errorf("want field %s null or absent, got %s; %s", p, text(v), x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^the response list "([^"]*)" (contains|does not contain) the value "([^"]*)"$`, func(ctx context.Context, list, verb, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		found := slices.ContainsFunc(items, func(it any) bool { return text(it) == want })
-		if found != (verb == "contains") {
-			return fmt.Errorf("want the list %s that %s %q; %s", list, verb, want, x.describe())
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" present$`, func(ctx context.Context, list, key string) error {
-		x, err := worldFrom(ctx).response()
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			if _, ok := m[key]; !ok {
-				return fmt.Errorf("item %d of %s has no %s; %s", i, list, key, x.describe())
-			}
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" containing "([^"]*)"$`, func(ctx context.Context, list, key, want string) error {
-		w := worldFrom(ctx)
-		x, want, err := w.responseAnd(want)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			values, _ := m[key].([]any)
-			if !slices.ContainsFunc(values, func(v any) bool { return text(v) == want }) {
-				return fmt.Errorf("item %d of %s has %s %s, without %q; %s", i, list, key, text(m[key]), want, x.describe())
-			}
-		}
-		return nil
-	})
-	sc.Step(`^every item of the response list "([^"]*)" has "([^"]*)" matching "([^"]*)"$`, func(ctx context.Context, list, key, pattern string) error {
-		w := worldFrom(ctx)
-		x, pattern, err := w.responseAnd(pattern)
-		if err != nil {
-			return err
-		}
-		re, err := regexp.Compile(pattern)
-		if err != nil {
-			return err
-		}
-		items, err := x.list(list)
-		if err != nil {
-			return err
-		}
-		for i, it := range items {
-			m, _ := it.(map[string]any)
-			s, isStr := m[key].(string)
-			if !isStr || !re.MatchString(s) {
-				return fmt.Errorf("item %d of %s has %s %s, which does not match %q; %s", i, list, key, text(m[key]), pattern, x.describe())
-			}
+		if walk.pages < n {
+			return fmt.Errorf("want a walk of at least %d pages, it took %d", n, walk.pages)
 		}
 		return nil
 	})
 }
 
-func connectOtherEnv(env string) string {
-	if env == "production" {
-		return "development"
-	}
-	return "production"
-}
-
-// connectRememberUnixTime remembers now ± an offset in Unix seconds. "Now" is the
-// emulator's clock when the target has one (it may stand still, far from
-// the local clock), else the local clock.
-func connectRememberUnixTime(ctx context.Context, n int, unit, dir, name string) error {
+// controlStep sends a control-plane request of a scenario's setup, path
+// and body expanded. The scenario's last response stays as it was.
+func controlStep(ctx context.Context, method, p, body string) (*exchange, error) {
 	w := worldFrom(ctx)
-	now := time.Now()
-	if w.caps.Has("clock") {
-		x, err := connectControlPlane(ctx, http.MethodGet, "/_emulator/clock", "")
-		if err != nil {
-			return err
-		}
-		v, _ := x.field("now")
-		s, _ := v.(string)
-		if now, err = time.Parse(time.RFC3339Nano, s); err != nil {
-			return fmt.Errorf("the emulator's clock is not an RFC 3339 time; %s", x.describe())
-		}
-	}
-	d := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
-	offset := time.Duration(n) * d
-	if dir == "ago" {
-		offset = -offset
-	}
-	w.vars[name] = strconv.FormatInt(now.Add(offset).Unix(), 10)
-	return nil
-}
-
-// connectControlPlane sends a request to the emulator's control plane and
-// returns its answer, failing unless it is a 2xx. The scenario's last
-// response and bearer token are left as they were.
-func connectControlPlane(ctx context.Context, method, p, body string) (*exchange, error) {
-	w := worldFrom(ctx)
-	if !w.caps.IsEmulator() {
-		return nil, errNotEmulator
-	}
-	saved, savedTok := w.last, w.token
-	w.token = ""
-	defer func() { w.last, w.token = saved, savedTok }()
-	ct := ""
-	if body != "" {
-		ct = "application/json"
-	}
-	if err := w.do(ctx, method, p, ct, body); err != nil {
+	p, err := w.expand(p)
+	if err != nil {
 		return nil, err
 	}
-	x := w.last
-	if x.status < 200 || x.status > 299 {
-		return nil, fmt.Errorf("control plane: %s", x.describe())
+	if body, err = w.expand(body); err != nil {
+		return nil, err
 	}
-	return x, nil
-}
-
-// connectCleanupDelete removes what a scenario created, in the
-// environment it was created in, with an access token of its own (the
-// scenario's bearer may be a Connect token, or used up). It is best effort:
-// the scenario may have deleted the thing already. The token is fetched once
-// for all of a scenario's cleanups, and again if it stopped working.
-func connectCleanupDelete(ctx context.Context, p, env string) {
-	w := worldFrom(ctx)
-	saved := w.cfg.Environment
-	w.cfg.Environment = env
-	defer func() { w.cfg.Environment = saved }()
-	for attempt := 0; attempt < 2; attempt++ {
-		tok := w.vars[connectCleanupTokenVar]
-		if tok == "" || attempt > 0 {
-			if err := haveAccessToken(ctx, w.cfg.Client, ""); err != nil {
-				return
-			}
-			tok = w.token
-			w.vars[connectCleanupTokenVar] = tok
-		}
-		w.token = tok
-		if err := w.do(ctx, http.MethodDelete, p, "", ""); err != nil || w.last.status != http.StatusUnauthorized {
-			return
+	if strings.HasPrefix(p, "/_emulator/clock") {
+		if err := w.clockWillMove(ctx); err != nil {
+			return nil, err
 		}
 	}
+	return w.control(ctx, method, p, body)
 }
 
-// connectWalkPages GETs a list page after page, following page_info.end_cursor
+// maxWalkPages stops a walk whose cursors never end.
+const maxWalkPages = 500
+
+// walkPages GETs a list page after page, following page_info.end_cursor
 // with `after` as the SDK's pager does, until the cursor is null (or
 // empty), and collects a field of every item. Each page must be a 200
 // {data: [...], page_info: {...}} with an end_cursor key. The last page
 // stays the last response.
-func connectWalkPages(ctx context.Context, p, field string) error {
+func walkPages(ctx context.Context, p, field string) error {
 	w := worldFrom(ctx)
 	p, err := w.expand(p)
 	if err != nil {
@@ -440,12 +184,13 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 	if strings.Contains(p, "?") {
 		sep = "&"
 	}
-	var values []string
+	walk := &pageWalk{}
+	w.walk = nil
 	seen := map[string]bool{}
 	cursor := ""
 	for page := 1; ; page++ {
-		if page > connectMaxWalkPages {
-			return fmt.Errorf("the list still had a next page after %d pages", connectMaxWalkPages)
+		if page > maxWalkPages {
+			return fmt.Errorf("the list still had a next page after %d pages", maxWalkPages)
 		}
 		u := p
 		if cursor != "" {
@@ -472,17 +217,17 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 			if !ok {
 				return fmt.Errorf("page %d: item %d has no %s; %s", page, i, field, x.describe())
 			}
-			values = append(values, text(v))
+			walk.values = append(walk.values, text(v))
 		}
 		end, ok := x.field("page_info.end_cursor")
 		if !ok {
 			return fmt.Errorf("page %d: want page_info.end_cursor (null on the last page); %s", page, x.describe())
 		}
 		next, _ := end.(string)
-		if end != nil && !connectIsString(end) {
+		if end != nil && !isString(end) {
 			return fmt.Errorf("page %d: page_info.end_cursor is neither a string nor null; %s", page, x.describe())
 		}
-		w.vars[connectPagesVar] = strconv.Itoa(page)
+		walk.pages = page
 		if next == "" {
 			break
 		}
@@ -492,29 +237,24 @@ func connectWalkPages(ctx context.Context, p, field string) error {
 		seen[next] = true
 		cursor = next
 	}
-	b, _ := json.Marshal(values)
-	w.vars[connectCollectedVar] = string(b)
+	w.walk = walk
 	return nil
 }
 
-func connectIsString(v any) bool {
+func isString(v any) bool {
 	_, ok := v.(string)
 	return ok
 }
 
-func connectCollected(w *world) ([]string, error) {
-	raw, ok := w.vars[connectCollectedVar]
-	if !ok {
+// walked returns the last walk of a list.
+func (w *world) walked() (*pageWalk, error) {
+	if w.walk == nil {
 		return nil, fmt.Errorf("no pages were walked yet")
 	}
-	var out []string
-	if err := json.Unmarshal([]byte(raw), &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return w.walk, nil
 }
 
-func connectCount(list []string, v string) int {
+func countOf(list []string, v string) int {
 	n := 0
 	for _, s := range list {
 		if s == v {

@@ -41,7 +41,7 @@ func TestKitSendsJSONTypeOnControlWrites(t *testing.T) {
 	cfg, err := Config{BaseURL: srv.URL + "/", Client: Credentials{ClientID: "c", ClientSecret: "s"}, ProjectID: "proj_x", HTTPClient: caller}.withDefaults()
 	require.NoError(t, err)
 	assert.Nil(t, caller.Transport, "the caller's client is left as it was")
-	w := newWorld(cfg, Capabilities{"clock"})
+	w := newWorld(cfg, Capabilities{"clock"}, Scenario{})
 	w.token = "scenario-token"
 	ctx := t.Context()
 
@@ -50,11 +50,11 @@ func TestKitSendsJSONTypeOnControlWrites(t *testing.T) {
 	require.NoError(t, w.do(ctx, http.MethodPost, "/_emulator/reset", "text/plain", ""))
 	require.NoError(t, w.do(ctx, http.MethodGet, "/_emulator/clock", "", ""))
 	require.NoError(t, w.do(ctx, http.MethodPost, "/v1/connect/projects", "", ""))
-	_, _, err = sendAside(ctx, w, http.MethodDelete, "/_emulator/oauth-clients/oc_2", "", nil)
+	_, err = w.control(ctx, http.MethodDelete, "/_emulator/oauth-clients/oc_2", "")
 	require.NoError(t, err)
-	_, _, err = sendAside(ctx, w, http.MethodPut, "/_emulator/clock", "", []byte(`{}`))
+	_, err = w.control(ctx, http.MethodPut, "/_emulator/clock", `{}`)
 	require.NoError(t, err)
-	_, _, err = sendAside(ctx, w, http.MethodDelete, "/v1/connect/projects/proj_x", "tok", nil)
+	_, err = w.send(ctx, request{method: http.MethodDelete, path: "/v1/connect/projects/proj_x", token: "tok"}, aside)
 	require.NoError(t, err)
 
 	want := []recorded{
@@ -93,7 +93,7 @@ func TestKitSendsTheControlToken(t *testing.T) {
 	cfg, err := FromEnv().withDefaults()
 	require.NoError(t, err)
 	assert.Equal(t, "the-control-token", cfg.ControlToken)
-	w := newWorld(cfg, Capabilities{"clock"})
+	w := newWorld(cfg, Capabilities{"clock"}, Scenario{})
 	w.token = "scenario-token"
 	ctx := t.Context()
 
@@ -101,7 +101,7 @@ func TestKitSendsTheControlToken(t *testing.T) {
 	require.NoError(t, w.do(ctx, http.MethodPost, "/_emulator/reset", "", ""))
 	require.NoError(t, w.do(ctx, http.MethodGet, "/v1/connect/projects", "", ""))
 	require.NoError(t, w.do(ctx, http.MethodGet, "/_emulatorx/clock", "", ""))
-	_, _, err = sendAside(ctx, w, http.MethodDelete, "/_emulator/oauth-clients/oc_2", "", nil)
+	_, err = w.control(ctx, http.MethodDelete, "/_emulator/oauth-clients/oc_2", "")
 	require.NoError(t, err)
 	_, err = DiscoverCapabilities(ctx, cfg.HTTPClient, cfg.BaseURL)
 	require.NoError(t, err)

@@ -7,47 +7,87 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// world is one scenario's state. It travels in the context, so scenarios
-// running at once share nothing.
+// world is one scenario's state, all of it: what it sends, what it got
+// back, what it remembered and what it must undo. It travels in the
+// context, so scenarios running at once share nothing.
 type world struct {
 	cfg  Config
 	caps Capabilities
+	// scenario is the scenario this world runs: steps that touch what
+	// every scenario shares (the clock) check its tags.
+	scenario Scenario
 	// unique is a random suffix for names this scenario creates, so runs
 	// against a shared server never collide.
 	unique string
-	// token is the bearer token sent by requests ("" sends none).
+	// env is the environment requests are sent in (X-PD-Environment,
+	// ${environment}): the configured one unless the scenario switched.
+	env string
+
+	// token is the bearer of the scenario's own requests ("" sends none).
 	token string
-	// vars are values remembered by name (${name} in paths and bodies).
-	vars map[string]string
-	// header holds extra headers for the next request only.
+	// header holds extra headers for the scenario's next request only.
 	header http.Header
-	last   *exchange
-	// cleanups undo what the scenario created, newest first.
-	cleanups []func(context.Context)
+	// last is the answer to the scenario's last own request: what the
+	// Then steps check.
+	last *exchange
+
+	// vars are values the scenario remembered by name, read as ${name}.
+	vars map[string]string
+	// accessToken and connectToken are the last tokens the scenario got
+	// (${access_token}, ${connect_token}); createdClient is the OAuth
+	// client it created last (${created_client_id},
+	// ${created_client_secret}).
+	accessToken, connectToken string
+	createdClient             Credentials
+	// endpoint is the endpoint under test of "Given the endpoint …": its
+	// method and the route table's path template.
+	endpoint struct{ method, path string }
+	// scopedTokens are access tokens fetched for endpoint calls, by scope.
+	scopedTokens map[string]string
+	// calls are the answers of the last "each scope" call, in order.
+	calls []scopedCall
+	// walk is the last walk of a paginated list.
+	walk *pageWalk
+
+	// started is when the scenario started; steps are its steps'
+	// outcomes so far.
+	started time.Time
+	steps   []StepResult
+
+	// cleanups undo what the scenario changed on the target.
+	cleanups cleanups
+	// sideAccessToken is an access token the side requests and cleanups
+	// share (the scenario's own may be a Connect token, or expired by a
+	// moved clock).
+	sideAccessToken string
 }
 
-// exchange is one request and its response.
-type exchange struct {
-	method, url string
-	status      int
-	header      http.Header
-	body        []byte
-	decoded     any // the body as JSON, nil when it is not JSON
+// scopedCall is one answer to a call made with a token of one scope.
+type scopedCall struct {
+	scope string
+	x     *exchange
+}
+
+// pageWalk is what walking a paginated list collected.
+type pageWalk struct {
+	values []string
+	pages  int
 }
 
 type worldKey struct{}
 
-func newWorld(cfg Config, caps Capabilities) *world {
+func newWorld(cfg Config, caps Capabilities, s Scenario) *world {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &world{cfg: cfg, caps: caps, unique: hex.EncodeToString(b[:]), vars: map[string]string{}, header: http.Header{}}
+	return &world{cfg: cfg, caps: caps, scenario: s, unique: hex.EncodeToString(b[:]), env: cfg.Environment, started: time.Now(),
+		header: http.Header{}, vars: map[string]string{}, scopedTokens: map[string]string{}}
 }
 
 func worldFrom(ctx context.Context) *world {
@@ -60,24 +100,61 @@ func worldFrom(ctx context.Context) *world {
 
 var varRe = regexp.MustCompile(`\$\{([a-zA-Z0-9_]+)\}`)
 
-// expand replaces ${name} with remembered values and the built-ins
-// project_id, client_id, client_secret, unique and environment. An unknown name is an
-// error, not an empty string.
+// builtin returns the value of a name the kit defines, rather than one a
+// scenario remembered.
+func (w *world) builtin(name string) (string, bool) {
+	switch name {
+	case "project_id":
+		return w.cfg.ProjectID, true
+	case "client_id":
+		return w.cfg.Client.ClientID, true
+	case "client_secret":
+		return w.cfg.Client.ClientSecret, true
+	case "unique":
+		return w.unique, true
+	case "environment":
+		return w.env, true
+	case "access_token":
+		return w.accessToken, w.accessToken != ""
+	case "connect_token":
+		return w.connectToken, w.connectToken != ""
+	case "created_client_id":
+		return w.createdClient.ClientID, w.createdClient.ClientID != ""
+	case "created_client_secret":
+		return w.createdClient.ClientSecret, w.createdClient.ClientID != ""
+	}
+	return "", false
+}
+
+// isBuiltin reports whether the kit defines name, so no scenario may
+// remember a value under it.
+func isBuiltin(name string) bool {
+	switch name {
+	case "project_id", "client_id", "client_secret", "unique", "environment",
+		"access_token", "connect_token", "created_client_id", "created_client_secret":
+		return true
+	}
+	return false
+}
+
+// remember keeps a value under a name for ${name}.
+func (w *world) remember(name, value string) error {
+	if isBuiltin(name) {
+		return fmt.Errorf("%q is a name the kit defines: remember the value under another", name)
+	}
+	w.vars[name] = value
+	return nil
+}
+
+// expand replaces each ${name} with the kit's value of that name or the
+// one the scenario remembered. An unknown name is an error, not an empty
+// string.
 func (w *world) expand(s string) (string, error) {
 	var missing []string
 	out := varRe.ReplaceAllStringFunc(s, func(m string) string {
 		name := varRe.FindStringSubmatch(m)[1]
-		switch name {
-		case "project_id":
-			return w.cfg.ProjectID
-		case "client_id":
-			return w.cfg.Client.ClientID
-		case "client_secret":
-			return w.cfg.Client.ClientSecret
-		case "unique":
-			return w.unique
-		case "environment":
-			return w.cfg.Environment
+		if v, ok := w.builtin(name); ok {
+			return v
 		}
 		if v, ok := w.vars[name]; ok {
 			return v
@@ -91,9 +168,9 @@ func (w *world) expand(s string) (string, error) {
 	return out, nil
 }
 
-// do sends a request to the target and records the exchange. A string body
-// is sent as is with contentType; the next request starts without the
-// extra headers of this one.
+// do sends the scenario's own request, ${name}s in the path and body
+// expanded: with its bearer token, its environment and the headers queued
+// for it, and its answer becomes the last response.
 func (w *world) do(ctx context.Context, method, path, contentType, body string) error {
 	path, err := w.expand(path)
 	if err != nil {
@@ -102,43 +179,11 @@ func (w *world) do(ctx context.Context, method, path, contentType, body string) 
 	if body, err = w.expand(body); err != nil {
 		return err
 	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, w.cfg.BaseURL+path, rd)
-	if err != nil {
-		return err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if w.token != "" {
-		req.Header.Set("Authorization", "Bearer "+w.token)
-	}
-	req.Header.Set("X-PD-Environment", w.cfg.Environment)
-	for k, vs := range w.header {
-		req.Header[k] = vs
-	}
+	header := w.header
 	w.header = http.Header{}
-	resp, err := w.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: reading the body: %w", method, path, err)
-	}
-	x := &exchange{method: method, url: path, status: resp.StatusCode, header: resp.Header, body: b}
-	if len(bytes.TrimSpace(b)) > 0 {
-		var v any
-		if json.Unmarshal(b, &v) == nil {
-			x.decoded = v
-		}
-	}
-	w.last = x
-	return nil
+	_, err = w.send(ctx, request{method: method, path: path, contentType: contentType, body: body,
+		token: w.token, env: w.env, header: header}, record)
+	return err
 }
 
 // response returns the last exchange, or an error if none happened.
@@ -147,6 +192,26 @@ func (w *world) response() (*exchange, error) {
 		return nil, fmt.Errorf("no request was sent yet")
 	}
 	return w.last, nil
+}
+
+// responseAnd returns the last exchange and s with ${name} expanded: what a
+// Then step comparing the response with an expected value needs first.
+func (w *world) responseAnd(s string) (*exchange, string, error) {
+	x, err := w.response()
+	if err != nil {
+		return nil, "", err
+	}
+	s, err = w.expand(s)
+	return x, s, err
+}
+
+// otherEnvironment is the environment of a Pipedream project that env is
+// not (Config only admits the two).
+func otherEnvironment(env string) string {
+	if env == "production" {
+		return "development"
+	}
+	return "production"
 }
 
 // sensitiveFields never appear in failure messages: a report of a run
@@ -177,17 +242,6 @@ func redact(v any) any {
 	return v
 }
 
-// responseAnd returns the last exchange and s with ${name} expanded: what a
-// Then step comparing the response with an expected value needs first.
-func (w *world) responseAnd(s string) (*exchange, string, error) {
-	x, err := w.response()
-	if err != nil {
-		return nil, "", err
-	}
-	s, err = w.expand(s)
-	return x, s, err
-}
-
 // describe renders the last response for failure messages, secrets redacted.
 func (x *exchange) describe() string {
 	body := string(x.body)
@@ -207,6 +261,9 @@ func (x *exchange) describe() string {
 	return fmt.Sprintf("%s %s answered %d: %s", x.method, x.url, x.status, body)
 }
 
+// ok reports whether the exchange's status is a 2xx.
+func (x *exchange) ok() bool { return x.status >= 200 && x.status <= 299 }
+
 // field finds a value in the JSON body by a dotted path: "data.0.id",
 // "page_info.end_cursor". The second result is false when the path does
 // not exist (a JSON null exists).
@@ -215,7 +272,7 @@ func (x *exchange) field(path string) (any, bool) {
 	if path == "" || path == "." {
 		return v, v != nil
 	}
-	for _, part := range strings.Split(path, ".") {
+	for part := range strings.SplitSeq(path, ".") {
 		switch node := v.(type) {
 		case map[string]any:
 			var ok bool
@@ -233,6 +290,13 @@ func (x *exchange) field(path string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// str returns the string at path, "" when there is none.
+func (x *exchange) str(path string) string {
+	v, _ := x.field(path)
+	s, _ := v.(string)
+	return s
 }
 
 // list returns the JSON array at path, or an error naming what is there.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cucumber/godog"
@@ -25,10 +26,13 @@ type conformanceConfig struct {
 	tags         string
 	format       string
 	expectFile   string
+	skipFile     string
 	strictExpect bool
 	destructive  bool
 	seed         int64
 	list         bool
+	report       string
+	rerunFailed  string
 }
 
 const conformanceUsageText = `Usage:
@@ -56,10 +60,17 @@ passed: @emulator-only and @requires:<capability> ones against a server
 without that control plane, @destructive ones (they rotate or delete
 clients) against a real server unless --destructive is given.
 
+The server is left as the run found it: what a scenario creates is deleted
+after it, and a clock it moves is put back. What cannot be undone is
+reported with the scenario, and fails the run.
+
 Exit status: 0 when every selected scenario passed, was skipped or failed
-as --expect allows; 1 when one failed; 2 for a command line or environment
-it cannot act on (a pdemu whose control plane refuses the kit, for want of
-PDEMU_CONTROL_TOKEN, among them).
+as the ledgers allow; 1 when one failed unexpectedly, was skipped though
+--expect-skip does not list it, or contradicts its ledger entry (it
+passed), or when a scenario could not undo what it changed on the server;
+2 for a command line or environment it cannot act on (a pdemu whose
+control plane refuses the kit, for want of PDEMU_CONTROL_TOKEN, among them).
+The ledgers' format is in docs/conformance-reports.md.
 
 Flags of conformance:
 `
@@ -75,17 +86,26 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 	fs.StringVar(&cfg.projectID, "project-id", "", "`id` of a project the client may use, proj_... (default $"+conformance.EnvProjectID+")")
 	fs.StringVar(&cfg.tags, "tags", "", "run only the scenarios this tag `expression` selects: @a,@b is @a or @b;\n"+
 		"@a && ~@b is @a and not @b (default: all)")
-	fs.StringVar(&cfg.format, "format", "progress", "godog `formatters`, comma-separated: pretty, progress, junit:FILE,\n"+
-		"cucumber:FILE, ... (a formatter without :FILE writes to stdout)")
-	fs.StringVar(&cfg.expectFile, "expect", "", "`file` of scenarios this server may fail, one name a line (# starts\n"+
-		"a comment); one that passes is reported as a stale expectation")
-	fs.BoolVar(&cfg.strictExpect, "strict-expect", false, "a stale expectation fails the run too")
+	fs.StringVar(&cfg.format, "format", "progress", "`formatters`, comma-separated: pretty or progress stream the run;\n"+
+		"junit:FILE and cucumber:FILE are written after it, with every skip's\n"+
+		"and failure's reason and ledger entry (without :FILE, to stdout)")
+	fs.StringVar(&cfg.expectFile, "expect", "", "ledger `file` of the scenarios this server may fail, each with its\n"+
+		"reason (and a link); one that passes fails the run, as stale")
+	fs.StringVar(&cfg.skipFile, "expect-skip", "", "ledger `file` of the scenarios (or @tags) this server may skip, each\n"+
+		"with its reason; with it, any other skip fails the run, and so does\n"+
+		"a listed scenario that passes")
+	fs.BoolVar(&cfg.strictExpect, "strict-expect", false, "kept for old scripts: a stale expectation always fails the run now")
 	fs.BoolVar(&cfg.destructive, "destructive", false, "also run the @destructive scenarios, which rotate or delete clients,\n"+
 		"against a real server (an emulator always runs them)")
 	fs.Int64Var(&cfg.seed, "seed", 0, "shuffle the scenarios' order with this `number`; 0 keeps the files'\n"+
 		"order, -1 picks a number and prints it")
+	fs.StringVar(&cfg.report, "report", "", "write the run's JSON report to `file`: every scenario's outcome, reason,\n"+
+		"ledger entry, steps and cleanup failures (docs/conformance-reports.md)")
+	fs.StringVar(&cfg.rerunFailed, "rerun-failed", "", "run only the scenarios whose outcome failed the run that wrote this\n"+
+		"`report` (--report): failures, unexpected skips, stale entries, cleanups")
 	fs.BoolVar(&cfg.list, "list", false, "print every scenario (with --tags, the selected ones) with its tags and\n"+
-		"the spec clause it checks, and exit; needs no server")
+		"the spec clause it checks, and exit; needs no server. With --format json,\n"+
+		"the manifest: the same as JSON, for tools")
 	fs.Usage = func() { printConformanceUsage(fs.Output(), fs) }
 	return fs
 }
@@ -123,8 +143,34 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	var only []string
+	if cfg.rerunFailed != "" {
+		if only, err = failedIn(cfg.rerunFailed, all); err != nil {
+			return err
+		}
+		if len(only) == 0 {
+			fmt.Fprintf(stdout, "conformance: nothing failed the run %s records: nothing to rerun\n", cfg.rerunFailed)
+			return nil
+		}
+		selected = slices.DeleteFunc(selected, func(s conformance.Scenario) bool { return !slices.Contains(only, s.Name) })
+		if len(selected) == 0 && !cfg.list {
+			return usageErrorf("--tags %q selects none of the %s that failed the run %s records", cfg.tags, plural(len(only), "scenario"), cfg.rerunFailed)
+		}
+	}
 	if cfg.list {
-		return conformance.List(stdout, selected)
+		format := "text"
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "format" {
+				format = cfg.format
+			}
+		})
+		switch format {
+		case "text":
+			return conformance.List(stdout, selected)
+		case "json":
+			return conformance.WriteManifest(stdout, selected)
+		}
+		return usageErrorf("--list prints --format text (the default) or json, not %q", format)
 	}
 	if len(selected) == 0 {
 		return usageErrorf("--tags %q selects no scenario; pdemu conformance --list shows every scenario's tags", cfg.tags)
@@ -132,15 +178,28 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := checkFormat(cfg.format); err != nil {
 		return err
 	}
+	if cfg.report != "" {
+		if err := checkFolder("--report", cfg.report); err != nil {
+			return err
+		}
+	}
 	target, err := conformanceTarget(cfg, getenv)
 	if err != nil {
 		return err
 	}
-	var expected []string
+	var failures conformance.Ledger
 	if cfg.expectFile != "" {
-		if expected, err = readExpectFile(cfg.expectFile, all); err != nil {
+		if failures, err = readLedger("--expect", cfg.expectFile, conformance.FailureLedger, all); err != nil {
 			return err
 		}
+	}
+	var skips *conformance.Ledger
+	if cfg.skipFile != "" {
+		l, err := readLedger("--expect-skip", cfg.skipFile, conformance.SkipLedger, all)
+		if err != nil {
+			return err
+		}
+		skips = &l
 	}
 	if cfg.seed == -1 {
 		cfg.seed = rand.Int64N(1<<53) + 1
@@ -153,7 +212,8 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 		out = &plainWriter{w: stdout}
 	}
 	sum, err := conformance.Run(ctx, conformance.Options{
-		Config: target, Tags: cfg.tags, Format: cfg.format, Expected: expected, Seed: cfg.seed, Output: out,
+		Config: target, Tags: cfg.tags, Format: cfg.format, ExpectedFailures: failures, ExpectedSkips: skips,
+		Only: only, Seed: cfg.seed, Output: out,
 	})
 	if errors.Is(err, conformance.ErrControlPlaneRefused) {
 		// Nothing ran: the environment lacks what the target asks for.
@@ -162,25 +222,87 @@ func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	return judge(sum, len(selected), cfg)
+	if cfg.report != "" {
+		if err := writeReport(cfg.report, sum); err != nil {
+			return err
+		}
+	}
+	return verdict(sum, len(selected))
 }
 
-// judge turns a run's summary into the exit status: an error for a
-// failure, nil for a pass.
-func judge(sum conformance.Summary, selected int, cfg conformanceConfig) error {
+// failedIn reads a report --report wrote and returns the names of the
+// scenarios whose outcome failed that run, refusing one the features no
+// longer have.
+func failedIn(path string, all []conformance.Scenario) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErrorf("--rerun-failed: %v", err)
+	}
+	defer f.Close()
+	rep, err := conformance.ReadReport(f)
+	if err != nil {
+		return nil, usageErrorf("--rerun-failed %s: %v", path, err)
+	}
+	names := rep.Failed()
+	for _, n := range names {
+		if !slices.ContainsFunc(all, func(s conformance.Scenario) bool { return s.Name == n }) {
+			return nil, usageErrorf("--rerun-failed %s: the report names a scenario the kit no longer has: %q", path, n)
+		}
+	}
+	return names, nil
+}
+
+// writeReport writes the run's JSON report to path.
+func writeReport(path string, sum conformance.Summary) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	if err := sum.WriteReport(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	return nil
+}
+
+// verdict turns a run's summary into the exit status: an error saying
+// every reason the run fails, nil for a pass.
+func verdict(sum conformance.Summary, selected int) error {
 	if len(sum.Results) == 0 {
 		// The selection was not empty, so nothing ran at all: godog refused
 		// its options (it says why on stderr).
 		return fmt.Errorf("conformance: none of the %d selected scenarios ran", selected)
 	}
+	var why []string
 	if n := sum.Count(conformance.Failed); n > 0 {
-		return fmt.Errorf("conformance: %s of %d failed", plural(n, "scenario"), len(sum.Results))
+		why = append(why, fmt.Sprintf("%s of %d failed", plural(n, "scenario"), len(sum.Results)))
 	}
-	if n := sum.Count(conformance.Stale); n > 0 && cfg.strictExpect {
-		return fmt.Errorf("conformance: %s in %s passed (--strict-expect): remove %s from the file",
-			plural(n, "expected failure"), cfg.expectFile, map[bool]string{true: "it", false: "them"}[n == 1])
+	if n := sum.Count(conformance.UnexpectedSkip); n > 0 {
+		why = append(why, fmt.Sprintf("%s skipped that --expect-skip does not list", plural(n, "scenario")))
+	}
+	if n := sum.Count(conformance.Stale); n > 0 {
+		why = append(why, fmt.Sprintf("%s passed: remove %s from --expect", plural(n, "expected failure"), itOrThem(n)))
+	}
+	if n := sum.Count(conformance.StaleSkip); n > 0 {
+		why = append(why, fmt.Sprintf("%s ran and passed: --expect-skip should not list %s", plural(n, "expected skip"), itOrThem(n)))
+	}
+	if n := len(sum.LeftBehind()); n > 0 {
+		why = append(why, fmt.Sprintf("%s left something behind on the server (\"Cleanup failed\" above says what)", plural(n, "scenario")))
+	}
+	if len(why) > 0 {
+		return errors.New("conformance: " + strings.Join(why, "; "))
 	}
 	return nil
+}
+
+func itOrThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 func plural(n int, noun string) string {
@@ -218,6 +340,9 @@ func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (confo
 	if c.ProjectID == "" {
 		missing = append(missing, "no project: pass --project-id or set "+conformance.EnvProjectID)
 	}
+	if c.Environment != "" && !conformance.ValidEnvironment(c.Environment) {
+		missing = append(missing, conformance.EnvEnvironment+" is "+strconv.Quote(c.Environment)+": want development or production")
+	}
 	if (c.SecondClient.ClientID == "") != (c.SecondClient.ClientSecret == "") {
 		missing = append(missing, "the second client needs both "+conformance.EnvClientID2+" and "+conformance.EnvClientSecret2)
 	}
@@ -227,24 +352,23 @@ func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (confo
 	return c, nil
 }
 
-// readExpectFile reads --expect, refusing names that match no scenario: a
-// typo there would otherwise excuse nothing and go unnoticed.
-func readExpectFile(path string, all []conformance.Scenario) ([]string, error) {
+// readLedger reads the ledger a flag names, refusing an entry that
+// matches no scenario: a typo there would otherwise excuse nothing and go
+// unnoticed.
+func readLedger(flagName, path string, kind conformance.LedgerKind, all []conformance.Scenario) (conformance.Ledger, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, usageErrorf("--expect: %v", err)
+		return conformance.Ledger{}, usageErrorf("%s: %v", flagName, err)
 	}
 	defer f.Close()
-	names, err := conformance.ReadExpectations(f)
+	l, err := conformance.ReadLedger(f, path, kind)
+	if err == nil {
+		err = l.Check(all)
+	}
 	if err != nil {
-		return nil, usageErrorf("--expect %s: %v", path, err)
+		return conformance.Ledger{}, usageErrorf("%s %v", flagName, err)
 	}
-	for _, name := range names {
-		if !slices.ContainsFunc(all, func(s conformance.Scenario) bool { return s.Name == name }) {
-			return nil, usageErrorf("--expect %s names no scenario %q; pdemu conformance --list shows their names", path, name)
-		}
-	}
-	return names, nil
+	return l, nil
 }
 
 // checkFormat refuses what godog would refuse only once the run has begun,
@@ -265,10 +389,19 @@ func checkFormat(format string) error {
 			if file == "" {
 				return usageErrorf("invalid --format %q: %s: wants a file name after the colon", format, name)
 			}
-			if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
-				return usageErrorf("invalid --format %q: the folder of %s does not exist", format, file)
+			if err := checkFolder("invalid --format "+strconv.Quote(format)+":", file); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkFolder refuses, before the run rather than after it, a file whose
+// folder does not exist.
+func checkFolder(what, file string) error {
+	if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
+		return usageErrorf("%s the folder of %s does not exist", what, file)
 	}
 	return nil
 }

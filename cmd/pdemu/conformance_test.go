@@ -1,10 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,21 +47,25 @@ func conformanceRun(t *testing.T, env func(string) string, args ...string) (stdo
 }
 
 // summaryRe matches the kit's last line.
-var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations\n`)
+var summaryRe = regexp.MustCompile(`conformance: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) expected failures, (\d+) stale expectations, (\d+) unexpected skips, (\d+) cleanup failures\n`)
 
-type counts struct{ passed, failed, skipped, expected, stale int }
+// counts are the summary's numbers: scenarios by outcome, and those whose
+// cleanup failed (which also have an outcome, so total leaves them out).
+type counts struct{ passed, failed, skipped, expected, stale, unexpectedSkips, leftBehind int }
 
-func (c counts) total() int { return c.passed + c.failed + c.skipped + c.expected + c.stale }
+func (c counts) total() int {
+	return c.passed + c.failed + c.skipped + c.expected + c.stale + c.unexpectedSkips
+}
 
 func summaryCounts(t *testing.T, stdout string) counts {
 	t.Helper()
 	m := summaryRe.FindStringSubmatch(stdout)
 	require.NotNil(t, m, "no summary line in the output:\n%s", stdout)
-	n := make([]int, 5)
+	n := make([]int, len(m)-1)
 	for i := range n {
 		n[i], _ = strconv.Atoi(m[i+1])
 	}
-	return counts{n[0], n[1], n[2], n[3], n[4]}
+	return counts{n[0], n[1], n[2], n[3], n[4], n[5], n[6]}
 }
 
 func allScenarios(t *testing.T) []conformance.Scenario {
@@ -87,6 +98,19 @@ func TestConformanceAgainstEmulator(t *testing.T) {
 // its own: enough to check what the command does with the outcomes.
 const quickTags = "@core && ~@serial && ~@destructive"
 
+// ledger writes a ledger file of entries (name, reason) and returns its path.
+func ledger(t *testing.T, entries ...[2]string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("# written by a test\n")
+	for _, e := range entries {
+		fmt.Fprintf(&b, "\n%s\n    reason: %s\n", e[0], e[1])
+	}
+	path := filepath.Join(t.TempDir(), "ledger.txt")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
 // TestConformanceExpectations: each subtest judges an emulator of its own,
 // since the runs it compares must not see each other's changes.
 func TestConformanceExpectations(t *testing.T) {
@@ -95,28 +119,23 @@ func TestConformanceExpectations(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, quick)
 	passing := quick[0].Name
-	dir := t.TempDir()
-	expect := filepath.Join(dir, "expect.txt")
-	require.NoError(t, os.WriteFile(expect, []byte("# known failures of this target\n\n"+passing+"\n"), 0o600))
+	expect := filepath.Join(t.TempDir(), "expect.txt")
+	require.NoError(t, os.WriteFile(expect, []byte("# known failures of this target\n\n"+passing+
+		"\n    reason: a bug we have\n    link: https://example.com/issues/1\n"), 0o600))
 
-	t.Run("a passing expectation is stale but passes the run", func(t *testing.T) {
-		t.Parallel()
-		env := envOf(testutil.NewServer(t).Env()...)
-		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect)
-		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-		assert.Equal(t, 0, status)
-		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
-		assert.Contains(t, stdout, "Passed, but listed as an expected failure "+passing+"\n")
-	})
-	t.Run("--strict-expect fails on a stale expectation", func(t *testing.T) {
-		t.Parallel()
-		env := envOf(testutil.NewServer(t).Env()...)
-		stdout, stderr, err, status := conformanceRun(t, env, "--tags", quickTags, "--expect", expect, "--strict-expect")
-		require.Error(t, err)
-		assert.Equal(t, 1, status)
-		assert.Equal(t, 1, summaryCounts(t, stdout).stale)
-		assert.Contains(t, stderr, "1 expected failure in "+expect+" passed (--strict-expect): remove it from the file")
-	})
+	for _, args := range [][]string{{}, {"--strict-expect"}} {
+		t.Run("a passing expectation is stale and fails the run "+strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			env := envOf(testutil.NewServer(t).Env()...)
+			stdout, stderr, err, status := conformanceRun(t, env, append([]string{"--tags", quickTags, "--expect", expect}, args...)...)
+			require.Error(t, err)
+			assert.Equal(t, 1, status)
+			assert.Equal(t, 1, summaryCounts(t, stdout).stale)
+			assert.Contains(t, stdout, "Passed, but listed as an expected failure "+passing+"\n"+
+				"                    listed in "+expect+":3: a bug we have (https://example.com/issues/1)\n")
+			assert.Contains(t, stderr, "1 expected failure passed: remove it from --expect")
+		})
+	}
 	t.Run("an expected failure does not fail the run", func(t *testing.T) {
 		t.Parallel()
 		// A wrong secret makes every scenario that needs a token fail;
@@ -127,21 +146,101 @@ func TestConformanceExpectations(t *testing.T) {
 		require.Equal(t, 1, status)
 		c := summaryCounts(t, stdout)
 		require.Positive(t, c.failed)
-		var failed []string
+		var failed [][2]string
 		for _, s := range allScenarios(t) {
 			if strings.Contains(stdout, "  Failed            "+s.Name+"\n") {
-				failed = append(failed, s.Name)
+				failed = append(failed, [2]string{s.Name, "the secret is wrong on purpose"})
 			}
 		}
 		require.Len(t, failed, c.failed, "every failure is listed in the summary:\n%s", stdout)
-		file := filepath.Join(t.TempDir(), "wrong-secret.txt")
-		require.NoError(t, os.WriteFile(file, []byte(strings.Join(failed, "\n")+"\n"), 0o600))
+		file := ledger(t, failed...)
 		stdout, stderr, err, status := conformanceRun(t, wrong, "--tags", quickTags, "--expect", file)
 		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 		assert.Equal(t, 0, status)
 		c2 := summaryCounts(t, stdout)
 		assert.Equal(t, counts{passed: c.passed, skipped: c.skipped, expected: c.failed}, c2)
+		assert.Contains(t, stdout, "  Expected failure  "+failed[0][0]+"\n                    listed in "+file+":3: the secret is wrong on purpose\n")
 	})
+}
+
+// proxyTo starts a proxy to srv and returns its URL; intercept answers
+// what it wants to (and says so), the rest reaches srv. The proxy's
+// loopback Host goes along, so srv's control plane accepts what passes.
+func proxyTo(t *testing.T, srv *testutil.Server, intercept func(http.ResponseWriter, *http.Request) bool) string {
+	t.Helper()
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	upstream := httputil.NewSingleHostReverseProxy(u)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !intercept(w, r) {
+			upstream.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL
+}
+
+// withoutControlPlane is a proxy to srv that hides its control plane: the
+// kit sees a server like Pipedream's.
+func withoutControlPlane(t *testing.T, srv *testutil.Server) string {
+	t.Helper()
+	return proxyTo(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasPrefix(r.URL.Path, "/_emulator/") {
+			http.NotFound(w, r)
+			return true
+		}
+		return false
+	})
+}
+
+// TestConformanceExpectedSkips: with --expect-skip, the ledger is the whole
+// list of what may be skipped: a skip it lists (here by tag) passes, one it
+// does not fails the run, and so does a listed scenario that runs and
+// passes. Without it, skips fail nothing (TestConformanceTags and the
+// mock-server test run so).
+func TestConformanceExpectedSkips(t *testing.T) {
+	t.Parallel()
+	const tags = "@requires:admin_clients"
+	selected, err := selectByTags(allScenarios(t), tags)
+	require.NoError(t, err)
+	noControlPlane := ledger(t, [2]string{"@emulator-only", "Pipedream has no control plane"})
+	onlyDestructive := ledger(t, [2]string{"@destructive", "we do not rotate shared clients"})
+
+	for _, tc := range []struct {
+		name          string
+		hidden        bool // the control plane is hidden
+		ledger        string
+		status        int
+		want          func(t *testing.T, c counts)
+		stdout, error string
+	}{
+		{"a skip the ledger lists", true, noControlPlane, 0, func(t *testing.T, c counts) {
+			assert.Equal(t, counts{skipped: len(selected)}, c)
+		}, "                    listed in " + noControlPlane + ":3: Pipedream has no control plane\n", ""},
+		{"a skip the ledger does not list", true, onlyDestructive, 1, func(t *testing.T, c counts) {
+			assert.Positive(t, c.skipped, "the @destructive ones are listed")
+			assert.Positive(t, c.unexpectedSkips)
+			assert.Equal(t, len(selected), c.skipped+c.unexpectedSkips)
+		}, "  Skipped, but not listed as an expected skip ", "skipped that --expect-skip does not list"},
+		{"a listed skip that runs and passes", false, noControlPlane, 1, func(t *testing.T, c counts) {
+			assert.Equal(t, counts{stale: len(selected)}, c)
+		}, "  Passed, but listed as an expected skip ", "expected skips ran and passed: --expect-skip should not list them"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := testutil.NewServer(t)
+			env := srv.Env()
+			if tc.hidden {
+				env = append(env, "PIPEDREAM_BASE_URL="+withoutControlPlane(t, srv))
+			}
+			stdout, stderr, err, status := conformanceRun(t, envOf(env...), "--tags", tags, "--expect-skip", tc.ledger)
+			assert.Equal(t, tc.status, status, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Equal(t, tc.status != 0, err != nil)
+			tc.want(t, summaryCounts(t, stdout))
+			assert.Contains(t, stdout, tc.stdout)
+			assert.Contains(t, stderr, tc.error)
+		})
+	}
 }
 
 // TestConformanceWrongSecretFails: a run with a failure exits 1 and says
@@ -283,8 +382,17 @@ func TestConformanceCommandLine(t *testing.T) {
 		return envOf(lines...)
 	}
 	dir := t.TempDir()
-	unknownExpect := filepath.Join(dir, "unknown.txt")
-	require.NoError(t, os.WriteFile(unknownExpect, []byte("No such scenario\n"), 0o600))
+	ledgerFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	known := allScenarios(t)[0].Name
+	unknownExpect := ledgerFile("unknown.txt", "No such scenario\n  reason: a typo\n")
+	oldFormat := ledgerFile("old.txt", "# one name a line, as before\n"+known+"\n")
+	tagFailure := ledgerFile("tag.txt", "@core\n  reason: everything\n")
+	badLink := ledgerFile("link.txt", known+"\n  reason: a bug\n  link: issues/1\n")
+	unknownTag := ledgerFile("unknown-tag.txt", "@no-such-tag\n  reason: a typo\n")
 
 	tests := []struct {
 		name    string
@@ -301,6 +409,7 @@ func TestConformanceCommandLine(t *testing.T) {
 		{"nothing set", envOf(), nil, 2, []string{"PIPEDREAM_BASE_URL", "PIPEDREAM_CLIENT_ID", "PIPEDREAM_CLIENT_SECRET", "PIPEDREAM_PROJECT_ID"}},
 		{"no project", without("PIPEDREAM_PROJECT_ID"), nil, 2, []string{"--project-id", "PIPEDREAM_PROJECT_ID"}},
 		{"project from the flag", without("PIPEDREAM_PROJECT_ID"), []string{"--project-id", srv.Credentials.ProjectID, "--tags", quickTags}, 0, nil},
+		{"unknown environment", envOf(append(full, "PIPEDREAM_PROJECT_ENVIRONMENT=staging")...), nil, 2, []string{`PIPEDREAM_PROJECT_ENVIRONMENT is "staging": want development or production`}},
 		{"half a second client", envOf(append(full, "PDEMU_CONFORMANCE_CLIENT_ID_2=oc_x")...), nil, 2, []string{"PDEMU_CONFORMANCE_CLIENT_SECRET_2"}},
 		{"unknown formatter", envOf(full...), []string{"--format", "progress,html"}, 2, []string{`unknown formatter "html"`, "junit"}},
 		{"formatter file in a missing folder", envOf(full...), []string{"--format", "junit:" + filepath.Join(dir, "no", "r.xml")}, 2, []string{"does not exist"}},
@@ -308,7 +417,20 @@ func TestConformanceCommandLine(t *testing.T) {
 		{"tags select nothing", envOf(full...), []string{"--tags", "@no-such-tag"}, 2, []string{"selects no scenario"}},
 		{"malformed tags", envOf(full...), []string{"--tags", "@core,"}, 2, []string{"invalid --tags"}},
 		{"expectation names no scenario", envOf(full...), []string{"--expect", unknownExpect}, 2, []string{`names no scenario "No such scenario"`}},
+		{"expectation without a reason", envOf(full...), []string{"--expect", oldFormat}, 2, []string{oldFormat + ":2: the expected failure", "has no reason", "docs/conformance-reports.md"}},
+		{"expected failure by tag", envOf(full...), []string{"--expect", tagFailure}, 2, []string{"names one scenario, not a tag"}},
+		{"expectation with a relative link", envOf(full...), []string{"--expect", badLink}, 2, []string{"not an absolute http or https URL"}},
+		{"expected skip of an unknown tag", envOf(full...), []string{"--expect-skip", unknownTag}, 2, []string{`a tag no scenario carries: "@no-such-tag"`}},
+		{"missing skip ledger", envOf(full...), []string{"--expect-skip", filepath.Join(dir, "none.txt")}, 2, []string{"--expect-skip", "none.txt"}},
 		{"missing expectations file", envOf(full...), []string{"--expect", filepath.Join(dir, "none.txt")}, 2, []string{"--expect", "none.txt"}},
+		{"rerun of a missing report", envOf(full...), []string{"--rerun-failed", filepath.Join(dir, "none.json")}, 2, []string{"--rerun-failed", "none.json"}},
+		{"rerun of a file that is not a report", envOf(full...), []string{"--rerun-failed", unknownExpect}, 2, []string{"not a conformance report"}},
+		{"rerun of a report of another version", envOf(full...), []string{"--rerun-failed", ledgerFile("v0.json", `{"format": "pdemu-conformance-report/0"}`)}, 2, []string{`format "pdemu-conformance-report/0"`}},
+		{"rerun of a scenario the kit no longer has", envOf(full...), []string{"--rerun-failed", ledgerFile("gone.json",
+			`{"format": "`+conformance.ReportFormat+`", "scenarios": [{"name": "A scenario since removed", "fails_the_run": true}]}`)}, 2, []string{`no longer has: "A scenario since removed"`}},
+		{"rerun that the tags exclude", envOf(full...), []string{"--tags", "@core && ~@core", "--rerun-failed", ledgerFile("one.json",
+			`{"format": "`+conformance.ReportFormat+`", "scenarios": [{"name": "`+known+`", "fails_the_run": true}]}`)}, 2, []string{"selects none of the 1 scenario that failed"}},
+		{"report in a missing folder", envOf(full...), []string{"--report", filepath.Join(dir, "no", "r.json")}, 2, []string{"--report", "does not exist"}},
 		{"positional argument", envOf(full...), []string{"extra"}, 2, []string{`"extra"`}},
 		{"unknown flag", envOf(full...), []string{"--bogus"}, 2, []string{"-bogus"}},
 		{"unreachable server", envOf(append(full, "PIPEDREAM_BASE_URL=http://127.0.0.1:1")...), nil, 1, []string{"cannot reach http://127.0.0.1:1"}},
@@ -391,4 +513,216 @@ func TestConformanceWithAControlToken(t *testing.T) {
 	assert.Contains(t, stderr, "PDEMU_CONTROL_TOKEN")
 	assert.Contains(t, stderr, "control_token_required")
 	assert.NotContains(t, stdout+stderr, pd.env["PDEMU_CONTROL_TOKEN"])
+}
+
+// TestConformanceReportsWhatItLeftBehind: against a server that refuses
+// to delete OAuth clients, the scenarios that made one keep their verdict,
+// the summary names each with what it left, and the run fails (exit 1).
+func TestConformanceReportsWhatItLeftBehind(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	proxy := proxyTo(t, srv, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodDelete || !strings.HasPrefix(r.URL.Path, "/_emulator/oauth-clients/") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":"unavailable"}`))
+		return true
+	})
+	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+proxy)...)
+	stdout, stderr, err, status := conformanceRun(t, env, "--tags", "@requires:admin_clients && ~@destructive")
+	require.Error(t, err)
+	assert.Equal(t, 1, status)
+	c := summaryCounts(t, stdout)
+	// One scenario deletes a client as what it checks, and fails here.
+	assert.Equal(t, 1, c.failed, stdout)
+	assert.Contains(t, stdout, "  Failed            A control-plane write sent as JSON with a charset is served\n")
+	assert.Greater(t, c.leftBehind, 1)
+	assert.Contains(t, stdout, "  Cleanup failed    A new OAuth client's secret is shown once\n")
+	assert.Regexp(t, `left behind the OAuth client oc_\S+: control plane: DELETE /_emulator/oauth-clients/oc_\S+ answered 503`, stdout)
+	assert.Regexp(t, `conformance: 1 scenario of \d+ failed; \d+ scenarios left something behind on the server`, stderr)
+}
+
+// readReport reads a report --report wrote.
+func readReport(t *testing.T, path string) conformance.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := conformance.ReadReport(f)
+	require.NoError(t, err)
+	return rep
+}
+
+// TestConformanceReportAndRerun: --report records every outcome with its
+// steps; --rerun-failed runs what failed that run, and nothing else.
+func TestConformanceReportAndRerun(t *testing.T) {
+	t.Parallel()
+	srv := testutil.NewServer(t)
+	dir := t.TempDir()
+	first, second, third := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json"), filepath.Join(dir, "third.json")
+
+	// A wrong secret fails every scenario that needs a token.
+	wrong := envOf(append(srv.Env(), "PIPEDREAM_CLIENT_SECRET=not-the-secret")...)
+	stdout, _, err, status := conformanceRun(t, wrong, "--tags", quickTags, "--report", first)
+	require.Error(t, err)
+	require.Equal(t, 1, status)
+	c := summaryCounts(t, stdout)
+	rep := readReport(t, first)
+	assert.Equal(t, conformance.ReportFormat, rep.Format)
+	assert.False(t, rep.OK)
+	assert.Equal(t, srv.URL, rep.Target.BaseURL)
+	assert.Contains(t, rep.Target.Capabilities, "clock")
+	assert.Equal(t, quickTags, rep.Tags)
+	assert.Equal(t, c.failed, rep.Counts["failed"])
+	assert.Equal(t, c.passed, rep.Counts["passed"])
+	assert.Len(t, rep.Scenarios, c.total())
+	require.Len(t, rep.Failed(), c.failed)
+	for _, s := range rep.Scenarios {
+		require.NotEmpty(t, s.Steps, s.Name)
+		assert.Equal(t, s.Status == conformance.Failed, s.FailsTheRun, s.Name)
+		if s.Status != conformance.Failed {
+			continue
+		}
+		// The failed step says why, and the steps after it did not run.
+		i := slices.IndexFunc(s.Steps, func(st conformance.StepResult) bool { return st.Status == "failed" })
+		require.GreaterOrEqual(t, i, 0, "%s: %+v", s.Name, s.Steps)
+		assert.Equal(t, s.Reason, s.Steps[i].Error)
+		assert.Positive(t, s.Steps[i].Line)
+		for _, st := range s.Steps[i+1:] {
+			assert.Equal(t, "skipped", st.Status, s.Name)
+		}
+	}
+	assert.NotContains(t, mustRead(t, first), srv.Credentials.ClientSecret)
+
+	// With the right secret, the rerun holds exactly what failed, and passes.
+	right := envOf(srv.Env()...)
+	stdout, stderr, err, status := conformanceRun(t, right, "--rerun-failed", first, "--report", second)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	assert.Equal(t, counts{passed: c.failed}, summaryCounts(t, stdout))
+	var rerun []string
+	for _, s := range readReport(t, second).Scenarios {
+		rerun = append(rerun, s.Name)
+	}
+	assert.ElementsMatch(t, rep.Failed(), rerun)
+
+	// --list shows what a rerun would run; a report of a passing run has
+	// nothing to rerun.
+	stdout, _, err, _ = conformanceRun(t, right, "--rerun-failed", first, "--list")
+	require.NoError(t, err)
+	assert.Equal(t, c.failed, strings.Count(stdout, "\n      tags: "))
+	stdout, _, err, status = conformanceRun(t, right, "--rerun-failed", second, "--report", third)
+	require.NoError(t, err)
+	assert.Equal(t, 0, status)
+	assert.Contains(t, stdout, "nothing failed the run "+second+" records: nothing to rerun")
+	assert.NoFileExists(t, third, "nothing ran, so no report")
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestConformanceReportsCarryReasons: against a server without a control
+// plane, JUnit and cucumber JSON written by the command say, for every
+// skipped scenario, why.
+func TestConformanceReportsCarryReasons(t *testing.T) {
+	t.Parallel()
+	const tags = "@requires:admin_clients"
+	selected, err := selectByTags(allScenarios(t), tags)
+	require.NoError(t, err)
+	srv := testutil.NewServer(t)
+	env := envOf(append(srv.Env(), "PIPEDREAM_BASE_URL="+withoutControlPlane(t, srv))...)
+	dir := t.TempDir()
+	junit, cucumber := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.json")
+	stdout, stderr, err, status := conformanceRun(t, env, "--tags", tags, "--format", "junit:"+junit+",cucumber:"+cucumber)
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, 0, status)
+	assert.NotContains(t, stdout, "<testsuites", "the reports go to their files")
+
+	var report struct {
+		Skipped int `xml:"skipped,attr"`
+		Suites  []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(mustRead(t, junit)), &report))
+	assert.Equal(t, len(selected), report.Skipped)
+	for _, s := range report.Suites {
+		for _, c := range s.Cases {
+			require.NotNil(t, c.Skipped, c.Name)
+			assert.Contains(t, c.Skipped.Message, "needs an emulator's control plane", c.Name)
+		}
+	}
+
+	var features []struct {
+		Elements []struct {
+			Name   string `json:"name"`
+			Before []struct {
+				Result struct {
+					Status string `json:"status"`
+					Error  string `json:"error_message"`
+				} `json:"result"`
+			} `json:"before"`
+		} `json:"elements"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(mustRead(t, cucumber)), &features))
+	n := 0
+	for _, f := range features {
+		for _, el := range f.Elements {
+			n++
+			require.Len(t, el.Before, 1, el.Name)
+			assert.Equal(t, "skipped", el.Before[0].Result.Status)
+			assert.Contains(t, el.Before[0].Result.Error, "needs an emulator's control plane", el.Name)
+		}
+	}
+	assert.Equal(t, len(selected), n)
+}
+
+// TestConformanceManifest: --list --format json is the manifest, every
+// scenario with its file, line, tags and clause; --tags selects in it too.
+func TestConformanceManifest(t *testing.T) {
+	t.Parallel()
+	all := allScenarios(t)
+	stdout, stderr, err, status := conformanceRun(t, envOf(), "--list", "--format", "json")
+	require.NoError(t, err, stderr)
+	assert.Equal(t, 0, status)
+	var m conformance.Manifest
+	require.NoError(t, json.Unmarshal([]byte(stdout), &m))
+	assert.Equal(t, conformance.ManifestFormat, m.Format)
+	assert.Equal(t, len(all), m.Count)
+	require.Len(t, m.Scenarios, len(all))
+	for i, s := range all {
+		got := m.Scenarios[i]
+		tags := s.Tags
+		if tags == nil {
+			tags = []string{} // the manifest writes [], not null
+		}
+		assert.Equal(t, conformance.ManifestScenario{Name: s.Name, Feature: s.Feature, File: s.File(), Line: s.Line(), Tags: tags, Spec: s.Clause}, got)
+	}
+	core, err := selectByTags(all, "@core")
+	require.NoError(t, err)
+	assert.Equal(t, len(core), m.Tags["@core"])
+	stdout, _, err, _ = conformanceRun(t, envOf(), "--list", "--format", "json", "--tags", "@core")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &m))
+	assert.Equal(t, len(core), m.Count)
+
+	text, _, err, _ := conformanceRun(t, envOf(), "--list", "--format", "text")
+	require.NoError(t, err)
+	plain, _, err, _ := conformanceRun(t, envOf(), "--list")
+	require.NoError(t, err)
+	assert.Equal(t, plain, text)
+	_, stderr, _, status = conformanceRun(t, envOf(), "--list", "--format", "junit:x.xml")
+	assert.Equal(t, 2, status)
+	assert.Contains(t, stderr, `--list prints --format text (the default) or json, not "junit:x.xml"`)
 }

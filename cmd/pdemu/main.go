@@ -74,16 +74,24 @@
 //	--project-id ID        a project the client may use (default $PIPEDREAM_PROJECT_ID)
 //	--tags EXPR            a godog tag expression: @a,@b (or), @a && ~@b (and not)
 //	--format LIST          pretty, progress, junit:FILE, cucumber:FILE, comma-separated
-//	                       (default progress)
-//	--expect FILE          scenarios this server may fail, one name a line; one that
-//	                       passes is reported as stale
-//	--strict-expect        a stale expectation fails the run
+//	                       (default progress); JUnit and cucumber JSON carry every
+//	                       skip's and failure's reason
+//	--expect FILE          ledger of the scenarios this server may fail, each with
+//	                       its reason (docs/conformance-reports.md); one that
+//	                       passes fails the run, as stale
+//	--expect-skip FILE     ledger of the scenarios (or @tags) it may skip; any other
+//	                       skip fails the run, and so does a listed one that passes
+//	--strict-expect        kept for old scripts (stale expectations always fail)
+//	--report FILE          write the run's JSON report (docs/conformance-reports.md)
+//	--rerun-failed REPORT  run only what failed the run that wrote REPORT
 //	--destructive          run @destructive scenarios against a real server too
 //	--seed N               shuffle the order with N (-1: pick one and print it)
-//	--list                 print every scenario with its tags and spec clause
+//	--list                 print every scenario with its tags and spec clause (with
+//	                       --format json: the manifest, as JSON)
 //
 // Its exit status is 0 when every selected scenario passed, was skipped or
-// failed as --expect allows, 1 when one failed, and 2 for a command line or
+// failed as the ledgers allow, 1 when one did not or a scenario could not
+// undo what it changed on the server, and 2 for a command line or
 // environment it cannot act on.
 package main
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/internal/ids"
@@ -197,16 +198,74 @@ type dynamicProps struct {
 	seq         uint64
 }
 
-// dynamicKind files reloadProps results by dyp_ id, in their user's index.
-var dynamicKind = ownedKind[dynamicProps]{
-	limit: LimitDynamicProps,
-	key:   func(d *dynamicProps) string { return d.ID },
-	seq:   func(d *dynamicProps) uint64 { return d.seq },
-	indexes: func(s *Store, d *dynamicProps) []*seqset.Set[*dynamicProps] {
-		return ownerIndexes(s, d.user.project, d.user.env, d.user.externalID,
-			func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic }, nil)
-	},
-	ofUser: func(u *userRecord) *seqset.Set[*dynamicProps] { return &u.dynamic },
+// dynamicState keeps reloadProps results by dyp_ id, and each external
+// user's oldest first. reloadProps does not make users, so results are
+// filed by the user's key, whether or not the user exists: a user keeps
+// their newest maxDynamicPerUser and loses them all when deleted, and a
+// project's go with it.
+type dynamicState struct {
+	byID map[string]*dynamicProps
+	// byProject files each project's results by user.
+	byProject map[string]map[userKey]*seqset.Set[*dynamicProps]
+}
+
+func (st *dynamicState) reset() {
+	st.byID = make(map[string]*dynamicProps)
+	st.byProject = make(map[string]map[userKey]*seqset.Set[*dynamicProps])
+}
+
+func (st *dynamicState) size() int { return len(st.byID) }
+
+// count is how many results a user has.
+func (st *dynamicState) count(k userKey) int {
+	if set := st.byProject[k.project][k]; set != nil {
+		return set.Len()
+	}
+	return 0
+}
+
+func (st *dynamicState) prune(*Store, time.Time) {}
+
+// add files d, dropping its user's oldest beyond maxDynamicPerUser.
+func (st *dynamicState) add(d *dynamicProps) {
+	users := st.byProject[d.user.project]
+	if users == nil {
+		users = make(map[userKey]*seqset.Set[*dynamicProps])
+		st.byProject[d.user.project] = users
+	}
+	set := users[d.user]
+	if set == nil {
+		set = &seqset.Set[*dynamicProps]{}
+		users[d.user] = set
+	}
+	for set.Len() >= maxDynamicPerUser {
+		for seq, oldest := range set.All() {
+			set.Delete(seq)
+			delete(st.byID, oldest.ID)
+			break
+		}
+	}
+	set.Add(d.seq, d)
+	st.byID[d.ID] = d
+}
+
+func (st *dynamicState) dropUser(_ *Store, u *userRecord) {
+	k := u.key()
+	if set := st.byProject[k.project][k]; set != nil {
+		for _, d := range set.All() {
+			delete(st.byID, d.ID)
+		}
+		delete(st.byProject[k.project], k)
+	}
+}
+
+func (st *dynamicState) dropProject(_ *Store, p *projectRecord) {
+	for _, set := range st.byProject[p.ID] {
+		for _, d := range set.All() {
+			delete(st.byID, d.ID)
+		}
+	}
+	delete(st.byProject, p.ID)
 }
 
 // maxDynamicPerUser bounds the reloadProps results kept per external user;

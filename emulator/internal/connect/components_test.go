@@ -405,16 +405,14 @@ func TestReloadProps(t *testing.T) {
 		for range maxDynamicPerUser - 1 {
 			reload(nil)
 		}
-		assert.Contains(t, f.s.dynamic.byKey, first.ID, "100 kept")
+		assert.Contains(t, f.s.dynamic.byID, first.ID, "100 kept")
 		reload(nil)
-		assert.NotContains(t, f.s.dynamic.byKey, first.ID, "the 101st evicts the oldest")
-		u, ok := f.s.user(f.project, Development, "u1")
-		require.True(t, ok)
-		assert.Equal(t, maxDynamicPerUser, u.dynamic.Len())
+		assert.NotContains(t, f.s.dynamic.byID, first.ID, "the 101st evicts the oldest")
+		assert.Equal(t, maxDynamicPerUser, f.s.dynamic.count(userKey{f.project, Development, "u1"}))
 	})
 	t.Run("deleting the user drops them", func(t *testing.T) {
 		require.NoError(t, f.s.DeleteUser(f.a, f.project, Development, "u1"))
-		assert.Empty(t, f.s.dynamic.byKey)
+		assert.Empty(t, f.s.dynamic.byID)
 	})
 }
 

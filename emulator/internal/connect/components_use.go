@@ -55,7 +55,7 @@ func (s *Store) resolve(a Access, projectID string, env Environment, kind Compon
 	}
 	props := comp.Props
 	if req.DynamicPropsID != "" {
-		d, ok := s.dynamic.get(req.DynamicPropsID)
+		d, ok := s.dynamic.byID[req.DynamicPropsID]
 		if !ok || d.user != (userKey{projectID, env, req.ExternalUserID}) || d.ComponentID != comp.ID {
 			return nil, nil, nil, apperr.ErrInvalid.WithMessage("dynamic_props_id %q is not a reloadProps result of %s@%s for this external user", req.DynamicPropsID, comp.Key, comp.Version)
 		}
@@ -340,12 +340,12 @@ type DynamicProps struct {
 // ReloadProps computes a component's props for a configuration: its own
 // props, plus its dynamic props once one of its reloadProps props has a
 // value (or always, when it has none). The result is kept under a new
-// dyp_ id for this user, who is made if new (the newest 100 per user are
-// kept). Errors: invalid_request, not_found, limit_exceeded.
+// dyp_ id for this user (the newest 100 per user are kept). Errors:
+// invalid_request, not_found, limit_exceeded.
 func (s *Store) ReloadProps(a Access, projectID string, env Environment, kind ComponentKind, req PropsRequest) (DynamicProps, error) {
 	s.lock()
 	defer s.mu.Unlock()
-	p, comp, props, err := s.resolve(a, projectID, env, kind, req)
+	_, comp, props, err := s.resolve(a, projectID, env, kind, req)
 	if err != nil {
 		return DynamicProps{}, err
 	}
@@ -365,21 +365,13 @@ func (s *Store) ReloadProps(a Access, projectID string, env Environment, kind Co
 	if reload || reloaders == 0 {
 		out = append(out, comp.DynamicProps...)
 	}
-	if err := s.dynamic.room(s); err != nil {
-		return DynamicProps{}, err
-	}
-	u, err := s.ensureUser(p, env, req.ExternalUserID)
-	if err != nil {
-		return DynamicProps{}, err
-	}
-	for u.dynamic.Len() >= maxDynamicPerUser { // the user's oldest go first
-		for _, oldest := range u.dynamic.All() {
-			s.dynamic.remove(s, oldest)
-			break
+	if s.dynamic.count(user) < maxDynamicPerUser { // else the user's oldest makes room
+		if err := s.limits.check(LimitDynamicProps, s.dynamic.size()); err != nil {
+			return DynamicProps{}, err
 		}
 	}
 	d := &dynamicProps{ID: ids.New("dyp_", 7), ComponentID: comp.ID, user: user, Props: out, seq: s.nextSeq()}
-	s.dynamic.add(s, d)
+	s.dynamic.add(d)
 	return DynamicProps{ID: d.ID, Props: slices.Clone(out)}, nil
 }
 

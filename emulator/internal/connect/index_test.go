@@ -156,19 +156,19 @@ func checkIndexes(t *testing.T, s *Store) {
 			}
 		}), "overrides of %s", p.ID)
 	}
-	for _, u := range s.users {
-		dynamic := map[uint64]string{}
-		for _, d := range s.dynamic.byKey {
-			if d.user == u.key() {
-				dynamic[d.seq] = d.ID
+	filed := 0
+	for project, users := range s.dynamic.byProject {
+		require.Contains(t, s.projects, project, "a deleted project's results went with it")
+		for k, set := range users {
+			require.Equal(t, project, k.project)
+			for _, d := range set.All() {
+				require.Equal(t, k, d.user)
+				require.Same(t, d, s.dynamic.byID[d.ID], "every filed result is kept by id")
+				filed++
 			}
 		}
-		require.Equal(t, sortedIDs(dynamic), setIDs(func(yield func(uint64, string) bool) {
-			for seq, d := range u.dynamic.All() {
-				yield(seq, d.ID)
-			}
-		}), "dynamic props of user %s", u.ExternalID)
 	}
+	require.Equal(t, len(s.dynamic.byID), filed, "every result is filed under its user")
 	require.Equal(t, len(s.tokens.byKey), s.tokens.expiring.Len(), "every token is filed by expiry, and only they")
 	require.Equal(t, len(s.files.byKey), s.files.expiring.Len(), "every file is filed by expiry, and only they")
 }

@@ -187,7 +187,7 @@ func TestLimitsRefuseAndTouchNothing(t *testing.T) {
 			assert.Contains(t, ae.Message, fmt.Sprintf("at most %d", limits[tc.limit]))
 			assert.Equal(t, before, tc.count(f), "nothing was added")
 			switch tc.limit {
-			case LimitDeployedTriggers, LimitAccounts, LimitDynamicProps: // their create makes a user or account first
+			case LimitDeployedTriggers, LimitAccounts: // their create connects an account first
 			default:
 				assert.Equal(t, users, len(f.s.users), "no user was made on the way")
 				assert.Equal(t, seq, f.s.seq, "no record was made on the way")

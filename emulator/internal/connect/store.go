@@ -84,7 +84,6 @@ type (
 		accounts seqset.Set[*Account]
 		triggers seqset.Set[*DeployedTrigger]
 		tokens   seqset.Set[*ConnectToken]
-		dynamic  seqset.Set[*dynamicProps]
 		// slugs are the name slugs of the user's deployed triggers.
 		slugs slugIndex
 	}
@@ -109,7 +108,7 @@ type Store struct {
 	accounts  owned[Account]
 	deployed  owned[DeployedTrigger]
 	tokens    owned[ConnectToken]
-	dynamic   owned[dynamicProps]
+	dynamic   dynamicState
 	oauthApps owned[oauthAppRecord]
 	overrides owned[overrideRecord]
 	files     owned[StashFile]
@@ -139,7 +138,7 @@ func (s *Store) nextSeq() uint64 {
 func NewStore(c clock.Clock) *Store {
 	s := &Store{clock: c,
 		accounts: newOwned(accountKind), deployed: newOwned(deployedKind), tokens: newOwned(tokenKind),
-		dynamic: newOwned(dynamicKind), oauthApps: newOwned(oauthAppKind), overrides: newOwned(overrideKind),
+		oauthApps: newOwned(oauthAppKind), overrides: newOwned(overrideKind),
 		files: newOwned(fileKind),
 	}
 	s.limits, _ = Limits(nil).resolve()
