@@ -28,15 +28,25 @@ func registerConnectSteps(s *steps) {
 		w.deleteAfterwards(p, "what DELETE "+p+" removes")
 		return nil
 	})
-	s.add(`^the proxy allow-list is restored to loopback after the scenario$`, func(ctx context.Context) error {
+	s.add(`^the proxy allow-list is restored after the scenario$`, func(ctx context.Context) error {
 		w := worldFrom(ctx)
 		if !w.caps.IsEmulator() {
 			return errNotEmulator
 		}
-		// The control plane cannot say what the list was, so it goes back
-		// to pdemu's default.
-		w.cleanups.add("proxy allow-list", "the proxy allow-list (loopback, pdemu's default)", func(ctx context.Context) error {
-			_, err := w.control(ctx, http.MethodPut, "/_emulator/proxy/allowed-hosts", `{"hosts": ["localhost", "127.0.0.0/8", "::1"]}`)
+		x, err := w.control(ctx, http.MethodGet, "/_emulator/proxy/allowed-hosts", "")
+		if err != nil {
+			return err
+		}
+		hosts, ok := x.field("hosts")
+		if !ok {
+			return fmt.Errorf("GET /_emulator/proxy/allowed-hosts: no hosts; %s", x.describe())
+		}
+		was, err := json.Marshal(map[string]any{"hosts": hosts})
+		if err != nil {
+			return err
+		}
+		w.cleanups.add("proxy allow-list", "the proxy allow-list, as it was: "+string(was), func(ctx context.Context) error {
+			_, err := w.control(ctx, http.MethodPut, "/_emulator/proxy/allowed-hosts", string(was))
 			return err
 		})
 		return nil

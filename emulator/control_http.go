@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
 )
 
 // The control plane: /_emulator/ endpoints that drive the emulator. Bodies
@@ -19,8 +20,10 @@ func (e *Emulator) capabilities(*http.Request, *call) (response, error) {
 	return ok(map[string][]string{"capabilities": e.Capabilities()})
 }
 
-func (e *Emulator) clockJSON() map[string]string {
-	return map[string]string{"now": e.clock.Now().Format(time.RFC3339Nano)}
+// clockJSON is the clock as the control plane shows it: the instant, and
+// whether it stands still until moved (a script restoring it needs to know).
+func (e *Emulator) clockJSON() map[string]any {
+	return map[string]any{"now": e.clock.Now().Format(time.RFC3339Nano), "frozen": clock.Frozen(e.clock)}
 }
 
 func (e *Emulator) getClock(*http.Request, *call) (response, error) { return ok(e.clockJSON()) }

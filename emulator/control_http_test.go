@@ -101,6 +101,28 @@ func TestControlPlaneClock(t *testing.T) {
 	assert.Equal(t, time.Date(2029, 6, 1, 10, 0, 0, 0, time.UTC), srv.Now())
 }
 
+// TestClockSaysWhetherItIsFrozen: a script that moves the clock and wants
+// to put it back must know whether it runs on meanwhile.
+func TestClockSaysWhetherItIsFrozen(t *testing.T) {
+	tests := []struct {
+		name  string
+		clock clock.Controllable
+		want  bool
+	}{
+		{"a test's fake clock", clock.NewFake(time.Time{}), true},
+		{"pdemu serve --freeze-clock", clock.NewFrozenOffset(), true},
+		{"pdemu serve", clock.NewOffset(), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testutil.NewServer(t, emulator.WithClock(tc.clock))
+			body := srv.Do("GET", "/_emulator/clock", "", nil).JSON(t)
+			assert.Equal(t, tc.want, body["frozen"])
+			assert.Equal(t, tc.want, srv.Do("POST", "/_emulator/clock/advance", "", `{"seconds":1}`).JSON(t)["frozen"])
+		})
+	}
+}
+
 func TestHealthCapabilitiesAndReset(t *testing.T) {
 	srv := testutil.NewServer(t)
 	assert.Equal(t, map[string]any{"status": "ok"}, srv.Do("GET", "/_emulator/health", "", nil).JSON(t))

@@ -135,6 +135,12 @@ func gatewayError(kind apperr.Kind, code, msg string) (response, error) {
 	return response{}, &apperr.Error{Kind: kind, Code: code, Message: msg}
 }
 
+// getProxyAllowedHosts serves GET /_emulator/proxy/allowed-hosts: the
+// allow-list in force, so a script can put it back after changing it.
+func (e *Emulator) getProxyAllowedHosts(*http.Request, *call) (response, error) {
+	return ok(map[string][]string{"hosts": e.connect.ProxyPolicy().Hosts()})
+}
+
 // setProxyAllowedHosts serves PUT /_emulator/proxy/allowed-hosts
 // {"hosts": [...]}: it replaces the proxy's allow-list until the next reset
 // and answers with the list as stored.

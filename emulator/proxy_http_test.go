@@ -356,9 +356,13 @@ func TestProxyAllowedHostsControlPlane(t *testing.T) {
 	}
 	assert.Equal(t, []string{"localhost", "127.0.0.0/8", "::1"}, f.srv.Emulator.ProxyAllowedHosts(), "refused bodies change nothing")
 
+	get := f.srv.Do("GET", "/_emulator/proxy/allowed-hosts", "", nil)
+	require.Equal(t, http.StatusOK, get.Status)
+	assert.JSONEq(t, `{"hosts":["localhost","127.0.0.0/8","::1"]}`, string(get.Body), "GET shows the list in force")
 	r := put(map[string]any{"hosts": []string{"API.example.com", "*.example.org", "10.0.0.0/8"}})
 	require.Equal(t, http.StatusOK, r.Status, string(r.Body))
 	assert.JSONEq(t, `{"hosts":["api.example.com","*.example.org","10.0.0.0/8"]}`, string(r.Body))
+	assert.JSONEq(t, string(r.Body), string(f.srv.Do("GET", "/_emulator/proxy/allowed-hosts", "", nil).Body), "and the list set")
 	r = f.do("GET", target, nil)
 	assert.Equal(t, http.StatusForbidden, r.Status, "the list replaces the default: loopback is out")
 

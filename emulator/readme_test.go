@@ -79,5 +79,26 @@ func checkGenerated(t *testing.T, path, begin, end, want, regenerate string) {
 		require.NoError(t, os.WriteFile(path, []byte(text[:i]+want+text[j+len(end):]), 0o644))
 		return
 	}
-	require.Equal(t, want, text[i:j+len(end)], "%s is stale: run %s", path, regenerate)
+	if got := text[i : j+len(end)]; got != want {
+		t.Errorf("%s is stale: run %s\n%s", path, regenerate, lineDiff(got, want))
+	}
+}
+
+// lineDiff lists the lines only one side has, "-" for got and "+" for
+// want, so a stale table's message is the few rows that changed.
+func lineDiff(got, want string) string {
+	in := func(lines []string, l string) bool { return slices.Contains(lines, l) }
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for _, l := range g {
+		if !in(w, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range w {
+		if !in(g, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
 }

@@ -206,6 +206,7 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "files.put", Method: http.MethodPut, Path: "/_emulator/projects/{project_id}/files", Auth: ControlPlane, handle: e.putFile},
 		{Name: "workflows.register", Method: http.MethodPost, Path: "/_emulator/workflows", Auth: ControlPlane, handle: e.registerWorkflow},
 		{Name: "workflows.invocations", Method: http.MethodGet, Path: "/_emulator/workflows/{endpoint_id}/invocations", Auth: ControlPlane, handle: e.listWorkflowInvocations},
+		{Name: "proxy.allowedHosts", Method: http.MethodGet, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.getProxyAllowedHosts},
 		{Name: "proxy.allowHosts", Method: http.MethodPut, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.setProxyAllowedHosts},
 		{Name: "limits.list", Method: http.MethodGet, Path: "/_emulator/limits", Auth: ControlPlane, handle: e.listLimits},
 	}, e.workflowEndpoints()...)

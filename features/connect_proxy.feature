@@ -149,7 +149,7 @@ Feature: The Connect proxy
     Spec: pdemu decision (README: Control plane — PUT /_emulator/proxy/allowed-hosts; The Connect API — Proxy)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
-    And the proxy allow-list is restored to loopback after the scenario
+    And the proxy allow-list is restored after the scenario
     And the control plane accepts PUT "/_emulator/proxy/allowed-hosts" with JSON:
       """
       {"hosts": ["api.example.com"]}

@@ -94,15 +94,21 @@ func (tg target) ids(path, token, env, field string) []string {
 }
 
 // state is what a run must leave as it found it: the OAuth clients, the
-// external users of both environments and the projects.
+// external users of both environments, the projects and the proxy's
+// allow-list.
 func (tg target) state(token string) map[string][]string {
 	tg.t.Helper()
 	project := "/v1/connect/" + tg.env["PIPEDREAM_PROJECT_ID"]
+	var proxy struct {
+		Hosts []string `json:"hosts"`
+	}
+	tg.do(http.MethodGet, "/_emulator/proxy/allowed-hosts", "", "", "", http.StatusOK, &proxy)
 	return map[string][]string{
-		"clients":           tg.ids("/_emulator/oauth-clients", "", "", "client_id"),
-		"development users": tg.ids(project+"/users", token, "development", "external_id"),
-		"production users":  tg.ids(project+"/users", token, "production", "external_id"),
-		"projects":          tg.ids("/v1/connect/projects", token, "", "id"),
+		"clients":             tg.ids("/_emulator/oauth-clients", "", "", "client_id"),
+		"development users":   tg.ids(project+"/users", token, "development", "external_id"),
+		"production users":    tg.ids(project+"/users", token, "production", "external_id"),
+		"projects":            tg.ids("/v1/connect/projects", token, "", "id"),
+		"proxy allowed hosts": proxy.Hosts,
 	}
 }
 
@@ -129,7 +135,8 @@ func TestConformanceLeavesTheServerAsItFoundIt(t *testing.T) {
 		serve []string
 		tags  string
 	}{
-		{"a clock that follows real time, the whole kit", nil, ""},
+		{"a clock that follows real time, the whole kit", []string{"--proxy-allow-host", "localhost", "--proxy-allow-host", "127.0.0.0/8",
+			"--proxy-allow-host", "::1", "--proxy-allow-host", "api.example.com"}, ""},
 		{"a frozen clock, the scenarios that move it", []string{"--freeze-clock"}, "@serial"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,7 +167,7 @@ func TestConformanceLeavesTheServerAsItFoundIt(t *testing.T) {
 			// not an hour ahead of it.
 			tg.do(http.MethodGet, "/v1/connect/projects", token, "", "", http.StatusOK, nil)
 			clockAfter := tg.clock()
-			if tc.serve == nil {
+			if !slices.Contains(tc.serve, "--freeze-clock") {
 				// Where the clock would stand had nobody moved it.
 				want := clockBefore.Add(time.Since(wallBefore))
 				assert.WithinDuration(t, want, clockAfter, 2*time.Second, "the clock follows real time again")

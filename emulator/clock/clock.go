@@ -140,6 +140,19 @@ func (o *Offset) Advance(d time.Duration) error {
 	return nil
 }
 
+// Frozen reports whether c stands still until moved, as a Fake and a
+// frozen Offset do; a clock that cannot say is taken to follow real time.
+func Frozen(c Clock) bool {
+	f, ok := c.(interface{ Frozen() bool })
+	return ok && f.Frozen()
+}
+
+// Frozen reports true: a Fake moves only when told to.
+func (f *Fake) Frozen() bool { return true }
+
+// Frozen reports whether the clock stands still until moved.
+func (o *Offset) Frozen() bool { return o.frozen }
+
 // WallDeadline returns the real instant d from now, for deadlines of
 // network I/O (a connection's write deadline), which protect the process
 // and have nothing to do with the emulated time a Clock shows.
