@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 )
@@ -65,15 +64,16 @@ const (
 	EnvControlToken  = "PDEMU_CONTROL_TOKEN"
 )
 
-// FromEnv reads a Config from the environment variables above.
-func FromEnv() Config {
+// FromEnv reads a Config from the environment variables above, through
+// getenv (os.Getenv, or a test's map).
+func FromEnv(getenv func(string) string) Config {
 	return Config{
-		BaseURL:      os.Getenv(EnvBaseURL),
-		Client:       Credentials{ClientID: os.Getenv(EnvClientID), ClientSecret: os.Getenv(EnvClientSecret)},
-		SecondClient: Credentials{ClientID: os.Getenv(EnvClientID2), ClientSecret: os.Getenv(EnvClientSecret2)},
-		ProjectID:    os.Getenv(EnvProjectID),
-		Environment:  os.Getenv(EnvEnvironment),
-		ControlToken: os.Getenv(EnvControlToken),
+		BaseURL:      getenv(EnvBaseURL),
+		Client:       Credentials{ClientID: getenv(EnvClientID), ClientSecret: getenv(EnvClientSecret)},
+		SecondClient: Credentials{ClientID: getenv(EnvClientID2), ClientSecret: getenv(EnvClientSecret2)},
+		ProjectID:    getenv(EnvProjectID),
+		Environment:  getenv(EnvEnvironment),
+		ControlToken: getenv(EnvControlToken),
 	}
 }
 

@@ -3,6 +3,7 @@ package conformance
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 
@@ -90,7 +91,7 @@ func TestKitSendsTheControlToken(t *testing.T) {
 	t.Setenv(EnvClientSecret, "s")
 	t.Setenv(EnvProjectID, "proj_x")
 	t.Setenv(EnvControlToken, "the-control-token")
-	cfg, err := FromEnv().withDefaults()
+	cfg, err := FromEnv(os.Getenv).withDefaults()
 	require.NoError(t, err)
 	assert.Equal(t, "the-control-token", cfg.ControlToken)
 	w := newWorld(cfg, Capabilities{"clock"}, Scenario{})

@@ -315,15 +315,8 @@ func plural(n int, noun string) string {
 // conformanceTarget gathers the server and credentials from the flags and
 // the environment, naming every variable that is missing.
 func conformanceTarget(cfg conformanceConfig, getenv func(string) string) (conformance.Config, error) {
-	c := conformance.Config{
-		BaseURL:      cfg.baseURL,
-		Client:       conformance.Credentials{ClientID: getenv(conformance.EnvClientID), ClientSecret: getenv(conformance.EnvClientSecret)},
-		SecondClient: conformance.Credentials{ClientID: getenv(conformance.EnvClientID2), ClientSecret: getenv(conformance.EnvClientSecret2)},
-		ProjectID:    cfg.projectID,
-		Environment:  getenv(conformance.EnvEnvironment),
-		Destructive:  cfg.destructive,
-		ControlToken: getenv(conformance.EnvControlToken),
-	}
+	c := conformance.FromEnv(getenv)
+	c.BaseURL, c.ProjectID, c.Destructive = cfg.baseURL, cfg.projectID, cfg.destructive
 	var missing []string
 	if c.BaseURL == "" {
 		missing = append(missing, "no server: pass --base-url or set "+conformance.EnvBaseURL)
