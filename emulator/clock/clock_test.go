@@ -104,3 +104,23 @@ func TestWallDeadline(t *testing.T) {
 	assert.False(t, got.Before(before.Add(time.Hour)), "%v is earlier than an hour after %v", got, before)
 	assert.False(t, got.After(after.Add(time.Hour)), "%v is later than an hour after %v", got, after)
 }
+
+type plainClock struct{}
+
+func (plainClock) Now() time.Time { return time.Time{} }
+
+func TestFrozen(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Clock
+		want bool
+	}{
+		{"fake", NewFake(time.Time{}), true},
+		{"frozen offset", NewFrozenOffset(), true},
+		{"following offset", NewOffset(), false},
+		{"a clock that cannot say", plainClock{}, false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, Frozen(tc.c), tc.name)
+	}
+}
