@@ -1,0 +1,193 @@
+// Package redact hides secrets in what pdemu shows of a request: client
+// secrets, access tokens, Connect tokens, the control token, account
+// credentials. Each secret is replaced by a marker holding a short keyed
+// fingerprint, "[redacted:1a2b3c4d]", so that two different secrets still
+// look different and one secret looks the same wherever it appears, while
+// the marker reveals nothing: the fingerprint is an HMAC under a key that
+// lives only in this process, so even a guessable secret ("secret") cannot
+// be confirmed from it offline.
+package redact
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Redactor replaces secrets by keyed fingerprints. Its zero value is not
+// usable; call New.
+type Redactor struct {
+	key []byte
+}
+
+// New returns a Redactor with a fresh random key.
+func New() *Redactor {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
+	return &Redactor{key: key}
+}
+
+// NewWithKey returns a Redactor with a fixed key, for reproducible output.
+func NewWithKey(key []byte) *Redactor { return &Redactor{key: bytes.Clone(key)} }
+
+// Prefix starts every marker; a string that contains it was redacted.
+const Prefix = "[redacted:"
+
+// Mark returns the marker that stands for secret.
+func (r *Redactor) Mark(secret string) string {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(secret))
+	sum := m.Sum(nil)
+	return Prefix + hex.EncodeToString(sum[:4]) + "]"
+}
+
+// sensitiveHeaders are the request and response headers whose whole value
+// is a credential. Authorization keeps its scheme.
+var sensitiveHeaders = map[string]bool{
+	"Authorization":       true,
+	"Proxy-Authorization": true,
+	"Cookie":              true,
+	"Set-Cookie":          true,
+	"X-Pd-Rate-Limit":     true,
+	"X-Api-Key":           true,
+}
+
+// Header returns value with any credential in it replaced; name must be in
+// canonical form (textproto.CanonicalMIMEHeaderKey).
+func (r *Redactor) Header(name, value string) string {
+	if !sensitiveHeaders[name] && !sensitiveKey(name) {
+		return r.Text(value)
+	}
+	if value == "" {
+		return ""
+	}
+	if name == "Authorization" || name == "Proxy-Authorization" {
+		if scheme, cred, ok := strings.Cut(value, " "); ok && !strings.Contains(scheme, "=") {
+			return scheme + " " + r.Mark(strings.TrimSpace(cred))
+		}
+	}
+	return r.Mark(value)
+}
+
+// sensitiveKey reports whether a JSON key, form field or query parameter
+// names a secret. Keys are compared without case and with "-" read as "_".
+func sensitiveKey(k string) bool {
+	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
+	switch k {
+	case "token", "secret", "password", "api_key", "apikey", "private_key", "signing_key",
+		"client_assertion", "authorization", "credentials", "x_pd_rate_limit", "x_api_key":
+		return true
+	case "token_type", "token_type_hint", "tokens_create":
+		return false
+	}
+	return strings.HasSuffix(k, "_secret") || strings.HasSuffix(k, "_token") || strings.HasSuffix(k, "_password")
+}
+
+// secretPattern finds secrets by their shape wherever they appear (a
+// Connect token in a URL, an access token pasted into a field): Connect
+// tokens, JWTs (every access token pdemu issues is one), and Pipedream's
+// rate-limit tokens are known only by their key, above.
+var secretPattern = regexp.MustCompile(`ctok_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
+// Text replaces every secret found by its shape in s.
+func (r *Redactor) Text(s string) string {
+	if !strings.Contains(s, "ctok_") && !strings.Contains(s, "eyJ") {
+		return s // the common case costs two scans and no allocation
+	}
+	return secretPattern.ReplaceAllStringFunc(s, r.Mark)
+}
+
+// Path redacts a URL path: Connect tokens appear in some (validate).
+func (r *Redactor) Path(p string) string { return r.Text(p) }
+
+// Query redacts a raw query string, keeping its order and encoding.
+func (r *Redactor) Query(q string) string { return r.form(q) }
+
+// Form redacts an application/x-www-form-urlencoded body.
+func (r *Redactor) Form(body string) string { return r.form(body) }
+
+func (r *Redactor) form(q string) string {
+	if q == "" {
+		return ""
+	}
+	parts := strings.Split(q, "&")
+	for i, p := range parts {
+		k, v, hasValue := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		switch {
+		case hasValue && sensitiveKey(name):
+			val, err := url.QueryUnescape(v)
+			if err != nil {
+				val = v
+			}
+			parts[i] = k + "=" + url.QueryEscape(r.Mark(val))
+		default:
+			val, err := url.QueryUnescape(v)
+			if err == nil && r.Text(val) != val {
+				parts[i] = k + "=" + url.QueryEscape(r.Text(val))
+			} else if err != nil {
+				parts[i] = r.Text(p)
+			}
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// JSON redacts a JSON document: the value of every key that names a secret
+// (every string inside it, for an object such as an account's credentials),
+// and every secret found by its shape in any other string. It returns the
+// redacted document and true, or nil and false when body is not JSON.
+func (r *Redactor) JSON(body []byte) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // numbers come back as written
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil, false
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, false // trailing data after the value
+	}
+	v = r.value(v, false)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, false
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), true
+}
+
+// value redacts v; secret says it sits under a key that names a secret.
+func (r *Redactor) value(v any, secret bool) any {
+	switch x := v.(type) {
+	case string:
+		if secret {
+			return r.Mark(x)
+		}
+		return r.Text(x)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = r.value(e, secret || sensitiveKey(k))
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = r.value(e, secret)
+		}
+		return x
+	case json.Number:
+		if secret {
+			return r.Mark(x.String())
+		}
+	}
+	return v
+}
