@@ -3,10 +3,13 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/glob"
+	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/scope"
 )
@@ -122,6 +125,9 @@ func (e *Emulator) Capabilities() []string {
 		"components", "trigger_events", "workflows", "file_stash", "proxy_allowed_hosts", "limits"}
 	if e.auth.RevokesOnRotate() {
 		caps = append(caps, "rotation_revokes_tokens")
+	}
+	if e.journal.Enabled() {
+		caps = append(caps, "journal")
 	}
 	return caps
 }
@@ -344,3 +350,123 @@ func (e *Emulator) WorkflowInvocations(endpointID string) ([]WorkflowInvocation,
 	defer e.resetMu.RUnlock()
 	return e.connect.WorkflowInvocations(endpointID)
 }
+
+// RequestFilter selects entries of the request journal (see Requests).
+// Zero fields select everything.
+type RequestFilter struct {
+	// Method is an HTTP method, compared without case.
+	Method string
+	// Route is a route name of the endpoint table ("projects.list"), or a
+	// glob over them ("accounts.*", "tokens.create|users.*"). "" is any.
+	Route string
+	// PathPrefix selects paths that start with it.
+	PathPrefix string
+	// Status selects one status; StatusClass a class (4 for every 4xx).
+	Status      int
+	StatusClass int
+	// ClientID and ExternalUserID select the caller.
+	ClientID       string
+	ExternalUserID string
+	// Since selects entries at or after an instant of the emulator clock.
+	Since time.Time
+	// FaultsOnly selects the requests a fault plan answered.
+	FaultsOnly bool
+}
+
+func (f RequestFilter) compile() (journal.Filter, error) {
+	route, err := glob.Compile(f.Route)
+	if err != nil {
+		return journal.Filter{}, apperr.ErrInvalid.WithMessage("route: %v", err)
+	}
+	return journal.Filter{
+		Method: f.Method, Route: route, PathPrefix: f.PathPrefix, Status: f.Status, StatusClass: f.StatusClass,
+		ClientID: f.ClientID, ExternalUserID: f.ExternalUserID, Since: f.Since, FaultsOnly: f.FaultsOnly,
+	}, nil
+}
+
+// RecordedRequest is one entry of the request journal, with every secret
+// replaced by a marker (see Fingerprint).
+type RecordedRequest struct {
+	ID     string
+	At     time.Time // the emulator clock when the request arrived
+	Method string
+	Path   string
+	Query  string
+	// Route is the endpoint table's name for the route that served the
+	// request, "" when none matched (NearMisses then names the closest).
+	Route      string
+	Status     int
+	Error      string // the error code of an error answer
+	Duration   time.Duration
+	ClientID   string
+	TokenKind  string // "oauth", "connect" or "none"
+	NearMisses []string
+	// ExternalUserID is the external user the request acted for, when it
+	// named one.
+	ExternalUserID string
+	// FaultID is the fault plan that answered, if one did.
+	FaultID  string
+	Request  RecordedMessage
+	Response RecordedMessage
+}
+
+// RecordedMessage is one side of a recorded exchange.
+type RecordedMessage struct {
+	Header http.Header
+	// Body is the body as it may be shown: JSON re-encoded with its secrets
+	// replaced ("json"), text ("text"), or the raw bytes of a binary body
+	// ("base64" on the wire); BodyEncoding says which, "" when there is
+	// none. A body longer than the journal keeps is cut (Truncated);
+	// BodySize is its whole length.
+	Body         []byte
+	BodyEncoding string
+	BodySize     int64
+	Truncated    bool
+}
+
+// JournalStats describes the request journal.
+type JournalStats struct {
+	Size     int    // entries kept at most (0: the journal is off)
+	Len      int    // entries kept now
+	Recorded uint64 // entries ever recorded
+	Dropped  uint64 // entries dropped, oldest first, to make room
+}
+
+// Requests returns the journal's entries that f selects, newest first.
+// Errors: invalid_request for a malformed route glob.
+func (e *Emulator) Requests(f RequestFilter) ([]RecordedRequest, error) {
+	jf, err := f.compile()
+	if err != nil {
+		return nil, err
+	}
+	entries := e.journal.All(jf)
+	out := make([]RecordedRequest, len(entries))
+	for i := range entries {
+		out[i] = e.recorded(&entries[i])
+	}
+	return out, nil
+}
+
+// CountRequests returns how many journal entries f selects.
+func (e *Emulator) CountRequests(f RequestFilter) (int, error) {
+	jf, err := f.compile()
+	if err != nil {
+		return 0, err
+	}
+	return e.journal.Count(jf), nil
+}
+
+// ClearRequests empties the request journal. Ids are not reused.
+func (e *Emulator) ClearRequests() { e.journal.Clear() }
+
+// JournalStats returns the request journal's size and counters.
+func (e *Emulator) JournalStats() JournalStats {
+	st := e.journal.Stats()
+	return JournalStats{Size: e.journal.Size(), Len: st.Len, Recorded: st.Recorded, Dropped: st.Dropped}
+}
+
+// Fingerprint returns the marker that stands for secret wherever the
+// journal or the request log would show it, such as "[redacted:1a2b3c4d]":
+// a test can check which credential a request carried without the journal
+// holding it. Markers are keyed per emulator: they differ between runs.
+func (e *Emulator) Fingerprint(secret string) string { return e.redact.Mark(secret) }

@@ -19,8 +19,10 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/proxy"
+	"github.com/pdemu/pdemu/emulator/internal/redact"
 	"github.com/pdemu/pdemu/emulator/internal/token"
 )
 
@@ -52,6 +54,13 @@ type Emulator struct {
 	// proxyTimeout bounds one exchange of the Connect proxy.
 	proxyTimeout time.Duration
 
+	// journal records every request (exchange.go); redact hides the
+	// secrets in what it shows.
+	journal *journal.Journal
+	redact  *redact.Redactor
+	// eps is the route table, as routes built the handler from it.
+	eps []Endpoint
+
 	// resetMu lets Reset swap state wholesale while requests hold it for
 	// reading, so no request sees a half-reset emulator.
 	resetMu sync.RWMutex
@@ -72,6 +81,7 @@ type config struct {
 	controlToken   *string // nil: no token, the Host rule applies
 	advertiseURL   string
 	proxyTimeout   time.Duration
+	journalSize    *int // nil: journal.DefaultSize
 }
 
 // Option configures an Emulator.
@@ -167,6 +177,16 @@ func WithControlToken(token string) Option { return func(o *config) { o.controlT
 // (CheckAdvertiseURL); New fails otherwise.
 func WithAdvertiseURL(u string) Option { return func(o *config) { o.advertiseURL = u } }
 
+// DefaultJournalSize is how many requests the journal keeps unless
+// WithJournalSize says otherwise.
+const DefaultJournalSize = journal.DefaultSize
+
+// WithJournalSize sets how many requests the request journal keeps
+// (default DefaultJournalSize); the oldest go first. 0 turns the journal
+// off: nothing is recorded and Requests returns nothing. Bodies are kept up
+// to DefaultJournalBodyBytes each and 64 MiB in all.
+func WithJournalSize(n int) Option { return func(o *config) { o.journalSize = &n } }
+
 // New returns an emulator in its seeded state. It fails for a seed that
 // cannot be applied (duplicate ids, bad names, unknown projects), and for
 // a malformed control token or advertise URL.
@@ -188,6 +208,13 @@ func New(opts ...Option) (*Emulator, error) {
 	control, err := newControlPolicy(cfg.controlToken, cfg.advertiseURL)
 	if err != nil {
 		return nil, err
+	}
+	journalSize := journal.DefaultSize
+	if cfg.journalSize != nil {
+		journalSize = *cfg.journalSize
+	}
+	if journalSize < 0 || journalSize > journal.MaxSize {
+		return nil, fmt.Errorf("journal size must be 0..%d, not %d", journal.MaxSize, journalSize)
 	}
 	if cfg.proxyTimeout <= 0 {
 		cfg.proxyTimeout = proxy.DefaultTimeout
@@ -218,6 +245,8 @@ func New(opts ...Option) (*Emulator, error) {
 		connect:      connect.NewStore(cfg.clock),
 		control:      control,
 		proxyTimeout: cfg.proxyTimeout,
+		journal:      journal.New(journalSize, 0),
+		redact:       redact.New(),
 	}
 	if err := e.connect.SetLimits(storeLimits); err != nil {
 		return nil, err

@@ -1,16 +1,15 @@
 package emulator
 
 import (
-	"net/url"
-
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,6 +42,51 @@ type call struct {
 	// header is the response's header, for handlers that must set one
 	// whether they succeed or fail (the token endpoint's Cache-Control).
 	header http.Header
+	// clientID is the OAuth client a public endpoint's request named (the
+	// token endpoint's client_id), for the journal and fault plans.
+	clientID string
+	// x is the exchange being handled, for the journal.
+	x *exchange
+	// externalUser memoizes externalUserID.
+	externalUser *string
+}
+
+// callerClientID is the OAuth client behind the request: the one whose
+// token authenticated it, or the one a public endpoint's body named.
+func (c *call) callerClientID() string {
+	if c.principal.ClientID != "" {
+		return c.principal.ClientID
+	}
+	return c.clientID
+}
+
+// externalUserID is the external user a request names, for the journal,
+// fault plans and rate limits: a Connect token's user, or the
+// external_user_id of the path, the query or a JSON body (tokens.create
+// and actions.run send it there). It looks at the body only when the body
+// holds that key, so most requests cost a scan of their body and no more.
+func (c *call) externalUserID(r *http.Request) string {
+	if c.externalUser != nil {
+		return *c.externalUser
+	}
+	id := ""
+	switch {
+	case c.connectToken != nil:
+		id = c.connectToken.ExternalUserID
+	case c.vars["external_user_id"] != "":
+		id = c.vars["external_user_id"]
+	case strings.Contains(r.URL.RawQuery, "external_user_id="):
+		id = r.URL.Query().Get("external_user_id")
+	case c.x != nil && bytes.Contains(c.x.reqBody, []byte(`"external_user_id"`)):
+		var body struct {
+			ExternalUserID any `json:"external_user_id"`
+		}
+		if json.Unmarshal(c.x.reqBody, &body) == nil {
+			id, _ = body.ExternalUserID.(string)
+		}
+	}
+	c.externalUser = &id
+	return id
 }
 
 // access is what the caller's token may reach in the Connect store.
@@ -83,6 +127,10 @@ type response struct {
 	// runs it after releasing the emulator lock and writes its result
 	// instead of this one.
 	then *continuation
+	// header holds headers to set on the answer (a fault plan's, a 429's).
+	header map[string]string
+	// drop closes the connection with no answer (a fault plan's drop).
+	drop bool
 }
 
 // continuation is the part of a handler's work that waits on the network,
@@ -113,8 +161,9 @@ func unlocked(maxWait time.Duration, run func(ctx context.Context) (response, er
 	return response{then: &continuation{run: run, maxWait: maxWait}}, nil
 }
 
-// routeHandler serves a matched route with its (still escaped) variables.
-type routeHandler func(w http.ResponseWriter, r *http.Request, vars map[string]string)
+// routeHandler serves a matched route with its (still escaped) variables,
+// filling in the exchange as it learns who called and how it ended.
+type routeHandler func(w http.ResponseWriter, r *http.Request, vars map[string]string, x *exchange)
 
 // handlerFunc is an HTTP adapter: parse the request, call the domain,
 // return the value to write. It never writes to the ResponseWriter itself.
@@ -135,16 +184,18 @@ func noContent() (response, error) { return response{status: http.StatusNoConten
 // written, so no client and no upstream can hold up a Reset. A panic
 // becomes a JSON 500, never a dropped connection.
 func (e *Emulator) wrap(ep Endpoint) routeHandler {
-	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
-		if info, _ := r.Context().Value(logKey{}).(*logInfo); info != nil {
-			info.route = ep.Name
+	unrouted := ep.Method == ""
+	return func(w http.ResponseWriter, r *http.Request, vars map[string]string, x *exchange) {
+		if !unrouted {
+			x.route = ep.Name
 		}
+		c := &call{header: w.Header(), x: x}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				e.writeError(w, ep, fmt.Errorf("panic: %v", v))
+				e.writeError(w, ep, fmt.Errorf("panic: %v", v), x)
 			}
 		}()
 		// The control plane's caller is judged first: before its body is
@@ -152,25 +203,38 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		// costs nothing and never waits behind (or holds up) a reset.
 		if ep.Auth == ControlPlane {
 			if err := e.authorizeControl(r); err != nil {
-				e.writeError(w, ep, err)
+				e.writeError(w, ep, err, x)
 				return
 			}
 		}
 		// Before the lock: a client that sends its body slowly must not keep
 		// a Reset waiting, nor every request queued behind that Reset.
-		e.readBody(w, r)
-		resp, err := e.handleLocked(r, ep, vars, &call{header: w.Header()})
+		x.reqBody = e.readBody(w, r)
+		resp, err := e.handleLocked(r, ep, vars, c)
 		for err == nil && resp.then != nil {
 			renewWriteDeadline(w, r, resp.then.maxWait)
 			resp, err = resp.then.run(r.Context())
 			renewWriteDeadline(w, r, 0) // the answer is ready: write it within the server's budget
 		}
+		x.clientID = c.callerClientID()
+		if e.journal.Enabled() || e.logger != nil {
+			x.externalUserID = c.externalUserID(r)
+		}
 		if err != nil {
-			e.writeError(w, ep, err)
+			e.writeError(w, ep, err, x)
 			return
 		}
-		if resp.raw != nil {
-			w.Header().Set("Content-Type", resp.contentType)
+		if resp.drop {
+			x.dropped, x.errCode = true, "connection_dropped"
+			panic(http.ErrAbortHandler) // the server closes the connection unanswered
+		}
+		for k, v := range resp.header {
+			w.Header().Set(k, v)
+		}
+		if resp.raw != nil || resp.contentType != "" {
+			if resp.contentType != "" {
+				w.Header().Set("Content-Type", resp.contentType)
+			}
 			w.WriteHeader(resp.status)
 			_, _ = w.Write(resp.raw)
 			return
@@ -223,9 +287,9 @@ func renewWriteDeadline(w http.ResponseWriter, r *http.Request, wait time.Durati
 // (http.NoBody, which is what the server gives one with Content-Length 0)
 // costs nothing here; one with a Content-Length costs one buffer of that
 // size.
-func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) {
+func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) []byte {
 	if r.Body == nil || r.Body == http.NoBody {
-		return
+		return nil
 	}
 	var rd io.Reader = r.Body
 	size := r.ContentLength
@@ -237,6 +301,7 @@ func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) {
 	}
 	data, err := readAll(rd, size, e.maxBodyBytes)
 	r.Body = &bufferedBody{data: data, err: err}
+	return data
 }
 
 // readAll reads rd to its end into a buffer of size+1 bytes (the extra one
@@ -356,8 +421,9 @@ type errorBody struct {
 // writeError writes err as JSON with its status and, on protected
 // endpoints, the RFC 6750 §3 challenge (the control plane's names its own
 // realm, so a client can tell which credentials were asked for).
-func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error) {
+func (e *Emulator) writeError(w http.ResponseWriter, ep Endpoint, err error, x *exchange) {
 	ae := apperr.As(err)
+	x.errCode = ae.Code
 	if ae.Kind == apperr.Internal && e.logger != nil {
 		e.logger.Error("internal error", "route", ep.Name, "error", err.Error())
 	}
@@ -415,13 +481,37 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func notFound(r *http.Request, _ *call) (response, error) {
-	return response{}, apperr.ErrNotFound.WithMessage("no endpoint %s %s", r.Method, truncate(r.URL.Path, 200))
+// notFound answers a request no route matches, naming the routes closest
+// to it (nearmiss.go) in the message and in details.near_misses.
+func (e *Emulator) notFound(r *http.Request, c *call) (response, error) {
+	misses := nearMisses(e.eps, r.Method, r.URL.EscapedPath())
+	err := apperr.ErrNotFound.WithMessage("no endpoint %s %s", r.Method, truncate(r.URL.Path, 200))
+	if len(misses) > 0 {
+		c.x.nearMisses = misses
+		err.Message += "; did you mean " + strings.Join(misses, " or ") + "?"
+		err.Details = map[string]any{"near_misses": misses}
+	}
+	return response{}, err
 }
 
-func methodNotAllowed(r *http.Request, _ *call) (response, error) {
+// methodNotAllowed answers a request whose path exists under other
+// methods, listing them in Allow (RFC 9110 §15.5.6) and in details.
+func (e *Emulator) methodNotAllowed(r *http.Request, c *call) (response, error) {
+	var allowed, routes []string
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	for _, sh := range routeShapes(e.eps) {
+		if d, ok := pathDistance(segs, sh.segs); ok && d == 0 && len(segs) == len(sh.segs) && !slices.Contains(allowed, sh.method) {
+			allowed = append(allowed, sh.method)
+			routes = append(routes, sh.String())
+		}
+	}
+	c.x.nearMisses = routes
+	if len(allowed) > 0 {
+		c.header.Set("Allow", strings.Join(allowed, ", "))
+	}
 	return response{}, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
-		Message: fmt.Sprintf("%s is not allowed on %s", r.Method, truncate(r.URL.Path, 200))}
+		Message: fmt.Sprintf("%s is not allowed on %s", r.Method, truncate(r.URL.Path, 200)),
+		Details: map[string]any{"near_misses": routes}}
 }
 
 func truncate(s string, n int) string {
@@ -429,54 +519,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// logKey carries a *logInfo through the request context so the wrapped
-// handler can name the route it matched.
-type logKey struct{}
-
-type logInfo struct{ route string }
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (to move its
-// write deadline) through the request log.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// logRequests logs one line per request. It names the route, not the path:
-// paths can carry identifiers, and some (Connect tokens) are secrets.
-func (e *Emulator) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := clock.StartStopwatch()
-		info := &logInfo{}
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(contextWith(r, info)))
-		e.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("route", info.route),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", sw.Elapsed()),
-		)
-	})
-}
-
-func contextWith(r *http.Request, info *logInfo) context.Context {
-	return context.WithValue(r.Context(), logKey{}, info)
 }

@@ -31,6 +31,7 @@ func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
 	c.header.Set("Cache-Control", "no-store")
 	c.header.Set("Pragma", "no-cache")
 	req, usedBasic, err := parseTokenRequest(r)
+	c.clientID = req.ClientID
 	if err == nil {
 		var tok oauth.Token
 		if tok, err = e.auth.Issue(req); err == nil {

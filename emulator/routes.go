@@ -209,6 +209,9 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "proxy.allowedHosts", Method: http.MethodGet, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.getProxyAllowedHosts},
 		{Name: "proxy.allowHosts", Method: http.MethodPut, Path: "/_emulator/proxy/allowed-hosts", Auth: ControlPlane, handle: e.setProxyAllowedHosts},
 		{Name: "limits.list", Method: http.MethodGet, Path: "/_emulator/limits", Auth: ControlPlane, handle: e.listLimits},
+		{Name: "requests.list", Method: http.MethodGet, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.listRequests},
+		{Name: "requests.count", Method: http.MethodGet, Path: "/_emulator/requests/count", Auth: ControlPlane, handle: e.countRequests},
+		{Name: "requests.clear", Method: http.MethodDelete, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.clearRequests},
 	}, e.workflowEndpoints()...)
 }
 
@@ -309,48 +312,51 @@ func router(eps []Endpoint) *routeIndex {
 	return sharedRouter
 }
 
-// routes builds the emulator's handler from the table.
+// routes builds the emulator's handler from the table. Every request,
+// routed or not, is an exchange that the journal and the log record.
 func (e *Emulator) routes() http.Handler {
 	eps := e.endpoints()
+	e.eps = eps
 	handlers := make([]routeHandler, len(eps))
 	for i, ep := range eps {
 		handlers[i] = e.wrap(ep)
 	}
 	rt := router(eps)
-	notFoundH := e.unrouted("notFound", notFound)
-	methodH := e.unrouted("methodNotAllowed", methodNotAllowed)
-	var h http.Handler = collapseConnectSlashes(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	notFoundH := e.unrouted("notFound", e.notFound)
+	methodH := e.unrouted("methodNotAllowed", e.methodNotAllowed)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x := e.begin(w, r)
+		defer e.finish(x)
+		r = collapseConnectSlashes(r)
 		var m mux.RouteMatch
 		switch {
 		case rt.match(r, &m):
-			handlers[m.Handler.(routeTarget)](w, r, m.Vars)
+			handlers[m.Handler.(routeTarget)](x.w(), r, m.Vars, x)
 		case errors.Is(m.MatchErr, mux.ErrMethodMismatch):
-			methodH(w, r, nil)
+			methodH(x.w(), r, nil, x)
 		default:
-			notFoundH(w, r, nil)
+			notFoundH(x.w(), r, nil, x)
 		}
-	}))
-	if e.logger != nil {
-		h = e.logRequests(h)
-	}
-	return h
+	})
 }
 
-// collapseConnectSlashes serves /v1/connect//… as /v1/connect/…: with a
-// Connect token the SDK's proxy calls put an empty project id there (its
-// other resources collapse the slashes themselves), and Pipedream serves them.
-func collapseConnectSlashes(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/v1/connect//"); ok {
-			r2 := r.Clone(r.Context())
-			r2.URL.RawPath = "/v1/connect/" + strings.TrimLeft(rest, "/")
-			if p, err := url.PathUnescape(r2.URL.RawPath); err == nil {
-				r2.URL.Path = p
-				r = r2
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
+// collapseConnectSlashes returns r to serve as /v1/connect/… when it asks
+// for /v1/connect//…: with a Connect token the SDK's proxy calls put an
+// empty project id there (its other resources collapse the slashes
+// themselves), and Pipedream serves them.
+func collapseConnectSlashes(r *http.Request) *http.Request {
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/v1/connect//")
+	if !ok {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.RawPath = "/v1/connect/" + strings.TrimLeft(rest, "/")
+	p, err := url.PathUnescape(r2.URL.RawPath)
+	if err != nil {
+		return r
+	}
+	r2.URL.Path = p
+	return r2
 }
 
 // unrouted answers requests that match no row of the table. Under
@@ -361,11 +367,11 @@ func collapseConnectSlashes(next http.Handler) http.Handler {
 func (e *Emulator) unrouted(name string, handle handlerFunc) routeHandler {
 	public := e.wrap(Endpoint{Name: name, Auth: Public, handle: handle})
 	control := e.wrap(Endpoint{Name: name, Auth: ControlPlane, handle: handle})
-	return func(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+	return func(w http.ResponseWriter, r *http.Request, vars map[string]string, x *exchange) {
 		if strings.HasPrefix(r.URL.Path, controlPrefix) {
-			control(w, r, vars)
+			control(w, r, vars, x)
 			return
 		}
-		public(w, r, vars)
+		public(w, r, vars, x)
 	}
 }

@@ -12,9 +12,11 @@ package testutil
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -247,3 +249,125 @@ func (s *Server) AllowProxyHosts(hosts ...string) {
 // workflow endpoint (en…/eo…) on this server; give the SDK
 // workflowDomain "127.0.0.1" (PIPEDREAM_WORKFLOW_DOMAIN) so it accepts it.
 func (s *Server) WorkflowURL(endpointID string) string { return s.URL + "/_workflows/" + endpointID }
+
+// Requests returns the request journal's entries that f selects, newest
+// first, with their secrets replaced by markers (Emulator.Fingerprint).
+func (s *Server) Requests(f emulator.RequestFilter) []emulator.RecordedRequest {
+	s.tb.Helper()
+	got, err := s.Emulator.Requests(f)
+	if err != nil {
+		s.tb.Fatalf("testutil: requests: %v", err)
+	}
+	return got
+}
+
+// RequireCalls fails tb unless exactly n requests in the journal match f.
+// The failure lists the entries closest to f, each with the criteria it
+// misses, so a test that expected a call sees what was called instead.
+func (s *Server) RequireCalls(tb testing.TB, f emulator.RequestFilter, n int) {
+	tb.Helper()
+	got := s.Requests(f)
+	if len(got) == n {
+		return
+	}
+	all := s.Requests(emulator.RequestFilter{})
+	tb.Fatalf("testutil: want %d request(s) matching %s, found %d\n%s", n, describeFilter(f), len(got), s.closest(all, f))
+}
+
+// describeFilter shows the criteria a filter sets.
+func describeFilter(f emulator.RequestFilter) string {
+	var parts []string
+	add := func(name, v string) {
+		if v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	add("method", f.Method)
+	add("route", f.Route)
+	add("path", f.PathPrefix)
+	if f.Status != 0 {
+		add("status", fmt.Sprint(f.Status))
+	}
+	if f.StatusClass != 0 {
+		add("status", fmt.Sprintf("%dxx", f.StatusClass))
+	}
+	add("client_id", f.ClientID)
+	add("external_user_id", f.ExternalUserID)
+	if !f.Since.IsZero() {
+		add("since", f.Since.Format(time.RFC3339Nano))
+	}
+	if f.FaultsOnly {
+		add("faults_only", "true")
+	}
+	if len(parts) == 0 {
+		return "{}"
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// criteria splits a filter into one filter per criterion it sets, named.
+func criteria(f emulator.RequestFilter) map[string]emulator.RequestFilter {
+	out := map[string]emulator.RequestFilter{}
+	set := func(name string, on bool, g emulator.RequestFilter) {
+		if on {
+			out[name] = g
+		}
+	}
+	set("method", f.Method != "", emulator.RequestFilter{Method: f.Method})
+	set("route", f.Route != "", emulator.RequestFilter{Route: f.Route})
+	set("path", f.PathPrefix != "", emulator.RequestFilter{PathPrefix: f.PathPrefix})
+	set("status", f.Status != 0 || f.StatusClass != 0, emulator.RequestFilter{Status: f.Status, StatusClass: f.StatusClass})
+	set("client_id", f.ClientID != "", emulator.RequestFilter{ClientID: f.ClientID})
+	set("external_user_id", f.ExternalUserID != "", emulator.RequestFilter{ExternalUserID: f.ExternalUserID})
+	set("since", !f.Since.IsZero(), emulator.RequestFilter{Since: f.Since})
+	set("faults_only", f.FaultsOnly, emulator.RequestFilter{FaultsOnly: true})
+	return out
+}
+
+// closest renders the journal entries that miss f by the fewest criteria,
+// each criterion judged by the journal's own filter.
+func (s *Server) closest(all []emulator.RecordedRequest, f emulator.RequestFilter) string {
+	if len(all) == 0 {
+		return "the journal is empty"
+	}
+	missed := map[string][]string{} // entry id -> criteria it misses
+	crit := criteria(f)
+	names := make([]string, 0, len(crit))
+	for name := range crit {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		hit := map[string]bool{}
+		for _, r := range s.Requests(crit[name]) {
+			hit[r.ID] = true
+		}
+		for _, r := range all {
+			if !hit[r.ID] {
+				missed[r.ID] = append(missed[r.ID], name)
+			}
+		}
+	}
+	const show = 10
+	var b strings.Builder
+	b.WriteString("closest entries, newest first:\n")
+	shown := 0
+	for miss := 0; miss <= 8 && shown < show; miss++ {
+		for _, r := range all {
+			m := missed[r.ID]
+			if len(m) != miss || shown == show {
+				continue
+			}
+			fmt.Fprintf(&b, "  %s %s %s route=%q status=%d client_id=%q external_user_id=%q", r.ID, r.Method, r.Path, r.Route, r.Status, r.ClientID, r.ExternalUserID)
+			if r.FaultID != "" {
+				fmt.Fprintf(&b, " fault=%s", r.FaultID)
+			}
+			if len(m) > 0 {
+				fmt.Fprintf(&b, " (misses %s)", strings.Join(m, ", "))
+			}
+			b.WriteByte('\n')
+			shown++
+		}
+	}
+	return b.String()
+}

@@ -7,6 +7,7 @@
 package clock
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -167,3 +168,21 @@ func StartStopwatch() Stopwatch { return Stopwatch{start: time.Now()} }
 
 // Elapsed returns the real time since the Stopwatch started.
 func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }
+
+// WallSleep waits d of real time, or until ctx is done (a client that went
+// away), and returns ctx's error in that case. A fault plan's delay uses
+// it: the delay stands for a slow network, which the emulated clock does
+// not model, and a test waiting on it would otherwise never finish.
+func WallSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

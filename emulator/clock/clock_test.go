@@ -1,6 +1,8 @@
 package clock
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -122,5 +124,19 @@ func TestFrozen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, Frozen(tc.c), tc.name)
+	}
+}
+
+func TestWallSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := WallSleep(ctx, 0); err != nil {
+		t.Fatalf("a zero wait: %v", err)
+	}
+	if err := WallSleep(ctx, time.Nanosecond); err != nil {
+		t.Fatalf("a short wait: %v", err)
+	}
+	cancel()
+	if err := WallSleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled wait must return at once with the context's error, got %v", err)
 	}
 }
