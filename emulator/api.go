@@ -8,6 +8,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/faults"
 	"github.com/pdemu/pdemu/emulator/internal/glob"
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
@@ -129,6 +130,7 @@ func (e *Emulator) Capabilities() []string {
 	if e.journal.Enabled() {
 		caps = append(caps, "journal")
 	}
+	caps = append(caps, "faults")
 	return caps
 }
 
@@ -470,3 +472,51 @@ func (e *Emulator) JournalStats() JournalStats {
 // a test can check which credential a request carried without the journal
 // holding it. Markers are keyed per emulator: they differ between runs.
 func (e *Emulator) Fingerprint(secret string) string { return e.redact.Mark(secret) }
+
+// Fault plans: the failures a test asks for (see AddFault).
+type (
+	// FaultSpec describes a fault: which requests it matches, what it
+	// answers, how often.
+	FaultSpec = faults.Spec
+	// FaultMatch selects the requests a fault applies to.
+	FaultMatch = faults.Match
+	// FaultAction is what a fault answers: a response, a preset, a delay,
+	// or a dropped connection.
+	FaultAction = faults.Action
+	// Fault is a fault of the plan with its counters.
+	Fault = faults.Fault
+)
+
+// The presets a FaultAction may name.
+const (
+	// FaultThrottled is the Connect API's 429 {"error":"Throttled"} with
+	// Retry-After and X-RateLimit-* headers.
+	FaultThrottled = faults.PresetThrottled
+	// FaultTokenThrottled is the token endpoint's 429 with an empty body.
+	FaultTokenThrottled = faults.PresetTokenThrottled
+	// FaultUnavailable is 503 {"error":"Service Unavailable"}.
+	FaultUnavailable = faults.PresetUnavailable
+	// FaultInternalError is 500 {"error":"Internal Server Error"}.
+	FaultInternalError = faults.PresetInternalError
+	// FaultGatewayTimeout is 504 {"error":"Gateway Timeout"}.
+	FaultGatewayTimeout = faults.PresetGatewayTimeout
+)
+
+// AddFault adds a fault to the plan and returns it with its id. Faults are
+// tried in the order they were added; the first that fires answers the
+// request. They never apply to the control plane. Errors: invalid_request
+// naming the field at fault; limit_exceeded past faults.MaxFaults.
+func (e *Emulator) AddFault(spec FaultSpec) (Fault, error) { return e.faults.Add(spec, e.clock.Now()) }
+
+// Faults lists the plan's faults, oldest first, with their hits and what
+// remains of them (exhausted ones too, until deleted).
+func (e *Emulator) Faults() []Fault { return e.faults.List() }
+
+// Fault returns one fault. Errors: not_found.
+func (e *Emulator) Fault(id string) (Fault, error) { return e.faults.Get(id) }
+
+// DeleteFault removes a fault. Errors: not_found.
+func (e *Emulator) DeleteFault(id string) error { return e.faults.Delete(id) }
+
+// ClearFaults removes every fault. Reset does too.
+func (e *Emulator) ClearFaults() { e.faults.Clear() }

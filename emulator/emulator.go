@@ -11,6 +11,7 @@ package emulator
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
+	"github.com/pdemu/pdemu/emulator/internal/faults"
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/proxy"
@@ -58,6 +60,9 @@ type Emulator struct {
 	// secrets in what it shows.
 	journal *journal.Journal
 	redact  *redact.Redactor
+	// faults is the fault plan; faultSeed what Reset restarts it with.
+	faults    *faults.Plan
+	faultSeed uint64
 	// eps is the route table, as routes built the handler from it.
 	eps []Endpoint
 
@@ -81,7 +86,8 @@ type config struct {
 	controlToken   *string // nil: no token, the Host rule applies
 	advertiseURL   string
 	proxyTimeout   time.Duration
-	journalSize    *int // nil: journal.DefaultSize
+	journalSize    *int    // nil: journal.DefaultSize
+	faultSeed      *uint64 // nil: a random seed
 }
 
 // Option configures an Emulator.
@@ -187,6 +193,11 @@ const DefaultJournalSize = journal.DefaultSize
 // to DefaultJournalBodyBytes each and 64 MiB in all.
 func WithJournalSize(n int) Option { return func(o *config) { o.journalSize = &n } }
 
+// WithFaultSeed seeds the fault plans' dice: with the same seed, the same
+// plans and the same requests, the same faults fire on every run (a fault
+// may also carry its own seed). The default is a random seed.
+func WithFaultSeed(seed uint64) Option { return func(o *config) { o.faultSeed = &seed } }
+
 // New returns an emulator in its seeded state. It fails for a seed that
 // cannot be applied (duplicate ids, bad names, unknown projects), and for
 // a malformed control token or advertise URL.
@@ -247,7 +258,12 @@ func New(opts ...Option) (*Emulator, error) {
 		proxyTimeout: cfg.proxyTimeout,
 		journal:      journal.New(journalSize, 0),
 		redact:       redact.New(),
+		faultSeed:    rand.Uint64(),
 	}
+	if cfg.faultSeed != nil {
+		e.faultSeed = *cfg.faultSeed
+	}
+	e.faults = faults.NewPlan(e.faultSeed)
 	if err := e.connect.SetLimits(storeLimits); err != nil {
 		return nil, err
 	}
@@ -279,6 +295,7 @@ func (e *Emulator) reseed() error {
 	}
 	e.auth.DeleteAll()
 	e.connect.Reset()
+	e.faults.Reset(e.faultSeed)
 	return e.seed.apply(e.connect, e.auth)
 }
 

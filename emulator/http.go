@@ -49,6 +49,8 @@ type call struct {
 	x *exchange
 	// externalUser memoizes externalUserID.
 	externalUser *string
+	// parsedToken memoizes the token endpoint's parsed body.
+	parsedToken *parsedTokenRequest
 }
 
 // callerClientID is the OAuth client behind the request: the one whose
@@ -210,7 +212,7 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		// Before the lock: a client that sends its body slowly must not keep
 		// a Reset waiting, nor every request queued behind that Reset.
 		x.reqBody = e.readBody(w, r)
-		resp, err := e.handleLocked(r, ep, vars, c)
+		resp, err := e.handleLocked(r, ep, vars, c, true)
 		for err == nil && resp.then != nil {
 			renewWriteDeadline(w, r, resp.then.maxWait)
 			resp, err = resp.then.run(r.Context())
@@ -225,7 +227,10 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 			return
 		}
 		if resp.drop {
-			x.dropped, x.errCode = true, "connection_dropped"
+			x.dropped = true
+			if x.errCode == "" {
+				x.errCode = "connection_dropped"
+			}
 			panic(http.ErrAbortHandler) // the server closes the connection unanswered
 		}
 		for k, v := range resp.header {
@@ -245,7 +250,10 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 
 // handleLocked prepares the call and runs the handler with the emulator
 // locked: for reading, or for writing when the row is exclusive (reset).
-func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]string, c *call) (response, error) {
+// In between come the failures a test asked for: a fault plan that fires
+// (when withFaults; a delayed request comes back without), then the rate
+// limits.
+func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]string, c *call, withFaults bool) (response, error) {
 	if ep.exclusive {
 		e.resetMu.Lock()
 		defer e.resetMu.Unlock()
@@ -253,8 +261,14 @@ func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]st
 		e.resetMu.RLock()
 		defer e.resetMu.RUnlock()
 	}
-	if err := e.prepare(r, ep, vars, c); err != nil {
-		return response{}, err
+	authErr := e.prepare(r, ep, vars, c)
+	if withFaults {
+		if f, fired := e.pickFault(r, ep, c); fired {
+			return e.faultAnswer(f, r, ep, vars, c)
+		}
+	}
+	if authErr != nil {
+		return response{}, authErr
 	}
 	return ep.handle(r, c)
 }

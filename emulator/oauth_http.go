@@ -30,8 +30,7 @@ func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
 	// sent on errors too, as fosite and most servers do.
 	c.header.Set("Cache-Control", "no-store")
 	c.header.Set("Pragma", "no-cache")
-	req, usedBasic, err := parseTokenRequest(r)
-	c.clientID = req.ClientID
+	req, usedBasic, err := c.tokenRequest(r)
 	if err == nil {
 		var tok oauth.Token
 		if tok, err = e.auth.Issue(req); err == nil {
@@ -48,6 +47,29 @@ func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
 	}
 	return response{}, err
 }
+
+// parsedTokenRequest is a token request read once: by the fault plans and
+// rate limits, which need the client it names before the handler runs, and
+// by the handler.
+type parsedTokenRequest struct {
+	req       oauth.TokenRequest
+	usedBasic bool
+	err       error
+}
+
+// tokenRequest reads the request's token request, once.
+func (c *call) tokenRequest(r *http.Request) (oauth.TokenRequest, bool, error) {
+	if c.parsedToken == nil {
+		req, usedBasic, err := parseTokenRequest(r)
+		c.parsedToken = &parsedTokenRequest{req, usedBasic, err}
+		c.clientID = req.ClientID
+	}
+	return c.parsedToken.req, c.parsedToken.usedBasic, c.parsedToken.err
+}
+
+// identifyTokenClient makes the client a token request names known before
+// the handler runs (Endpoint.identify).
+func identifyTokenClient(r *http.Request, c *call) { _, _, _ = c.tokenRequest(r) }
 
 // parseTokenRequest reads a token request however the client sent it: a
 // JSON body (what Pipedream's SDKs send), a form body (RFC 6749 §4.4.2), and

@@ -71,6 +71,10 @@ type Endpoint struct {
 	ProjectScoped bool
 
 	handle handlerFunc
+	// identify, when set, learns who calls a public endpoint before the
+	// handler runs (the token endpoint reads the client_id of its body),
+	// so that fault plans and rate limits can match the caller.
+	identify func(r *http.Request, c *call)
 	// exclusive handlers run with the emulator locked for writing (reset).
 	exclusive bool
 }
@@ -89,7 +93,7 @@ func (e *Emulator) endpoints() []Endpoint {
 	const p = "/v1/connect/{project_id}"
 	return append([]Endpoint{
 		// OAuth (RFC 6749) and token verification.
-		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken},
+		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken, identify: identifyTokenClient},
 		{Name: "jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Auth: Public, handle: e.jwks},
 
 		// Projects (OAuth only, workspace-wide).
@@ -212,6 +216,11 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "requests.list", Method: http.MethodGet, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.listRequests},
 		{Name: "requests.count", Method: http.MethodGet, Path: "/_emulator/requests/count", Auth: ControlPlane, handle: e.countRequests},
 		{Name: "requests.clear", Method: http.MethodDelete, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.clearRequests},
+		{Name: "faults.create", Method: http.MethodPost, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.createFault},
+		{Name: "faults.list", Method: http.MethodGet, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.listFaults},
+		{Name: "faults.retrieve", Method: http.MethodGet, Path: "/_emulator/faults/{fault_id}", Auth: ControlPlane, handle: e.getFault},
+		{Name: "faults.delete", Method: http.MethodDelete, Path: "/_emulator/faults/{fault_id}", Auth: ControlPlane, handle: e.deleteFault},
+		{Name: "faults.clear", Method: http.MethodDelete, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.clearFaults},
 	}, e.workflowEndpoints()...)
 }
 
