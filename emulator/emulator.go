@@ -11,8 +11,8 @@ package emulator
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
