@@ -70,9 +70,10 @@ type Verdict struct {
 type Counter struct {
 	// Rule is the rule's name, "custom" for a custom token.
 	Rule string
-	// Key is the key value: an IP, client id, project id, the project and
-	// external user as "proj_…/user-id", or for a custom token its first
-	// six letters and "…" (the token is a credential, so it is not shown).
+	// Key is the key value: an IP, client id or project id; the project
+	// and external user as "proj_…/user-id" (the user alone when the
+	// request named no project); for a custom token its first six letters
+	// and "…", since the token is a credential.
 	Key string
 	// Count is how many requests were counted in the window.
 	Count int

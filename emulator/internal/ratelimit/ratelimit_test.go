@@ -609,3 +609,24 @@ func BenchmarkCheckProfile(b *testing.B) {
 		}
 	}
 }
+
+func TestManyRulesApply(t *testing.T) {
+	rules := make([]Rule, MaxRules)
+	for i := range rules {
+		// Limits 100, 99, ..., 1: the last rule is the tightest.
+		rules[i] = Rule{Route: "x", Key: KeyProject, Limit: MaxRules - i, Window: time.Minute}
+	}
+	l := newLimiter(t, rules...)
+	req := Request{Route: "x", ProjectID: "proj_1"}
+	v := check(t, l, req, t0)
+	assert.Equal(t, Verdict{Allowed: true, Rule: "rule-100", Limit: 1, Remaining: 0, Reset: t0.Add(time.Minute)}, v)
+	v = check(t, l, req, t0)
+	assert.Equal(t, "rule-100", v.Rule)
+	assert.False(t, v.Allowed)
+	counters := l.Counters(t0)
+	require.Len(t, counters, MaxRules)
+	for i, c := range counters {
+		assert.Equal(t, fmt.Sprintf("rule-%d", i+1), c.Rule)
+		assert.Equal(t, 1, c.Count)
+	}
+}
