@@ -12,6 +12,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/internal/glob"
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
+	"github.com/pdemu/pdemu/emulator/internal/ratelimit"
 	"github.com/pdemu/pdemu/emulator/internal/scope"
 )
 
@@ -130,7 +131,7 @@ func (e *Emulator) Capabilities() []string {
 	if e.journal.Enabled() {
 		caps = append(caps, "journal")
 	}
-	caps = append(caps, "faults")
+	caps = append(caps, "faults", "rate_limits")
 	return caps
 }
 
@@ -520,3 +521,36 @@ func (e *Emulator) DeleteFault(id string) error { return e.faults.Delete(id) }
 
 // ClearFaults removes every fault. Reset does too.
 func (e *Emulator) ClearFaults() { e.faults.Clear() }
+
+// Rate limits (see WithRateLimits and SetRateLimits).
+type (
+	// RateLimitRule limits the requests it matches to Limit per Window,
+	// counted per key (ip, client, external_user or project).
+	RateLimitRule = ratelimit.Rule
+	// RateLimitConfig is a set of rules, or a named profile.
+	RateLimitConfig = ratelimit.Config
+	// RateLimitCounter is one live counter: a rule, a key, its count.
+	RateLimitCounter = ratelimit.Counter
+)
+
+// RateLimitStatus is the rate limits in force and their live counters.
+type RateLimitStatus struct {
+	RateLimitConfig
+	Counters []RateLimitCounter
+	Stats    ratelimit.Stats
+}
+
+// RateLimitProfile returns the rules of a named profile: "pipedream" (the
+// limits Pipedream publishes) or "off" (none).
+func RateLimitProfile(name string) ([]RateLimitRule, error) { return ratelimit.Profile(name) }
+
+// SetRateLimits replaces the rate limits and clears their counters; Reset
+// restores those the emulator started with. Errors: invalid_request naming
+// the rule and field at fault, the configuration unchanged.
+func (e *Emulator) SetRateLimits(cfg RateLimitConfig) error { return e.limiter.Set(cfg) }
+
+// RateLimits returns the rate limits in force with their live counters (on
+// the emulator clock: a window that has ended shows no counter).
+func (e *Emulator) RateLimits() RateLimitStatus {
+	return RateLimitStatus{RateLimitConfig: e.limiter.Config(), Counters: e.limiter.Counters(e.clock.Now()), Stats: e.limiter.Stats()}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/proxy"
+	"github.com/pdemu/pdemu/emulator/internal/ratelimit"
 	"github.com/pdemu/pdemu/emulator/internal/redact"
 	"github.com/pdemu/pdemu/emulator/internal/token"
 )
@@ -63,6 +64,10 @@ type Emulator struct {
 	// faults is the fault plan; faultSeed what Reset restarts it with.
 	faults    *faults.Plan
 	faultSeed uint64
+	// limiter applies the rate limits; rateLimits is the configuration
+	// Reset returns to.
+	limiter    *ratelimit.Limiter
+	rateLimits ratelimit.Config
 	// eps is the route table, as routes built the handler from it.
 	eps []Endpoint
 
@@ -88,6 +93,7 @@ type config struct {
 	proxyTimeout   time.Duration
 	journalSize    *int    // nil: journal.DefaultSize
 	faultSeed      *uint64 // nil: a random seed
+	rateLimits     ratelimit.Config
 }
 
 // Option configures an Emulator.
@@ -198,6 +204,13 @@ func WithJournalSize(n int) Option { return func(o *config) { o.journalSize = &n
 // may also carry its own seed). The default is a random seed.
 func WithFaultSeed(seed uint64) Option { return func(o *config) { o.faultSeed = &seed } }
 
+// WithRateLimits sets the rate limits the emulator starts with and that
+// Reset restores (default: none, but a custom limit a client creates at
+// POST /v1/connect/rate_limits always applies). RateLimitConfig{Profile:
+// "pipedream"} applies Pipedream's published per-endpoint limits; Rules
+// sets one's own. New fails for an invalid configuration.
+func WithRateLimits(cfg RateLimitConfig) Option { return func(o *config) { o.rateLimits = cfg } }
+
 // New returns an emulator in its seeded state. It fails for a seed that
 // cannot be applied (duplicate ids, bad names, unknown projects), and for
 // a malformed control token or advertise URL.
@@ -264,6 +277,16 @@ func New(opts ...Option) (*Emulator, error) {
 		e.faultSeed = *cfg.faultSeed
 	}
 	e.faults = faults.NewPlan(e.faultSeed)
+	e.limiter = ratelimit.New()
+	if cfg.rateLimits.Profile != "" || cfg.rateLimits.Rules != nil {
+		if err := e.limiter.Set(cfg.rateLimits); err != nil {
+			return nil, fmt.Errorf("rate limits: %w", err)
+		}
+	}
+	e.rateLimits = cfg.rateLimits
+	if e.rateLimits.Profile == "" && e.rateLimits.Rules == nil {
+		e.rateLimits.Profile = ratelimit.ProfileOff
+	}
 	if err := e.connect.SetLimits(storeLimits); err != nil {
 		return nil, err
 	}
@@ -296,6 +319,10 @@ func (e *Emulator) reseed() error {
 	e.auth.DeleteAll()
 	e.connect.Reset()
 	e.faults.Reset(e.faultSeed)
+	if err := e.limiter.Set(e.rateLimits); err != nil {
+		return err
+	}
+	e.limiter.Reset()
 	return e.seed.apply(e.connect, e.auth)
 }
 

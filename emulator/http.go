@@ -270,6 +270,9 @@ func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]st
 	if authErr != nil {
 		return response{}, authErr
 	}
+	if resp, throttled, err := e.throttle(r, ep, c); throttled || err != nil {
+		return resp, err
+	}
 	return ep.handle(r, c)
 }
 

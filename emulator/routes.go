@@ -186,6 +186,10 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "appOverrides.update", Method: http.MethodPut, Path: p + "/app_overrides/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.updateAppOverride},
 		{Name: "appOverrides.delete", Method: http.MethodDelete, Path: p + "/app_overrides/{id}", Auth: OAuthToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.deleteAppOverride},
 
+		// Custom rate limits. No documented scope names them: only the
+		// wildcards reach them, as for other undocumented resources.
+		{Name: "rateLimits.create", Method: http.MethodPost, Path: "/v1/connect/rate_limits", Auth: OAuthToken, Scopes: scopesUnnamed, handle: e.createRateLimit},
+
 		// Usage and the file stash.
 		{Name: "usage.list", Method: http.MethodGet, Path: "/v1/connect/usage", Auth: OAuthToken, Scopes: one(scope.ConnectUsageRead), handle: e.listUsage},
 		{Name: "fileStash.downloadFile", Method: http.MethodGet, Path: p + "/file_stash/download", Auth: AnyToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.downloadFile},
@@ -220,6 +224,8 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "faults.list", Method: http.MethodGet, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.listFaults},
 		{Name: "faults.retrieve", Method: http.MethodGet, Path: "/_emulator/faults/{fault_id}", Auth: ControlPlane, handle: e.getFault},
 		{Name: "faults.delete", Method: http.MethodDelete, Path: "/_emulator/faults/{fault_id}", Auth: ControlPlane, handle: e.deleteFault},
+		{Name: "rateLimits.get", Method: http.MethodGet, Path: "/_emulator/rate-limits", Auth: ControlPlane, handle: e.getRateLimits},
+		{Name: "rateLimits.set", Method: http.MethodPut, Path: "/_emulator/rate-limits", Auth: ControlPlane, handle: e.setRateLimits},
 		{Name: "faults.clear", Method: http.MethodDelete, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.clearFaults},
 	}, e.workflowEndpoints()...)
 }
