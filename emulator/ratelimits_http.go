@@ -67,7 +67,9 @@ func (e *Emulator) rateLimitsJSON() map[string]any {
 		"custom_tokens": st.Stats.Tokens, "untracked": st.Stats.Untracked}
 }
 
-func (e *Emulator) getRateLimits(*http.Request, *call) (response, error) { return ok(e.rateLimitsJSON()) }
+func (e *Emulator) getRateLimits(*http.Request, *call) (response, error) {
+	return ok(e.rateLimitsJSON())
+}
 
 func (e *Emulator) setRateLimits(r *http.Request, _ *call) (response, error) {
 	var body struct {
