@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
@@ -553,4 +554,27 @@ func (e *Emulator) SetRateLimits(cfg RateLimitConfig) error { return e.limiter.S
 // the emulator clock: a window that has ended shows no counter).
 func (e *Emulator) RateLimits() RateLimitStatus {
 	return RateLimitStatus{RateLimitConfig: e.limiter.Config(), Counters: e.limiter.Counters(e.clock.Now()), Stats: e.limiter.Stats()}
+}
+
+// ParseRateLimits reads a rate-limit configuration as PUT
+// /_emulator/rate-limits takes it: {"profile": "pipedream"} or {"rules":
+// [{"route", "path", "method", "key", "limit", "window_seconds"}]}, or just
+// a profile's name ("pipedream", "off"). Errors name the rule and field at
+// fault.
+func ParseRateLimits(s string) (RateLimitConfig, error) {
+	switch strings.TrimSpace(s) {
+	case ratelimit.ProfilePipedream, ratelimit.ProfileOff:
+		return RateLimitConfig{Profile: strings.TrimSpace(s)}, nil
+	}
+	var body rateLimitsBody
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return RateLimitConfig{}, apperr.ErrInvalid.WithMessage("rate limits are a profile name (pipedream, off) or JSON such as {\"rules\": [...]}: %v", err)
+	}
+	cfg, err := body.config()
+	if err != nil {
+		return RateLimitConfig{}, err
+	}
+	return cfg, ratelimit.New().Set(cfg)
 }

@@ -71,24 +71,35 @@ func (e *Emulator) getRateLimits(*http.Request, *call) (response, error) {
 	return ok(e.rateLimitsJSON())
 }
 
-func (e *Emulator) setRateLimits(r *http.Request, _ *call) (response, error) {
-	var body struct {
-		Profile string              `json:"profile"`
-		Rules   []rateLimitRuleJSON `json:"rules"`
+// rateLimitsBody is the body of PUT /_emulator/rate-limits.
+type rateLimitsBody struct {
+	Profile string              `json:"profile"`
+	Rules   []rateLimitRuleJSON `json:"rules"`
+}
+
+func (b rateLimitsBody) config() (ratelimit.Config, error) {
+	if b.Profile == "" && b.Rules == nil {
+		return ratelimit.Config{}, apperr.ErrInvalid.WithMessage(`give "profile" ("pipedream" or "off") or "rules"`)
 	}
+	cfg := ratelimit.Config{Profile: b.Profile}
+	for i, rj := range b.Rules {
+		rule, err := fromRuleJSON(i, rj)
+		if err != nil {
+			return ratelimit.Config{}, err
+		}
+		cfg.Rules = append(cfg.Rules, rule)
+	}
+	return cfg, nil
+}
+
+func (e *Emulator) setRateLimits(r *http.Request, _ *call) (response, error) {
+	var body rateLimitsBody
 	if err := decodeStrictJSON(r, &body); err != nil {
 		return response{}, err
 	}
-	if body.Profile == "" && body.Rules == nil {
-		return response{}, apperr.ErrInvalid.WithMessage(`give "profile" ("pipedream" or "off") or "rules"`)
-	}
-	cfg := ratelimit.Config{Profile: body.Profile}
-	for i, rj := range body.Rules {
-		rule, err := fromRuleJSON(i, rj)
-		if err != nil {
-			return response{}, err
-		}
-		cfg.Rules = append(cfg.Rules, rule)
+	cfg, err := body.config()
+	if err != nil {
+		return response{}, err
 	}
 	if err := e.limiter.Set(cfg); err != nil {
 		return response{}, err

@@ -95,6 +95,18 @@ func TestRunCommandLine(t *testing.T) {
 			wantStderr: []string{`invalid value "30" for flag -proxy-timeout`, "Usage:"},
 		},
 		{
+			name: "journal size negative", args: []string{"--addr", anyPort, "--journal-size", "-1"},
+			wantStatus: 2, wantErr: []string{"invalid --journal-size -1"},
+		},
+		{
+			name: "fault seed not a number", args: []string{"--addr", anyPort, "--fault-seed", "x"},
+			wantStatus: 2, wantErr: []string{"fault-seed"},
+		},
+		{
+			name: "rate limits unknown", args: []string{"--addr", anyPort, "--rate-limits", "strict"},
+			wantStatus: 2, wantErr: []string{"rate-limits"},
+		},
+		{
 			name: "proxy timeout zero", args: []string{"--addr", anyPort, "--proxy-timeout", "0s"},
 			wantStatus: 2, wantErr: []string{"invalid --proxy-timeout 0s", "positive duration"},
 		},

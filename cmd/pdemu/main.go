@@ -54,6 +54,9 @@
 //	                       since ps shows flags to other users
 //	--advertise-url URL    the URL clients reach pdemu at: printed as
 //	                       PIPEDREAM_BASE_URL, accepted by the control plane
+//	--journal-size N       requests the journal keeps (default 10000; 0: off)
+//	--fault-seed N         seed of the fault plans' dice (default random)
+//	--rate-limits R        pipedream, off (default) or a JSON file of rules
 //
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal
 // ends it at once. Exit status is 0 after a clean shutdown, 2 for a command

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,6 +53,9 @@ type serveConfig struct {
 	controlToken string
 	advertiseURL string
 	proxyTimeout time.Duration
+	journalSize  int
+	faultSeed    *uint64
+	rateLimits   *emulator.RateLimitConfig
 }
 
 // limitFlag is a repeatable flag: each --limit name=n caps one family.
@@ -149,6 +153,34 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 		"to other users: prefer the variable")
 	fs.StringVar(&cfg.advertiseURL, "advertise-url", "", "`URL` clients reach pdemu at (a LAN name, a proxy): printed as\n"+
 		"PIPEDREAM_BASE_URL, and the control plane accepts its host and origin")
+	fs.IntVar(&cfg.journalSize, "journal-size", emulator.DefaultJournalSize, "how many requests the journal (/_emulator/requests) keeps, oldest dropped\n"+
+		"first; 0 turns it off")
+	fs.Func("fault-seed", "seed (an unsigned `integer`) of the fault plans' dice, so that faults with a\n"+
+		"probability fire on the same requests every run (default: random)", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errors.New("want an unsigned integer")
+		}
+		cfg.faultSeed = &n
+		return nil
+	})
+	fs.Func("rate-limits", "rate limits to apply: `pipedream` (the limits Pipedream publishes), off, or a\n"+
+		"JSON file of rules as PUT /_emulator/rate-limits takes them (default off)", func(v string) error {
+		src := v
+		if v != "pipedream" && v != "off" {
+			data, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("want pipedream, off or a JSON file: %w", err)
+			}
+			src = string(data)
+		}
+		rl, err := emulator.ParseRateLimits(src)
+		if err != nil {
+			return err
+		}
+		cfg.rateLimits = &rl
+		return nil
+	})
 	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	return fs
 }
@@ -190,6 +222,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		if err := emulator.CheckAdvertiseURL(cfg.advertiseURL); err != nil {
 			return cfg, usageErrorf("invalid --advertise-url: %v", err)
 		}
+	}
+	if cfg.journalSize < 0 {
+		return cfg, usageErrorf("invalid --journal-size %d: want 0 (off) or more", cfg.journalSize)
 	}
 	if cfg.proxyTimeout <= 0 {
 		return cfg, usageErrorf("invalid --proxy-timeout %v: want a positive duration, such as 30s", cfg.proxyTimeout)
@@ -276,6 +311,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		emulator.WithSeed(seed),
 		emulator.WithMaxBodyBytes(cfg.maxBodyBytes),
 		emulator.WithProxyTimeout(cfg.proxyTimeout),
+		emulator.WithJournalSize(cfg.journalSize),
+	}
+	if cfg.faultSeed != nil {
+		opts = append(opts, emulator.WithFaultSeed(*cfg.faultSeed))
+	}
+	if cfg.rateLimits != nil {
+		opts = append(opts, emulator.WithRateLimits(*cfg.rateLimits))
 	}
 	if cfg.revokeOnRotate {
 		opts = append(opts, emulator.WithRotationRevokesTokens())

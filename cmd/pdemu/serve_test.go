@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -395,5 +397,34 @@ func TestServeProxyTimeout(t *testing.T) {
 	}
 	if desc := fmt.Sprint(body["error_description"]); !strings.Contains(desc, "within 50ms") {
 		t.Errorf("error_description %q does not name the timeout", desc)
+	}
+}
+
+func TestServeJournalFaultsAndRateLimits(t *testing.T) {
+	t.Parallel()
+	rules := filepath.Join(t.TempDir(), "rules.json")
+	if err := os.WriteFile(rules, []byte(`{"rules":[{"name":"jwks","route":"jwks","key":"ip","limit":1,"window_seconds":60}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pd := start(t, "serve", "--addr", anyPort, "--journal-size", "3", "--fault-seed", "7", "--rate-limits", rules, "--freeze-clock")
+	base := pd.env["PIPEDREAM_BASE_URL"]
+	if status, _ := call(t, http.MethodGet, base+"/.well-known/jwks.json", "", ""); status != http.StatusOK {
+		t.Fatalf("first jwks: %d", status)
+	}
+	if status, body := call(t, http.MethodGet, base+"/.well-known/jwks.json", "", ""); status != http.StatusTooManyRequests || body["error"] != "Throttled" {
+		t.Fatalf("second jwks: %d %v, want the rule file's 429", status, body)
+	}
+	for range 3 {
+		call(t, http.MethodGet, base+"/_emulator/health", "", "")
+	}
+	status, body := call(t, http.MethodGet, base+"/_emulator/requests", "", "")
+	if status != http.StatusOK || body["size"] != float64(3) || body["dropped"] != float64(2) {
+		t.Fatalf("journal: %d size %v dropped %v, want a ring of 3 that dropped 2", status, body["size"], body["dropped"])
+	}
+	logs := pd.stderr.String()
+	for _, want := range []string{"path=/.well-known/jwks.json", "status=429", "error=Throttled"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the request log lacks %q:\n%s", want, logs)
+		}
 	}
 }
