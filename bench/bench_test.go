@@ -20,9 +20,9 @@ import (
 // IssueToken ns/op, and BareHandler/GET ns/op over BearerCheck ns/op (see
 // README.md).
 
-func newBenchEmulator(b *testing.B) (*emulator.Emulator, emulator.Credentials) {
+func newBenchEmulator(b *testing.B, opts ...emulator.Option) (*emulator.Emulator, emulator.Credentials) {
 	b.Helper()
-	emu, err := emulator.New()
+	emu, err := emulator.New(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,9 +145,16 @@ func BenchmarkBareHandler(b *testing.B) {
 }
 
 // BenchmarkIssueToken is POST /v1/oauth/token with a JSON body through
-// ServeHTTP: routing, decoding, client authentication, signing, encoding.
-func BenchmarkIssueToken(b *testing.B) {
-	emu, creds := newBenchEmulator(b)
+// ServeHTTP: routing, decoding, client authentication, signing, encoding,
+// and the request journal's record.
+func BenchmarkIssueToken(b *testing.B) { benchIssueToken(b) }
+
+// BenchmarkIssueTokenNoJournal is BenchmarkIssueToken with the journal
+// off: the difference is what recording a request costs.
+func BenchmarkIssueTokenNoJournal(b *testing.B) { benchIssueToken(b, emulator.WithJournalSize(0)) }
+
+func benchIssueToken(b *testing.B, opts ...emulator.Option) {
+	emu, creds := newBenchEmulator(b, opts...)
 	c := newPostClient(TokenRequestBody(creds.ClientID, creds.ClientSecret))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -175,8 +182,14 @@ func BenchmarkIssueTokenGoAPI(b *testing.B) {
 
 // BenchmarkBearerCheck is GET /v1/connect/projects with one valid token
 // (verified once, then served from the verification cache).
-func BenchmarkBearerCheck(b *testing.B) {
-	emu, creds := newBenchEmulator(b)
+func BenchmarkBearerCheck(b *testing.B) { benchBearerCheck(b) }
+
+// BenchmarkBearerCheckNoJournal is BenchmarkBearerCheck with the journal
+// off.
+func BenchmarkBearerCheckNoJournal(b *testing.B) { benchBearerCheck(b, emulator.WithJournalSize(0)) }
+
+func benchBearerCheck(b *testing.B, opts ...emulator.Option) {
+	emu, creds := newBenchEmulator(b, opts...)
 	c := newGetClient(issue(b, emu, creds))
 	b.ReportAllocs()
 	for b.Loop() {

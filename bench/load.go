@@ -65,6 +65,9 @@ type LoadConfig struct {
 	// Groups limits the run to some comparisons: GroupToken (bare-post and
 	// token) and GroupBearer (bare-get and the bearer GETs). Empty runs both.
 	Groups []string
+	// JournalSize, when set, is the emulator's request-journal size (0
+	// turns it off); nil keeps the default, as pdemu serves by default.
+	JournalSize *int
 }
 
 // Comparison groups: a baseline and the scenarios measured against it.
@@ -197,7 +200,11 @@ func RunLoad(ctx context.Context, cfg LoadConfig) (*LoadReport, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
-	emu, err := emulator.New()
+	var opts []emulator.Option
+	if cfg.JournalSize != nil {
+		opts = append(opts, emulator.WithJournalSize(*cfg.JournalSize))
+	}
+	emu, err := emulator.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("bench: new emulator: %w", err)
 	}

@@ -47,8 +47,9 @@ type call struct {
 	clientID string
 	// x is the exchange being handled, for the journal.
 	x *exchange
-	// externalUser memoizes externalUserID.
-	externalUser *string
+	// externalUser memoizes externalUserID once externalUserKnown.
+	externalUser      string
+	externalUserKnown bool
 	// parsedToken memoizes the token endpoint's parsed body.
 	parsedToken *parsedTokenRequest
 }
@@ -68,8 +69,8 @@ func (c *call) callerClientID() string {
 // and actions.run send it there). It looks at the body only when the body
 // holds that key, so most requests cost a scan of their body and no more.
 func (c *call) externalUserID(r *http.Request) string {
-	if c.externalUser != nil {
-		return *c.externalUser
+	if c.externalUserKnown {
+		return c.externalUser
 	}
 	id := ""
 	switch {
@@ -87,7 +88,7 @@ func (c *call) externalUserID(r *http.Request) string {
 			id, _ = body.ExternalUserID.(string)
 		}
 	}
-	c.externalUser = &id
+	c.externalUser, c.externalUserKnown = id, true
 	return id
 }
 

@@ -60,7 +60,7 @@ func (e *Emulator) requestJSON(en *journal.Entry) requestJSON {
 		ID: en.ID(), At: en.At.UTC().Format(time.RFC3339Nano), Method: en.Method, Path: en.Path, Query: en.Query,
 		Route: en.Route, Status: en.Status, Error: en.Error, DurationMS: durationMS(en.Duration),
 		ClientID: en.ClientID, TokenKind: en.TokenKind, ExternalUserID: en.ExternalUserID, FaultID: en.FaultID,
-		NearMisses: en.NearMisses, Request: e.messageJSON(en.Request), Response: e.messageJSON(en.Response),
+		NearMisses: en.NearMisses, Request: e.messageJSON(en.RequestWithHost()), Response: e.messageJSON(en.Response),
 	}
 }
 
@@ -207,7 +207,7 @@ func (e *Emulator) recorded(en *journal.Entry) RecordedRequest {
 		ID: en.ID(), At: en.At, Method: en.Method, Path: en.Path, Query: en.Query, Route: en.Route,
 		Status: en.Status, Error: en.Error, Duration: en.Duration, ClientID: en.ClientID, TokenKind: en.TokenKind,
 		NearMisses: en.NearMisses, ExternalUserID: en.ExternalUserID, FaultID: en.FaultID,
-		Request: e.recordedMessage(en.Request), Response: e.recordedMessage(en.Response),
+		Request: e.recordedMessage(en.RequestWithHost()), Response: e.recordedMessage(en.Response),
 	}
 }
 

@@ -51,6 +51,7 @@ func run(args []string, stdout io.Writer) error {
 		newIters   = fs.Int("new-iterations", bench.DefaultNewIterations, "new mode: emulator.New() calls to time")
 		pruneToks  = fs.Int("prune-tokens", bench.DefaultPruneTokens, "prune mode: Connect tokens to make")
 		asJSON     = fs.Bool("json", false, "print JSON instead of tables")
+		journal    = fs.Int("journal-size", -1, "load mode: the emulator's request-journal size, 0 to turn it off (default: pdemu's default)")
 		cpuProfile = fs.String("cpuprofile", "", "write a CPU profile of the whole process (clients and servers) to this file")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -99,8 +100,12 @@ func run(args []string, stdout io.Writer) error {
 		var rep interface{ WriteTable(io.Writer) error }
 		switch m {
 		case "load":
-			r, err := bench.RunLoad(ctx, bench.LoadConfig{Connections: *conns, Duration: *dur,
-				Warmup: *warmup, Rounds: *rounds, DistinctTokens: *distinct, Groups: groups})
+			lc := bench.LoadConfig{Connections: *conns, Duration: *dur,
+				Warmup: *warmup, Rounds: *rounds, DistinctTokens: *distinct, Groups: groups}
+			if *journal >= 0 {
+				lc.JournalSize = journal
+			}
+			r, err := bench.RunLoad(ctx, lc)
 			if err != nil {
 				return err
 			}

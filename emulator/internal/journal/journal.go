@@ -46,6 +46,7 @@ type Entry struct {
 	Seq            uint64
 	At             time.Time // the emulator clock when the request arrived
 	Method         string
+	Host           string // the Host the request was sent to
 	Path           string // already redacted (it can hold a Connect token)
 	Query          string // raw query, already redacted
 	Route          string // "" when no route matched
@@ -333,4 +334,20 @@ func hasOlder(j *Journal, f Filter, seq uint64) bool {
 		return true
 	})
 	return found
+}
+
+// RequestWithHost is the entry's request with its Host among the headers, where a
+// reader looks for it (Go keeps it apart from them).
+func (e *Entry) RequestWithHost() Message {
+	m := e.Request
+	if e.Host == "" || m.Header["Host"] != nil {
+		return m
+	}
+	h := make(map[string][]string, len(m.Header)+1)
+	for k, v := range m.Header {
+		h[k] = v
+	}
+	h["Host"] = []string{e.Host}
+	m.Header = h
+	return m
 }
