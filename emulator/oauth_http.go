@@ -26,82 +26,95 @@ type tokenResponse struct {
 
 // issueToken serves POST /v1/oauth/token.
 func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
-	// RFC 6749 §5.1: responses with tokens or credentials must not be cached;
-	// sent on errors too, as fosite and most servers do.
-	c.header.Set("Cache-Control", "no-store")
-	c.header.Set("Pragma", "no-cache")
-	req, usedBasic, err := parseTokenRequest(r)
+	noStore(c)
+	p, usedBasic, err := parseOAuthRequest(r)
 	if err == nil {
 		var tok oauth.Token
-		if tok, err = e.auth.Issue(req); err == nil {
+		tok, err = e.auth.Issue(oauth.TokenRequest{GrantType: p.GrantType, ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scope: p.Scope})
+		if err == nil {
 			return ok(tokenResponse{
 				AccessToken: tok.AccessToken, TokenType: tok.TokenType,
 				ExpiresIn: tok.ExpiresIn, CreatedAt: tok.CreatedAt.Unix(),
 			})
 		}
 	}
-	if usedBasic && errors.Is(err, oauth.ErrInvalidClient) {
-		// RFC 6749 §5.2: a client that authenticated with the Authorization
-		// header gets a challenge naming the scheme it used.
-		c.header.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", realm))
-	}
-	return response{}, err
+	return response{}, clientError(c, usedBasic, err)
 }
 
-// parseTokenRequest reads a token request however the client sent it: a
-// JSON body (what Pipedream's SDKs send), a form body (RFC 6749 §4.4.2), and
-// client credentials in the body or in HTTP Basic (RFC 6749 §2.3.1), but
-// never both at once.
-func parseTokenRequest(r *http.Request) (req oauth.TokenRequest, usedBasic bool, err error) {
+// noStore marks an answer of an OAuth endpoint uncacheable. RFC 6749 §5.1
+// asks it of responses with tokens or credentials; it is sent on errors
+// too, as fosite and most servers do.
+func noStore(c *call) {
+	c.header.Set("Cache-Control", "no-store")
+	c.header.Set("Pragma", "no-cache")
+}
+
+// clientError is err as an OAuth endpoint answers it: a client that
+// authenticated with the Authorization header and failed gets a challenge
+// naming the scheme it used (RFC 6749 §5.2).
+func clientError(c *call, usedBasic bool, err error) error {
+	if usedBasic && errors.Is(err, oauth.ErrInvalidClient) {
+		c.header.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", realm))
+	}
+	return err
+}
+
+// oauthParams are the parameters of the OAuth endpoints (RFC 6749
+// §4.4.2): each reads those it needs, and any other is ignored.
+type oauthParams struct {
+	GrantType    string `json:"grant_type"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Scope        string `json:"scope"`
+}
+
+// parseOAuthRequest reads a request to an OAuth endpoint however the
+// client sent it: a JSON body (what Pipedream's SDKs send), a form body
+// (RFC 6749 §4.4.2), and client credentials in the body or
+// in HTTP Basic (RFC 6749 §2.3.1), but never both at once.
+func parseOAuthRequest(r *http.Request) (p oauthParams, usedBasic bool, err error) {
 	raw, err := bodyBytes(r)
 	if err != nil {
-		return req, false, tokenBodyError(err)
+		return p, false, tokenBodyError(err)
 	}
 	ct := r.Header.Get("Content-Type")
 	mt, _, mtErr := mime.ParseMediaType(ct)
 	switch {
 	case ct == "" && len(raw) == 0:
-		// No body at all: every field is missing, reported below.
+		// No body at all: every field is missing, reported by the endpoint.
 	case mtErr == nil && mt == "application/json":
-		var body struct {
-			GrantType    string `json:"grant_type"`
-			ClientID     string `json:"client_id"`
-			ClientSecret string `json:"client_secret"`
-			Scope        string `json:"scope"`
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return p, false, tokenBodyError(err)
 		}
-		if err := json.Unmarshal(raw, &body); err != nil {
-			return req, false, tokenBodyError(err)
-		}
-		req = oauth.TokenRequest{GrantType: body.GrantType, ClientID: body.ClientID, ClientSecret: body.ClientSecret, Scope: body.Scope}
 	case mtErr == nil && mt == "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
-			return req, false, oauth.ErrInvalidRequest.WithMessage("request body is not valid form encoding")
+			return p, false, oauth.ErrInvalidRequest.WithMessage("request body is not valid form encoding")
 		}
 		for k, v := range form {
 			if len(v) > 1 { // RFC 6749 §3.2
-				return req, false, oauth.ErrInvalidRequest.WithMessage("parameter %q is repeated", k)
+				return p, false, oauth.ErrInvalidRequest.WithMessage("parameter %q is repeated", k)
 			}
 		}
-		req = oauth.TokenRequest{GrantType: form.Get("grant_type"), ClientID: form.Get("client_id"),
+		p = oauthParams{GrantType: form.Get("grant_type"), ClientID: form.Get("client_id"),
 			ClientSecret: form.Get("client_secret"), Scope: form.Get("scope")}
 	default:
-		return req, false, errUnsupportedMedia("application/json or application/x-www-form-urlencoded")
+		return p, false, errUnsupportedMedia("application/json or application/x-www-form-urlencoded")
 	}
 
 	scheme, creds, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return req, false, nil
+		return p, false, nil
 	}
 	id, secret, err := parseBasic(strings.TrimSpace(creds))
 	if err != nil {
-		return req, true, err
+		return p, true, err
 	}
-	if req.ClientSecret != "" || (req.ClientID != "" && req.ClientID != id) {
-		return req, true, oauth.ErrInvalidRequest.WithMessage("client credentials were sent both in the Authorization header and in the body; use one method (RFC 6749 §2.3)")
+	if p.ClientSecret != "" || (p.ClientID != "" && p.ClientID != id) {
+		return p, true, oauth.ErrInvalidRequest.WithMessage("client credentials were sent both in the Authorization header and in the body; use one method (RFC 6749 §2.3)")
 	}
-	req.ClientID, req.ClientSecret = id, secret
-	return req, true, nil
+	p.ClientID, p.ClientSecret = id, secret
+	return p, true, nil
 }
 
 // parseBasic decodes HTTP Basic credentials. RFC 6749 §2.3.1 has clients
@@ -126,7 +139,7 @@ func parseBasic(creds string) (id, secret string, err error) {
 	return id, secret, nil
 }
 
-// tokenBodyError is bodyError with the token endpoint's RFC 6749 code.
+// tokenBodyError is bodyError with the OAuth endpoints' RFC 6749 code.
 func tokenBodyError(err error) error {
 	ae := apperr.As(bodyError(err))
 	if ae.Kind == apperr.Invalid {
