@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 )
 
@@ -41,6 +42,37 @@ func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
 	return response{}, clientError(c, usedBasic, err)
 }
 
+// revokeToken serves POST /v1/oauth/revoke (RFC 7009), which Pipedream
+// documents for its access tokens with a JSON body and a 200 {} answer.
+// It takes what the token endpoint takes: JSON or a form body (RFC 7009
+// §2.1), client credentials in the body or HTTP Basic. token_type_hint is
+// ignored, as §2.1 allows: the token's form tells the kinds apart.
+//
+// Besides access tokens, it revokes (deletes) a Connect token (ctok_…) of
+// a project the client may reach, which is then refused as an unknown
+// token; Pipedream has not said whether its endpoint does. Whatever the
+// token (unknown, malformed, expired, another client's or another
+// workspace's), an authenticated client gets 200 {} (RFC 7009 §2.2); only
+// its own access tokens, and Connect tokens of projects it may reach, are
+// revoked.
+func (e *Emulator) revokeToken(r *http.Request, c *call) (response, error) {
+	noStore(c)
+	p, usedBasic, err := parseOAuthRequest(r)
+	if err == nil {
+		err = e.auth.Revoke(oauth.RevokeRequest{Token: p.Token, ClientID: p.ClientID, ClientSecret: p.ClientSecret})
+	}
+	if err != nil {
+		return response{}, clientError(c, usedBasic, err)
+	}
+	if strings.HasPrefix(p.Token, connect.TokenPrefix) {
+		// The client authenticated; one deleted since has no tokens to end.
+		if client, err := e.auth.Get(p.ClientID); err == nil {
+			e.connect.RevokeToken(connect.Access{WorkspaceID: client.WorkspaceID, ProjectIDs: client.ProjectIDs}, p.Token)
+		}
+	}
+	return ok(struct{}{})
+}
+
 // noStore marks an answer of an OAuth endpoint uncacheable. RFC 6749 §5.1
 // asks it of responses with tokens or credentials; it is sent on errors
 // too, as fosite and most servers do.
@@ -59,18 +91,20 @@ func clientError(c *call, usedBasic bool, err error) error {
 	return err
 }
 
-// oauthParams are the parameters of the OAuth endpoints (RFC 6749
-// §4.4.2): each reads those it needs, and any other is ignored.
+// oauthParams are the parameters of the OAuth endpoints, token (RFC 6749
+// §4.4.2) and revocation (RFC 7009 §2.1): each reads those it needs, and
+// any other (token_type_hint among them) is ignored.
 type oauthParams struct {
 	GrantType    string `json:"grant_type"`
 	ClientID     string `json:"client_id"`
 	ClientSecret string `json:"client_secret"`
 	Scope        string `json:"scope"`
+	Token        string `json:"token"`
 }
 
 // parseOAuthRequest reads a request to an OAuth endpoint however the
 // client sent it: a JSON body (what Pipedream's SDKs send), a form body
-// (RFC 6749 §4.4.2), and client credentials in the body or
+// (RFC 6749 §4.4.2, RFC 7009 §2.1), and client credentials in the body or
 // in HTTP Basic (RFC 6749 §2.3.1), but never both at once.
 func parseOAuthRequest(r *http.Request) (p oauthParams, usedBasic bool, err error) {
 	raw, err := bodyBytes(r)
@@ -97,7 +131,7 @@ func parseOAuthRequest(r *http.Request) (p oauthParams, usedBasic bool, err erro
 			}
 		}
 		p = oauthParams{GrantType: form.Get("grant_type"), ClientID: form.Get("client_id"),
-			ClientSecret: form.Get("client_secret"), Scope: form.Get("scope")}
+			ClientSecret: form.Get("client_secret"), Scope: form.Get("scope"), Token: form.Get("token")}
 	default:
 		return p, false, errUnsupportedMedia("application/json or application/x-www-form-urlencoded")
 	}
