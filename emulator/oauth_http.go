@@ -73,6 +73,16 @@ func (e *Emulator) revokeToken(r *http.Request, c *call) (response, error) {
 	return ok(struct{}{})
 }
 
+// revokeAny revokes an access token or a Connect token whoever it belongs
+// to, for the Go API; it reports whether there was a live one.
+func (e *Emulator) revokeAny(raw string) bool {
+	if !strings.HasPrefix(raw, connect.TokenPrefix) {
+		return e.auth.RevokeAny(raw)
+	}
+	ct, err := e.connect.AuthenticateToken(raw)
+	return err == nil && e.connect.RevokeToken(ct.Access(), raw)
+}
+
 // noStore marks an answer of an OAuth endpoint uncacheable. RFC 6749 §5.1
 // asks it of responses with tokens or credentials; it is sent on errors
 // too, as fosite and most servers do.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -303,6 +304,25 @@ func TestRevokeConnectTokens(t *testing.T) {
 	b, err := json.Marshal(map[string]string{"token": expired, "client_id": "c1", "client_secret": "s1"})
 	require.NoError(t, err)
 	requireRevoked(t, revoke(t, srv, "application/json", "", string(b)))
+}
+
+func TestGoAPIRevokeToken(t *testing.T) {
+	srv := testutil.NewServer(t)
+	other := srv.CreateClient("other")
+	tok, theirs, ctok := srv.Token(), srv.TokenFor(other), srv.ConnectToken("alice")
+
+	require.NoError(t, srv.Emulator.RevokeToken(theirs), "any client's token")
+	assert.Equal(t, 401, projectsStatus(srv, theirs))
+	assert.Equal(t, 200, projectsStatus(srv, tok))
+	require.NoError(t, srv.Emulator.RevokeToken(ctok))
+	assert.Equal(t, 401, srv.Do("GET", "/v1/connect/accounts", ctok, nil).Status)
+
+	for _, nothing := range []string{theirs, ctok, "junk", "ctok_00000000000000000000000000000000"} {
+		assert.ErrorIs(t, srv.Emulator.RevokeToken(nothing), apperr.ErrNotFound, "nothing to revoke: %.20s", nothing)
+	}
+	assert.ErrorIs(t, srv.Emulator.RevokeToken(""), apperr.ErrInvalid)
+	srv.Advance(time.Hour)
+	assert.ErrorIs(t, srv.Emulator.RevokeToken(tok), apperr.ErrNotFound, "an expired token")
 }
 
 // TestRevokeWhileTokensAreUsed runs revocations beside bearer checks of
