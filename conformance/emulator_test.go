@@ -152,3 +152,21 @@ func TestACleanupThatFailsIsReported(t *testing.T) {
 	list := srv.Do(http.MethodGet, "/_emulator/oauth-clients", "", nil).JSON(t)
 	assert.Len(t, list["data"], 2, "the client is indeed still there")
 }
+
+// TestSecondClientFromTheConfig: the scenarios that need a second client
+// use the configured one when there is one (as against a real server),
+// and make none through the control plane.
+func TestSecondClientFromTheConfig(t *testing.T) {
+	srv := testutil.NewServer(t)
+	second := srv.CreateClient("second")
+	before := len(srv.Emulator.Clients())
+	cfg := configFor(srv)
+	cfg.SecondClient = conformance.Credentials{ClientID: second.ClientID, ClientSecret: second.ClientSecret}
+	sum, err := conformance.Run(t.Context(), conformance.Options{Config: cfg, Tags: "@requires:second-client", Output: &bytes.Buffer{}})
+	require.NoError(t, err)
+	require.NotEmpty(t, sum.Results)
+	for _, r := range sum.Results {
+		assert.Equal(t, conformance.Passed, r.Status, "%s: %s", r.Scenario.Name, r.Reason)
+	}
+	assert.Len(t, srv.Emulator.Clients(), before, "no client was made")
+}

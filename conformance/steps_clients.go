@@ -49,6 +49,13 @@ func registerClientSteps(s *steps) {
 		}
 		return haveAccessToken(ctx, w.createdClient, "")
 	})
+	s.add(`^I have an access token as the second client$`, func(ctx context.Context) error {
+		c, err := secondClient(ctx)
+		if err != nil {
+			return err
+		}
+		return haveAccessToken(ctx, c, "")
+	})
 	s.add(`^the status is (\d+), or the error is "([^"]*)" with status (\d+) if the target lists the capability "([^"]*)"$`, func(ctx context.Context, status int, code string, altStatus int, capability string) error {
 		w := worldFrom(ctx)
 		x, err := w.response()
@@ -66,6 +73,28 @@ func registerClientSteps(s *steps) {
 		}
 		return nil
 	})
+}
+
+// secondClient returns another OAuth client of the workspace than the
+// configured one, for the scenarios tagged @requires:second-client: the
+// configured second client if there is one, else one the scenario creates
+// through the control plane (and deletes after it).
+func secondClient(ctx context.Context) (Credentials, error) {
+	w := worldFrom(ctx)
+	if w.cfg.SecondClient.ClientID != "" {
+		return w.cfg.SecondClient, nil
+	}
+	if !w.caps.Has("admin_clients") {
+		return Credentials{}, fmt.Errorf("no second OAuth client: set %s and %s", EnvClientID2, EnvClientSecret2)
+	}
+	b, _ := json.Marshal(map[string]string{"name": "conformance-second-" + w.unique})
+	if err := createOAuthClient(ctx, string(b)); err != nil {
+		return Credentials{}, err
+	}
+	if w.last.status != http.StatusCreated {
+		return Credentials{}, fmt.Errorf("could not create a second OAuth client; %s", w.last.describe())
+	}
+	return w.createdClient, nil
 }
 
 // createOAuthClient sends POST /_emulator/oauth-clients; on a 2xx it remembers

@@ -188,6 +188,25 @@ func (e *Emulator) IssueToken(req TokenRequest) (Token, error) {
 	return e.auth.Issue(req)
 }
 
+// RevokeToken revokes an access token or a Connect token (ctok_…) of any
+// client, as if its own client had called POST /v1/oauth/revoke: from then
+// on it is refused with 401 invalid_token. Unlike the endpoint, which
+// answers 200 whatever the token, it reports a token with nothing to
+// revoke (unknown, malformed, expired, used or already revoked) as
+// *apperr.Error not_found, since a test that revokes nothing is most
+// likely wrong; an empty token is invalid_request.
+func (e *Emulator) RevokeToken(token string) error {
+	if token == "" {
+		return apperr.ErrInvalid.WithMessage("token is required")
+	}
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	if !e.revokeAny(token) {
+		return apperr.ErrNotFound.WithMessage("no live token to revoke")
+	}
+	return nil
+}
+
 // AddExternalUser makes an external user exist in a project and environment
 // ("production" when empty), as Connect does when a token or account is
 // made for one; it is idempotent.

@@ -63,6 +63,37 @@ func FuzzTokenEndpoint(f *testing.F) {
 	})
 }
 
+// FuzzRevokeEndpoint throws arbitrary bodies, content types and
+// Authorization headers at POST /v1/oauth/revoke, with a live token among
+// the seeds so that revocations happen too.
+func FuzzRevokeEndpoint(f *testing.F) {
+	emu := emulator.MustNew()
+	c := emu.Credentials()
+	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: c.ClientID, ClientSecret: c.ClientSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`{"token":"`+tok.AccessToken+`","client_id":"`+c.ClientID+`","client_secret":"`+c.ClientSecret+`"}`, "application/json", "")
+	f.Add("token="+tok.AccessToken+"&token_type_hint=access_token", "application/x-www-form-urlencoded", "Basic "+c.ClientID)
+	f.Add(`{"token":"ctok_00000000000000000000000000000000","token_type_hint":{}}`, "application/json; charset=utf-8", "Bearer x")
+	f.Add("token=a.b.c&token=d", "application/x-www-form-urlencoded", "Basic ===")
+	f.Add("\x00\xff", "multipart/form-data; boundary=x", "")
+	f.Fuzz(func(t *testing.T, body, contentType, auth string) {
+		req := httptest.NewRequest(http.MethodPost, "/v1/oauth/revoke", strings.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, req)
+		checkAnswer(t, rec)
+		if rec.Code == http.StatusOK && strings.TrimSpace(rec.Body.String()) != "{}" {
+			t.Fatalf("a revocation answers {}, not %q", rec.Body)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatalf("no Cache-Control: no-store")
+		}
+	})
+}
+
 // FuzzProtectedEndpoints throws arbitrary paths, bodies and headers at the
 // Connect API with a valid token, so that the adapters, not the bearer
 // check, see the junk.

@@ -50,8 +50,8 @@ type call struct {
 	// externalUser memoizes externalUserID once externalUserKnown.
 	externalUser      string
 	externalUserKnown bool
-	// parsedToken memoizes the token endpoint's parsed body.
-	parsedToken *parsedTokenRequest
+	// parsedOAuth memoizes an OAuth endpoint's parsed body.
+	parsedOAuth *parsedOAuthRequest
 }
 
 // callerClientID is the OAuth client behind the request: the one whose

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 )
 
@@ -26,105 +27,161 @@ type tokenResponse struct {
 
 // issueToken serves POST /v1/oauth/token.
 func (e *Emulator) issueToken(r *http.Request, c *call) (response, error) {
-	// RFC 6749 §5.1: responses with tokens or credentials must not be cached;
-	// sent on errors too, as fosite and most servers do.
-	c.header.Set("Cache-Control", "no-store")
-	c.header.Set("Pragma", "no-cache")
-	req, usedBasic, err := c.tokenRequest(r)
+	noStore(c)
+	p, usedBasic, err := c.oauthRequest(r)
 	if err == nil {
 		var tok oauth.Token
-		if tok, err = e.auth.Issue(req); err == nil {
+		tok, err = e.auth.Issue(oauth.TokenRequest{GrantType: p.GrantType, ClientID: p.ClientID, ClientSecret: p.ClientSecret, Scope: p.Scope})
+		if err == nil {
 			return ok(tokenResponse{
 				AccessToken: tok.AccessToken, TokenType: tok.TokenType,
 				ExpiresIn: tok.ExpiresIn, CreatedAt: tok.CreatedAt.Unix(),
 			})
 		}
 	}
-	if usedBasic && errors.Is(err, oauth.ErrInvalidClient) {
-		// RFC 6749 §5.2: a client that authenticated with the Authorization
-		// header gets a challenge naming the scheme it used.
-		c.header.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", realm))
-	}
-	return response{}, err
+	return response{}, clientError(c, usedBasic, err)
 }
 
-// parsedTokenRequest is a token request read once: by the fault plans and
-// rate limits, which need the client it names before the handler runs, and
-// by the handler.
-type parsedTokenRequest struct {
-	req       oauth.TokenRequest
+// parsedOAuthRequest is an OAuth endpoint's request read once: by the
+// fault plans and rate limits, which need the client it names before the
+// handler runs, and by the handler.
+type parsedOAuthRequest struct {
+	params    oauthParams
 	usedBasic bool
 	err       error
 }
 
-// tokenRequest reads the request's token request, once.
-func (c *call) tokenRequest(r *http.Request) (oauth.TokenRequest, bool, error) {
-	if c.parsedToken == nil {
-		req, usedBasic, err := parseTokenRequest(r)
-		c.parsedToken = &parsedTokenRequest{req, usedBasic, err}
-		c.clientID = req.ClientID
+// oauthRequest reads the request's OAuth parameters, once.
+func (c *call) oauthRequest(r *http.Request) (oauthParams, bool, error) {
+	if c.parsedOAuth == nil {
+		p, usedBasic, err := parseOAuthRequest(r)
+		c.parsedOAuth = &parsedOAuthRequest{p, usedBasic, err}
+		c.clientID = p.ClientID
 	}
-	return c.parsedToken.req, c.parsedToken.usedBasic, c.parsedToken.err
+	return c.parsedOAuth.params, c.parsedOAuth.usedBasic, c.parsedOAuth.err
 }
 
-// identifyTokenClient makes the client a token request names known before
-// the handler runs (Endpoint.identify).
-func identifyTokenClient(r *http.Request, c *call) { _, _, _ = c.tokenRequest(r) }
+// identifyOAuthClient makes the client an OAuth endpoint's request names
+// known before the handler runs (Endpoint.identify).
+func identifyOAuthClient(r *http.Request, c *call) { _, _, _ = c.oauthRequest(r) }
 
-// parseTokenRequest reads a token request however the client sent it: a
-// JSON body (what Pipedream's SDKs send), a form body (RFC 6749 §4.4.2), and
-// client credentials in the body or in HTTP Basic (RFC 6749 §2.3.1), but
-// never both at once.
-func parseTokenRequest(r *http.Request) (req oauth.TokenRequest, usedBasic bool, err error) {
+// revokeToken serves POST /v1/oauth/revoke (RFC 7009), which Pipedream
+// documents for its access tokens with a JSON body and a 200 {} answer.
+// It takes what the token endpoint takes: JSON or a form body (RFC 7009
+// §2.1), client credentials in the body or HTTP Basic. token_type_hint is
+// ignored, as §2.1 allows: the token's form tells the kinds apart.
+//
+// Besides access tokens, it revokes (deletes) a Connect token (ctok_…) of
+// a project the client may reach, which is then refused as an unknown
+// token; Pipedream has not said whether its endpoint does. Whatever the
+// token (unknown, malformed, expired, another client's or another
+// workspace's), an authenticated client gets 200 {} (RFC 7009 §2.2); only
+// its own access tokens, and Connect tokens of projects it may reach, are
+// revoked.
+func (e *Emulator) revokeToken(r *http.Request, c *call) (response, error) {
+	noStore(c)
+	p, usedBasic, err := c.oauthRequest(r)
+	if err == nil {
+		err = e.auth.Revoke(oauth.RevokeRequest{Token: p.Token, ClientID: p.ClientID, ClientSecret: p.ClientSecret})
+	}
+	if err != nil {
+		return response{}, clientError(c, usedBasic, err)
+	}
+	if strings.HasPrefix(p.Token, connect.TokenPrefix) {
+		// The client authenticated; one deleted since has no tokens to end.
+		if client, err := e.auth.Get(p.ClientID); err == nil {
+			e.connect.RevokeToken(connect.Access{WorkspaceID: client.WorkspaceID, ProjectIDs: client.ProjectIDs}, p.Token)
+		}
+	}
+	return ok(struct{}{})
+}
+
+// revokeAny revokes an access token or a Connect token whoever it belongs
+// to, for the Go API; it reports whether there was a live one.
+func (e *Emulator) revokeAny(raw string) bool {
+	if !strings.HasPrefix(raw, connect.TokenPrefix) {
+		return e.auth.RevokeAny(raw)
+	}
+	ct, err := e.connect.AuthenticateToken(raw)
+	return err == nil && e.connect.RevokeToken(ct.Access(), raw)
+}
+
+// noStore marks an answer of an OAuth endpoint uncacheable. RFC 6749 §5.1
+// asks it of responses with tokens or credentials; it is sent on errors
+// too, as fosite and most servers do.
+func noStore(c *call) {
+	c.header.Set("Cache-Control", "no-store")
+	c.header.Set("Pragma", "no-cache")
+}
+
+// clientError is err as an OAuth endpoint answers it: a client that
+// authenticated with the Authorization header and failed gets a challenge
+// naming the scheme it used (RFC 6749 §5.2).
+func clientError(c *call, usedBasic bool, err error) error {
+	if usedBasic && errors.Is(err, oauth.ErrInvalidClient) {
+		c.header.Set("WWW-Authenticate", fmt.Sprintf("Basic realm=%q", realm))
+	}
+	return err
+}
+
+// oauthParams are the parameters of the OAuth endpoints, token (RFC 6749
+// §4.4.2) and revocation (RFC 7009 §2.1): each reads those it needs, and
+// any other (token_type_hint among them) is ignored.
+type oauthParams struct {
+	GrantType    string `json:"grant_type"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Scope        string `json:"scope"`
+	Token        string `json:"token"`
+}
+
+// parseOAuthRequest reads a request to an OAuth endpoint however the
+// client sent it: a JSON body (what Pipedream's SDKs send), a form body
+// (RFC 6749 §4.4.2, RFC 7009 §2.1), and client credentials in the body or
+// in HTTP Basic (RFC 6749 §2.3.1), but never both at once.
+func parseOAuthRequest(r *http.Request) (p oauthParams, usedBasic bool, err error) {
 	raw, err := bodyBytes(r)
 	if err != nil {
-		return req, false, tokenBodyError(err)
+		return p, false, tokenBodyError(err)
 	}
 	ct := r.Header.Get("Content-Type")
 	mt, _, mtErr := mime.ParseMediaType(ct)
 	switch {
 	case ct == "" && len(raw) == 0:
-		// No body at all: every field is missing, reported below.
+		// No body at all: every field is missing, reported by the endpoint.
 	case mtErr == nil && mt == "application/json":
-		var body struct {
-			GrantType    string `json:"grant_type"`
-			ClientID     string `json:"client_id"`
-			ClientSecret string `json:"client_secret"`
-			Scope        string `json:"scope"`
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return p, false, tokenBodyError(err)
 		}
-		if err := json.Unmarshal(raw, &body); err != nil {
-			return req, false, tokenBodyError(err)
-		}
-		req = oauth.TokenRequest{GrantType: body.GrantType, ClientID: body.ClientID, ClientSecret: body.ClientSecret, Scope: body.Scope}
 	case mtErr == nil && mt == "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
-			return req, false, oauth.ErrInvalidRequest.WithMessage("request body is not valid form encoding")
+			return p, false, oauth.ErrInvalidRequest.WithMessage("request body is not valid form encoding")
 		}
 		for k, v := range form {
 			if len(v) > 1 { // RFC 6749 §3.2
-				return req, false, oauth.ErrInvalidRequest.WithMessage("parameter %q is repeated", k)
+				return p, false, oauth.ErrInvalidRequest.WithMessage("parameter %q is repeated", k)
 			}
 		}
-		req = oauth.TokenRequest{GrantType: form.Get("grant_type"), ClientID: form.Get("client_id"),
-			ClientSecret: form.Get("client_secret"), Scope: form.Get("scope")}
+		p = oauthParams{GrantType: form.Get("grant_type"), ClientID: form.Get("client_id"),
+			ClientSecret: form.Get("client_secret"), Scope: form.Get("scope"), Token: form.Get("token")}
 	default:
-		return req, false, errUnsupportedMedia("application/json or application/x-www-form-urlencoded")
+		return p, false, errUnsupportedMedia("application/json or application/x-www-form-urlencoded")
 	}
 
 	scheme, creds, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return req, false, nil
+		return p, false, nil
 	}
 	id, secret, err := parseBasic(strings.TrimSpace(creds))
 	if err != nil {
-		return req, true, err
+		return p, true, err
 	}
-	if req.ClientSecret != "" || (req.ClientID != "" && req.ClientID != id) {
-		return req, true, oauth.ErrInvalidRequest.WithMessage("client credentials were sent both in the Authorization header and in the body; use one method (RFC 6749 §2.3)")
+	if p.ClientSecret != "" || (p.ClientID != "" && p.ClientID != id) {
+		return p, true, oauth.ErrInvalidRequest.WithMessage("client credentials were sent both in the Authorization header and in the body; use one method (RFC 6749 §2.3)")
 	}
-	req.ClientID, req.ClientSecret = id, secret
-	return req, true, nil
+	p.ClientID, p.ClientSecret = id, secret
+	return p, true, nil
 }
 
 // parseBasic decodes HTTP Basic credentials. RFC 6749 §2.3.1 has clients
@@ -149,7 +206,7 @@ func parseBasic(creds string) (id, secret string, err error) {
 	return id, secret, nil
 }
 
-// tokenBodyError is bodyError with the token endpoint's RFC 6749 code.
+// tokenBodyError is bodyError with the OAuth endpoints' RFC 6749 code.
 func tokenBodyError(err error) error {
 	ae := apperr.As(bodyError(err))
 	if ae.Kind == apperr.Invalid {

@@ -17,7 +17,8 @@ type Auth string
 
 // The ways an endpoint is protected.
 const (
-	// Public endpoints need no credentials (the token endpoint, JWKS,
+	// Public endpoints need no bearer token (the token and revocation
+	// endpoints, which authenticate the client themselves, JWKS,
 	// Connect-token validation).
 	Public Auth = "public"
 	// OAuthToken endpoints need a bearer OAuth access token (RFC 6750).
@@ -93,7 +94,8 @@ func (e *Emulator) endpoints() []Endpoint {
 	const p = "/v1/connect/{project_id}"
 	return append([]Endpoint{
 		// OAuth (RFC 6749) and token verification.
-		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken, identify: identifyTokenClient},
+		{Name: "oauthTokens.create", Method: http.MethodPost, Path: "/v1/oauth/token", Auth: Public, handle: e.issueToken, identify: identifyOAuthClient},
+		{Name: "oauthTokens.revoke", Method: http.MethodPost, Path: "/v1/oauth/revoke", Auth: Public, handle: e.revokeToken, identify: identifyOAuthClient},
 		{Name: "jwks", Method: http.MethodGet, Path: "/.well-known/jwks.json", Auth: Public, handle: e.jwks},
 
 		// Projects (OAuth only, workspace-wide).

@@ -306,6 +306,33 @@ Feature: Scope enforcement on protected endpoints
       | GET    | /v1/connect/usage                            | connect:usage:read |
       | GET    | /v1/connect/{project_id}/file_stash/download | connect:*          |
 
+  @rfc6750
+  Scenario Outline: <method> <path> is guarded by <scopes>
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Rate limits, custom limits: Pipedream names no scope for them); https://pipedream.com/docs/connect/api-reference/rate-limits; RFC 6750 §3.1
+    Given the endpoint <method> "<path>"
+    When I call it with an access token whose scope is unrelated to "<scopes>"
+    Then it is refused for want of one of the scopes "<scopes>"
+    When I call it with no token
+    Then it is refused for want of a token
+
+    @scope-table
+    Examples: Custom rate limits
+      | method | path                    | scopes    |
+      | POST   | /v1/connect/rate_limits | connect:* |
+
+  Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
+    Spec: Pipedream OpenAPI security lists (OAuth2 only; https://pipedream.com/docs/connect/api-reference/rate-limits uses an OAuth access token); RFC 6750 §3.1
+    Given the endpoint <method> "<path>"
+    And I have a Connect token for external user "u-${unique}"
+    And the external user "u-${unique}" is deleted afterwards
+    When I call it
+    Then it is refused as an invalid token
+
+    @oauth-only-table
+    Examples: Custom rate limits
+      | method | path                    |
+      | POST   | /v1/connect/rate_limits |
+
   Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
     Spec: Pipedream OpenAPI security lists (OAuth2 only; reference D "As API credential"); pdemu decision for the answer (README: The Connect API — Credentials and paths; reference G.7); RFC 6750 §3.1
     Given the endpoint <method> "<path>"

@@ -213,6 +213,27 @@ func (s *Store) AuthenticateToken(raw string) (ConnectToken, error) {
 
 var errInvalidToken = &apperr.Error{Kind: apperr.Unauthenticated, Code: "invalid_token"}
 
+// RevokeToken deletes the Connect token raw if it is one a caller with
+// access a may reach (a project of its workspace it may see, its own
+// external user for a Connect token's access): from then on it is refused
+// everywhere, as an unknown token, and gone from its user's index. It
+// reports whether it deleted one; an unknown or expired token, or one out
+// of reach, is left as it is and reported as nothing done, so the caller
+// learns nothing of other workspaces' tokens.
+func (s *Store) RevokeToken(a Access, raw string) bool {
+	s.lock() // drops expired tokens first: those are refused already
+	defer s.mu.Unlock()
+	t, ok := s.tokens.get(raw)
+	if !ok {
+		return false
+	}
+	if p, ok := s.projects[t.ProjectID]; !ok || !a.allows(p) || !a.reaches(t.ExternalUserID) {
+		return false
+	}
+	s.tokens.remove(s, t)
+	return true
+}
+
 func (s *Store) usable(t ConnectToken, found bool) error {
 	switch {
 	case !found:
