@@ -16,7 +16,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +304,9 @@ func describeFilter(f emulator.RequestFilter) string {
 	return "{" + strings.Join(parts, " ") + "}"
 }
 
+// criterionNames orders the criteria as RequestFilter lists them.
+var criterionNames = []string{"method", "route", "path", "status", "client_id", "external_user_id", "since", "faults_only"}
+
 // criteria splits a filter into one filter per criterion it sets, named.
 func criteria(f emulator.RequestFilter) map[string]emulator.RequestFilter {
 	out := map[string]emulator.RequestFilter{}
@@ -332,12 +334,10 @@ func (s *Server) closest(all []emulator.RecordedRequest, f emulator.RequestFilte
 	}
 	missed := map[string][]string{} // entry id -> criteria it misses
 	crit := criteria(f)
-	names := make([]string, 0, len(crit))
-	for name := range crit {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range criterionNames {
+		if _, set := crit[name]; !set {
+			continue
+		}
 		hit := map[string]bool{}
 		for _, r := range s.Requests(crit[name]) {
 			hit[r.ID] = true
@@ -350,7 +350,7 @@ func (s *Server) closest(all []emulator.RecordedRequest, f emulator.RequestFilte
 	}
 	const show = 10
 	var b strings.Builder
-	b.WriteString("closest entries, newest first:\n")
+	b.WriteString("closest entries first (then newest first):\n")
 	shown := 0
 	for miss := 0; miss <= 8 && shown < show; miss++ {
 		for _, r := range all {

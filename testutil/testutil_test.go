@@ -1,6 +1,7 @@
 package testutil_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/testutil"
 )
@@ -104,4 +106,52 @@ func TestDoDrivesTheControlPlane(t *testing.T) {
 		r := srv.Do(tc.method, tc.path, "", nil, tc.headers...)
 		assert.Equal(t, tc.status, r.Status, "%s %s %v: %s", tc.method, tc.path, tc.headers, r.Body)
 	}
+}
+
+// formattingRecorder is a testing.TB whose Fatalf keeps the whole message.
+type formattingRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *formattingRecorder) Helper() {}
+func (f *formattingRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f)
+}
+
+func TestRequireCalls(t *testing.T) {
+	srv := testutil.NewServer(t)
+	tok := srv.Token()
+	srv.Do("GET", "/v1/connect/projects", tok, nil)
+	srv.Do("GET", "/v1/connect/projects", "wrong", nil)
+	srv.Do("GET", "/_emulator/clock", "", nil)
+
+	srv.RequireCalls(t, emulator.RequestFilter{Route: "projects.list"}, 2)
+	srv.RequireCalls(t, emulator.RequestFilter{Route: "projects.list", Status: 401}, 1)
+	srv.RequireCalls(t, emulator.RequestFilter{Route: "users.*"}, 0)
+	got := srv.Requests(emulator.RequestFilter{Method: "GET"})
+	require.Len(t, got, 3)
+	assert.Equal(t, "clock.get", got[0].Route, "newest first")
+
+	rec := &formattingRecorder{TB: t}
+	func() {
+		defer func() { assert.Same(t, rec, recover()) }()
+		srv.RequireCalls(rec, emulator.RequestFilter{Route: "projects.list", Status: 500, ClientID: srv.Credentials.ClientID}, 1)
+	}()
+	assert.Contains(t, rec.msg, "want 1 request(s) matching {route=projects.list status=500 client_id="+srv.Credentials.ClientID+"}, found 0")
+	lines := strings.Split(rec.msg, "\n")
+	require.GreaterOrEqual(t, len(lines), 4)
+	assert.Contains(t, lines[2], "GET /v1/connect/projects", "the closest entry first")
+	assert.Contains(t, lines[2], "(misses status)", "the one authenticated call misses only the status")
+	assert.Contains(t, lines[3], "(misses status, client_id)")
+	assert.Contains(t, rec.msg, "(misses route, status, client_id)")
+
+	empty := testutil.NewServer(t)
+	rec = &formattingRecorder{TB: t}
+	func() {
+		defer func() { assert.Same(t, rec, recover()) }()
+		empty.RequireCalls(rec, emulator.RequestFilter{}, 1)
+	}()
+	assert.Contains(t, rec.msg, "the journal is empty")
 }
