@@ -44,6 +44,7 @@ func (e *Emulator) setClock(r *http.Request, _ *call) (response, error) {
 	}
 	e.clock.Set(t)
 	e.connect.Prune() // what the new time expired goes now, not at the next write
+	e.auth.Prune()
 	return ok(e.clockJSON())
 }
 
@@ -68,6 +69,7 @@ func (e *Emulator) advanceClock(r *http.Request, _ *call) (response, error) {
 		return response{}, apperr.ErrInvalid.WithMessage("%v", err)
 	}
 	e.connect.Prune() // what the new time expired goes now, not at the next write
+	e.auth.Prune()
 	return ok(e.clockJSON())
 }
 

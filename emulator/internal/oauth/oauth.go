@@ -518,8 +518,19 @@ func (s *Server) revoke(raw, clientID string) bool {
 	return true
 }
 
+// Prune forgets the revocations of tokens that have expired since, as a
+// clock moved by the control plane expires them, rather than at the next
+// revocation.
+func (s *Server) Prune() {
+	now := s.clock.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokedByExpiry.PopExpired(now, func(jti string) { delete(s.revoked, jti) })
+}
+
 // RevokedCount reports how many revoked tokens are remembered: those
-// revoked before their exp, until a revocation after their exp drops them.
+// revoked before their exp, until a revocation or Prune after their exp
+// drops them.
 func (s *Server) RevokedCount() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -182,3 +182,15 @@ func TestDeleteAllForgetsRevocations(t *testing.T) {
 	assert.Zero(t, f.srv.RevokedCount())
 	assert.Zero(t, f.srv.revokedByExpiry.Len())
 }
+
+func TestPruneForgetsExpiredRevocations(t *testing.T) {
+	f := newFixture(t, false)
+	tok := f.issue(t)
+	require.NoError(t, f.srv.Revoke(f.revokeRequest(tok)))
+	f.clock.Set(start.Add(time.Hour - time.Second))
+	f.srv.Prune()
+	assert.Equal(t, 1, f.srv.RevokedCount(), "at exp-1s the token is live: its revocation stays")
+	f.clock.Set(start.Add(time.Hour))
+	f.srv.Prune()
+	assert.Zero(t, f.srv.RevokedCount(), "at exp it goes, without waiting for a revocation")
+}
