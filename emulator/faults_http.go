@@ -147,6 +147,7 @@ func (e *Emulator) faultAnswer(f faults.Fault, r *http.Request, ep Endpoint, var
 		if res.Drop {
 			return response{drop: true}, nil
 		}
+		c.x.errCode = faultErrorCode(f, res)
 		return response{status: res.Status, raw: res.Body, contentType: res.ContentType, header: res.Headers}, nil
 	}
 	if res.Delay <= 0 && !res.PassThrough {
@@ -162,4 +163,20 @@ func (e *Emulator) faultAnswer(f faults.Fault, r *http.Request, ep Endpoint, var
 		}
 		return answer()
 	})
+}
+
+// faultErrorCode is what the journal records as a fault's error code: the
+// "error" of its JSON body, else its preset's name for an error status
+// (the token endpoint's empty 429), else none.
+func faultErrorCode(f faults.Fault, res faults.Response) string {
+	if res.Status < 400 {
+		return ""
+	}
+	var body struct {
+		Error string `json:"error"`
+	}
+	if res.ContentType == faults.ContentTypeJSON && json.Unmarshal(res.Body, &body) == nil && body.Error != "" {
+		return body.Error
+	}
+	return f.Spec.Action.Preset
 }

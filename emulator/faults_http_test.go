@@ -48,6 +48,7 @@ func TestFaultThrottledPreset(t *testing.T) {
 	srv.RequireCalls(t, emulator.RequestFilter{Route: "projects.list", FaultsOnly: true, Status: 429}, 1)
 	got := srv.Requests(emulator.RequestFilter{FaultsOnly: true})
 	assert.Equal(t, "flt_1", got[0].FaultID)
+	assert.Equal(t, "Throttled", got[0].Error, "the journal names the error of the fault's body")
 
 	listed := srv.Do("GET", "/_emulator/faults", "", nil).JSON(t)["data"].([]any)[0].(map[string]any)
 	assert.EqualValues(t, 1, listed["hits"])
@@ -70,9 +71,12 @@ func TestFaultPresets(t *testing.T) {
 			addFault(t, srv, `{"match":{"route":"oauthTokens.create"},"action":{"preset":"`+tc.preset+`"}}`)
 			resp := srv.Do("POST", "/v1/oauth/token", "", tokenBody(srv.Credentials.ClientID, srv.Credentials.ClientSecret))
 			assert.Equal(t, tc.status, resp.Status)
+			got := srv.Requests(emulator.RequestFilter{FaultsOnly: true})
+			require.Len(t, got, 1)
 			if tc.body == "" {
 				assert.Empty(t, resp.Body)
 				assert.Equal(t, "awselb/2.0", resp.Header.Get("Server"))
+				assert.Equal(t, "token_throttled", got[0].Error, "an empty body: the preset names the error")
 			} else {
 				assert.JSONEq(t, tc.body, string(resp.Body))
 			}
