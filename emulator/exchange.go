@@ -41,9 +41,11 @@ type exchange struct {
 // begin starts an exchange for r. Recording (capturing the answer) costs
 // only when the journal is on or debug logging wants the bodies.
 func (e *Emulator) begin(w http.ResponseWriter, r *http.Request) *exchange {
-	x := &exchange{req: r, sw: clock.StartStopwatch()}
+	x := &exchange{req: r}
 	x.cw = captureWriter{ResponseWriter: w, capture: e.journal.Enabled() || e.logBodies()}
-	x.at = e.clock.Now()
+	if e.journal.Enabled() || e.logger != nil {
+		x.sw, x.at = clock.StartStopwatch(), e.clock.Now()
+	}
 	return x
 }
 
