@@ -196,7 +196,8 @@ const DefaultJournalSize = journal.DefaultSize
 // WithJournalSize sets how many requests the request journal keeps
 // (default DefaultJournalSize); the oldest go first. 0 turns the journal
 // off: nothing is recorded and Requests returns nothing. Bodies are kept up
-// to DefaultJournalBodyBytes each and 64 MiB in all.
+// to DefaultJournalBodyBytes each, and bodies and headers to 64 MiB in
+// all.
 func WithJournalSize(n int) Option { return func(o *config) { o.journalSize = &n } }
 
 // WithFaultSeed seeds the fault plans' dice: with the same seed, the same

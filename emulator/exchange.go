@@ -75,6 +75,7 @@ func (e *Emulator) finish(x *exchange) {
 		entry.Request = journal.Message{Header: x.req.Header, BodySize: int64(len(x.reqBody))}
 		entry.Request.Body, entry.Request.Truncated = keepPrefix(x.reqBody, DefaultJournalBodyBytes)
 		entry.Response = journal.Message{Header: x.cw.header, Body: x.cw.body, BodySize: x.cw.size, Truncated: x.cw.size > int64(len(x.cw.body))}
+		entry.HeaderBytes = journal.HeaderSize(x.req.Header) + journal.HeaderSize(x.cw.header)
 	}
 	if !x.skipJournal() {
 		e.journal.Add(entry)

@@ -23,8 +23,9 @@ const DefaultSize = 10_000
 // MaxSize bounds the size a journal may be given.
 const MaxSize = 1_000_000
 
-// DefaultMaxBytes bounds the bytes of the bodies a journal keeps in all:
-// past it the oldest entries go first, as past the entry count.
+// DefaultMaxBytes bounds the bytes of the bodies and headers a journal
+// keeps in all: past it the oldest entries go first, as past the entry
+// count.
 const DefaultMaxBytes = 64 << 20
 
 // Message is one side of an exchange: its headers and (a prefix of) its
@@ -61,12 +62,27 @@ type Entry struct {
 	NearMisses []string
 	Request    Message
 	Response   Message
+	// HeaderBytes is what the entry's headers weigh, counted against the
+	// journal's byte bound with the bodies: a client can send a megabyte of
+	// headers.
+	HeaderBytes int
 }
 
 // ID is the entry's id on the wire.
 func (e *Entry) ID() string { return "req_" + strconv.FormatUint(e.Seq, 10) }
 
-func (e *Entry) bytes() int { return len(e.Request.Body) + len(e.Response.Body) }
+func (e *Entry) bytes() int { return len(e.Request.Body) + len(e.Response.Body) + e.HeaderBytes }
+
+// HeaderSize is what a header map weighs: its names and values.
+func HeaderSize(h map[string][]string) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}
 
 // Journal is a ring of entries, safe for concurrent use. Its zero value
 // records nothing.

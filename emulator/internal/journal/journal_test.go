@@ -72,6 +72,20 @@ func TestByteBound(t *testing.T) {
 	}
 }
 
+func TestHeadersCountAgainstTheByteBound(t *testing.T) {
+	j := New(100, 100)
+	h := map[string][]string{"X-Big": {string(make([]byte, 45))}} // 5 + 45 bytes
+	j.Add(Entry{Request: Message{Header: h}, HeaderBytes: HeaderSize(h)})
+	j.Add(Entry{Request: Message{Header: h}, HeaderBytes: HeaderSize(h)})
+	if st := j.Stats(); st.Len != 2 || st.Dropped != 0 {
+		t.Fatalf("at the bound: %+v", st)
+	}
+	j.Add(Entry{HeaderBytes: 1})
+	if st := j.Stats(); st.Len != 2 || st.Dropped != 1 {
+		t.Fatalf("past the bound: %+v", st)
+	}
+}
+
 func TestDisabled(t *testing.T) {
 	for _, j := range []*Journal{nil, New(0, 0)} {
 		j.Add(Entry{})
