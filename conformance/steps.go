@@ -39,5 +39,6 @@ func newSteps() steps {
 	registerClientSteps(&s)
 	registerConnectTokenSteps(&s)
 	registerConnectSteps(&s)
+	registerRateLimitSteps(&s)
 	return s
 }
