@@ -39,6 +39,7 @@ func newSteps() steps {
 	registerClientSteps(&s)
 	registerConnectTokenSteps(&s)
 	registerConnectSteps(&s)
+	registerJournalSteps(&s)
 	registerFaultSteps(&s)
 	registerRateLimitSteps(&s)
 	return s

@@ -55,6 +55,9 @@ type world struct {
 	calls []scopedCall
 	// walk is the last walk of a paginated list.
 	walk *pageWalk
+	// journal is where the scenario began watching the request journal
+	// (nil: it does not watch it).
+	journal *journalWatch
 
 	// started is when the scenario started; steps are its steps'
 	// outcomes so far.
