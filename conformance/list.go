@@ -121,7 +121,10 @@ func Markdown(scenarios []Scenario) string {
 		"plane (`/_emulator/capabilities`) and is skipped, with the reason, against a server without one;\n" +
 		"`@requires:<capability>` needs that capability of the control plane (`@requires:second-client`:\n" +
 		"a second OAuth client); `@destructive` rotates or deletes clients and runs against a real server\n" +
-		"only with `--destructive`; `@serial` moves the clock or resets, so it runs alone.\n" +
+		"only with `--destructive`; `@serial` changes what every request shares (moves the clock, resets,\n" +
+		"sets rate limits, plans a fault anyone's request may meet, clears the request journal), so it\n" +
+		"runs alone and puts back what it can; `@pdemu-extension` checks a pdemu decision a real server\n" +
+		"may well not share.\n" +
 		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
 		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n")
 	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))

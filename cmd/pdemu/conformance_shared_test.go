@@ -94,8 +94,8 @@ func (tg target) ids(path, token, env, field string) []string {
 }
 
 // state is what a run must leave as it found it: the OAuth clients, the
-// external users of both environments, the projects and the proxy's
-// allow-list.
+// external users of both environments, the projects, the proxy's
+// allow-list, the fault plans and the rate-limit rules.
 func (tg target) state(token string) map[string][]string {
 	tg.t.Helper()
 	project := "/v1/connect/" + tg.env["PIPEDREAM_PROJECT_ID"]
@@ -103,12 +103,27 @@ func (tg target) state(token string) map[string][]string {
 		Hosts []string `json:"hosts"`
 	}
 	tg.do(http.MethodGet, "/_emulator/proxy/allowed-hosts", "", "", "", http.StatusOK, &proxy)
+	var faults struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	tg.do(http.MethodGet, "/_emulator/faults", "", "", "", http.StatusOK, &faults)
+	var limits struct {
+		Profile string          `json:"profile"`
+		Rules   json.RawMessage `json:"rules"`
+	}
+	tg.do(http.MethodGet, "/_emulator/rate-limits", "", "", "", http.StatusOK, &limits)
+	plans := []string{}
+	for _, f := range faults.Data {
+		plans = append(plans, string(f))
+	}
 	return map[string][]string{
 		"clients":             tg.ids("/_emulator/oauth-clients", "", "", "client_id"),
 		"development users":   tg.ids(project+"/users", token, "development", "external_id"),
 		"production users":    tg.ids(project+"/users", token, "production", "external_id"),
 		"projects":            tg.ids("/v1/connect/projects", token, "", "id"),
 		"proxy allowed hosts": proxy.Hosts,
+		"faults":              plans,
+		"rate limits":         {limits.Profile, string(limits.Rules)},
 	}
 }
 
@@ -137,7 +152,9 @@ func TestConformanceLeavesTheServerAsItFoundIt(t *testing.T) {
 	}{
 		{"a clock that follows real time, the whole kit", []string{"--proxy-allow-host", "localhost", "--proxy-allow-host", "127.0.0.0/8",
 			"--proxy-allow-host", "::1", "--proxy-allow-host", "api.example.com"}, ""},
-		{"a frozen clock, the scenarios that move it", []string{"--freeze-clock"}, "@serial"},
+		// Pipedream's limits in force: the scenarios that set rules of
+		// their own put the profile back.
+		{"a frozen clock, the scenarios that move it", []string{"--freeze-clock", "--rate-limits", "pipedream"}, "@serial"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
