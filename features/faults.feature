@@ -13,7 +13,7 @@ Feature: Fault plans
 
   @emulator-only @requires:faults @requires:admin_clients
   Scenario: A throttled fault answers one call as Pipedream's API throttles, and the next call is served
-    Spec: pdemu decision (fault plans, POST /_emulator/faults: the throttled preset, shaped as pdemu's throttled Connect API calls)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Fault plans: the throttled preset, "the Connect API's throttle")
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token as the created client
     And the emulator plans a fault remembered as "throttle" with JSON:
@@ -37,7 +37,7 @@ Feature: Fault plans
 
   @emulator-only @requires:faults @requires:admin_clients
   Scenario: A token_throttled fault answers the token endpoint 429 with an empty body, as Pipedream's load balancer does
-    Spec: pdemu decision (fault plans, POST /_emulator/faults: the token_throttled preset)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Fault plans: the token_throttled preset, "as the load balancer in front of POST /v1/oauth/token answers")
     Given I have created an OAuth client named "conformance-${unique}"
     And the emulator plans a fault with JSON:
       """
@@ -58,7 +58,7 @@ Feature: Fault plans
 
   @emulator-only @requires:faults @requires:admin_clients
   Scenario: A fault lets its first matches through, then fires only so many times
-    Spec: pdemu decision (fault plans, POST /_emulator/faults: "after" and "times")
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Fault plans: times, after, hits, remaining)
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token as the created client
     And the emulator plans a fault remembered as "flaky" with JSON:
@@ -80,7 +80,7 @@ Feature: Fault plans
 
   @emulator-only @requires:faults @requires:admin_clients
   Scenario: A fault of one client's requests leaves another client's alone
-    Spec: pdemu decision (fault plans, POST /_emulator/faults: match.client_id)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Fault plans: match, "every field given must match")
     Given I have created an OAuth client named "conformance-${unique}"
     And the emulator plans a fault with JSON:
       """
@@ -97,7 +97,7 @@ Feature: Fault plans
 
   @emulator-only @requires:faults @serial
   Scenario: A fault never answers the control plane
-    Spec: pdemu decision (fault plans never apply to /_emulator/: a fault there could not be deleted)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md: "None of it applies to the control plane itself")
     Given the emulator plans a fault remembered as "control" with JSON:
       """
       {"match": {"path": "/_emulator/**"}, "action": {"preset": "internal_error"}, "times": 0}

@@ -16,7 +16,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:admin_clients
   Scenario: A token request and a bearer call are journalled with their route, client and token kind
-    Spec: pdemu decision (the request journal: GET /_emulator/requests and /_emulator/requests/count, README: Endpoints and scopes)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: the filters, route, client_id, token_kind)
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I have an access token as the created client
@@ -38,7 +38,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:admin_clients
   Scenario: The journal shows a client secret and an access token only as redaction markers
-    Spec: pdemu decision (the request journal shows secrets only as redaction markers; README: Features and limitations — Security, "never in a list or a log")
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: "Secrets never appear whole", "one secret shows the same everywhere")
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I have an access token as the created client
@@ -53,7 +53,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:admin_clients
   Scenario: Client credentials sent as a form with HTTP Basic are journalled redacted
-    Spec: pdemu decision (the request journal; README: Features and limitations — form bodies and HTTP Basic); RFC 6749 §2.3.1
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: redaction "in bodies, forms, queries, paths and headers"; README: Features and limitations — form bodies and HTTP Basic); RFC 6749 §2.3.1
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I send the client credentials "${created_client_id}" and "${created_client_secret}" with HTTP Basic
@@ -67,7 +67,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:rate_limits @requires:admin_clients
   Scenario: A custom rate-limit token is journalled only as a redaction marker
-    Spec: pdemu decision (the request journal shows secrets only as redaction markers: the x-pd-rate-limit header and the token POST /v1/connect/rate_limits answers)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: "x-pd-rate-limit tokens … are replaced")
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I have an access token as the created client
@@ -86,7 +86,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal
   Scenario: A call with a Connect token is journalled with its external user and token kind
-    Spec: pdemu decision (the request journal: external_user_id and token_kind of a Connect token's call)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: external_user_id, "a Connect token's user"; token_kind connect)
     Given I watch the request journal from now
     And I have a Connect token for external user "journal-${unique}"
     When I GET "/v1/connect/accounts"
@@ -100,7 +100,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:faults @requires:admin_clients
   Scenario: A call a fault answered is journalled with the fault's id
-    Spec: pdemu decision (fault plans, POST /_emulator/faults; the request journal's fault_id and faults_only)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: fault_id, faults_only, and a fault's error code; docs/journal-faults-rate-limits.md — Fault plans)
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token as the created client
     And I watch the request journal from now
@@ -112,6 +112,7 @@ Feature: The request journal
     Then the status is 503
     And the journal has 1 request of the created client for route "projects.list" with status 503
     And in the latest journal entry of the created client for route "projects.list", "fault_id" is "${fault}"
+    And in the latest journal entry of the created client for route "projects.list", "error" is "Service Unavailable"
     And in the latest journal entry of the created client for route "projects.list", "response.body.error" is "Service Unavailable"
     When I GET "/_emulator/requests?faults_only=true&client_id=${created_client_id}"
     Then the status is 200
@@ -127,7 +128,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal
   Scenario: A mistyped path's 404 and its journal entry name the route it nearly matches
-    Spec: pdemu decision (README: Features and limitations — "Unknown paths are 404 not_found"; the 404's details.near_misses and the request journal's near_misses)
+    Spec: pdemu decision (README: Features and limitations — "Unknown paths are 404 not_found"; docs/journal-faults-rate-limits.md — The request journal: near_misses, "and the 404 says so too")
     Given I watch the request journal from now
     And I have an access token
     When I GET "/v1/connect/projectz?probe=${unique}"
@@ -138,7 +139,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:admin_clients @serial
   Scenario: Clearing the journal forgets every request
-    Spec: pdemu decision (the request journal: DELETE /_emulator/requests)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: DELETE /_emulator/requests)
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I have an access token as the created client

@@ -34,7 +34,7 @@ Feature: Rate limits
 
   @emulator-only @requires:rate_limits
   Scenario: Calls that send a custom rate-limit token are throttled past its limit, the others are not
-    Spec: Pipedream Connect API reference, Rate limits — Custom rate limits; pdemu decision for the 429 (its token's format, epoch-aligned windows, {"error":"Throttled"} and the X-RateLimit-* headers)
+    Spec: Pipedream Connect API reference, Rate limits — Custom rate limits; pdemu decision for the rest (docs/journal-faults-rate-limits.md — Rate limits: the token's 50 letters, epoch-aligned windows, 429 {"error":"Throttled"} with Retry-After and X-RateLimit-*)
     Given I have an access token
     When I POST "/v1/connect/rate_limits" with JSON:
       """
@@ -58,7 +58,7 @@ Feature: Rate limits
 
   @pdemu-extension @requires:rate_limits
   Scenario: An x-pd-rate-limit token the API never issued is a 400 JSON error
-    Spec: pdemu decision (emulator/ratelimits_http.go: "An x-pd-rate-limit header on a Connect API request that names no limit of the caller's workspace is a 400"). Pipedream documents no answer for it: a real server may well differ, so only a target that says it emulates rate limits runs this.
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Rate limits: "a value in x-pd-rate-limit that is not a limit of the caller's workspace is a 400 (Pipedream does not document that case)"): a real server may well differ, so only a target that says it emulates rate limits runs this.
     Given I have an access token
     And I send the header "x-pd-rate-limit" as "NoSuchRateLimitTokenOfThisScenario${unique}"
     When I GET "/v1/connect/projects"
@@ -67,7 +67,7 @@ Feature: Rate limits
 
   @emulator-only @requires:rate_limits @requires:clock @serial
   Scenario: A rule on the token endpoint by IP allows its limit in a window, then answers 429 with an empty body
-    Spec: pdemu decision (PUT /_emulator/rate-limits rules; Pipedream throttles its token endpoint per IP, its load balancer answering a bodyless 429)
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — Rate limits: rules of one's own, "Pipedream also throttles POST /v1/oauth/token per IP", "429 with an empty body, as Pipedream's load balancer answers")
     Given the emulator clock is moved to the start of the next 60-second window, whose end is remembered as "window_end"
     And the emulator's rate limits are set with JSON:
       """
@@ -98,7 +98,7 @@ Feature: Rate limits
 
   @emulator-only @requires:rate_limits @requires:clock @serial
   Scenario: Pipedream's limits allow 100 Connect tokens a minute per external user, counted in windows of the emulator clock
-    Spec: Pipedream Connect API reference, Rate limits ("Create Connect Token, POST /token, 100 per minute, Per external user"); pdemu decision for the windows (fixed, aligned on the Unix epoch, on the emulator clock) and the 429's headers
+    Spec: Pipedream Connect API reference, Rate limits ("Create Connect Token, POST /token, 100 per minute, Per external user"); pdemu decision for the windows and the 429 (docs/journal-faults-rate-limits.md — Rate limits: "Windows are fixed, aligned on the epoch … and run on the emulator clock")
     Given the emulator clock is moved to the start of the next 60-second window, whose end is remembered as "window_end"
     And the external user "limited-${unique}" is deleted afterwards
     And the external user "other-${unique}" is deleted afterwards
