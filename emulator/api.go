@@ -394,6 +394,9 @@ type RequestFilter struct {
 	Since time.Time
 	// FaultsOnly selects the requests a fault plan answered.
 	FaultsOnly bool
+	// Unmatched selects the requests no route matched (a 404 or 405, with
+	// NearMisses naming what they may have meant).
+	Unmatched bool
 }
 
 func (f RequestFilter) compile() (journal.Filter, error) {
@@ -404,6 +407,7 @@ func (f RequestFilter) compile() (journal.Filter, error) {
 	return journal.Filter{
 		Method: f.Method, Route: route, PathPrefix: f.PathPrefix, Status: f.Status, StatusClass: f.StatusClass,
 		ClientID: f.ClientID, ExternalUserID: f.ExternalUserID, Since: f.Since, FaultsOnly: f.FaultsOnly,
+		UnmatchedOnly: f.Unmatched,
 	}, nil
 }
 

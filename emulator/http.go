@@ -502,6 +502,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // notFound answers a request no route matches, naming the routes closest
 // to it (nearmiss.go) in the message and in details.near_misses.
 func (e *Emulator) notFound(r *http.Request, c *call) (response, error) {
+	e.identifyBearer(r, c)
 	misses := nearMisses(e.eps, r.Method, r.URL.EscapedPath())
 	err := apperr.ErrNotFound.WithMessage("no endpoint %s %s", r.Method, truncate(r.URL.Path, 200))
 	if len(misses) > 0 {
@@ -515,6 +516,7 @@ func (e *Emulator) notFound(r *http.Request, c *call) (response, error) {
 // methodNotAllowed answers a request whose path exists under other
 // methods, listing them in Allow (RFC 9110 §15.5.6) and in details.
 func (e *Emulator) methodNotAllowed(r *http.Request, c *call) (response, error) {
+	e.identifyBearer(r, c)
 	var allowed, routes []string
 	segs := strings.Split(r.URL.EscapedPath(), "/")
 	for _, sh := range routeShapes(e.eps) {
@@ -530,6 +532,27 @@ func (e *Emulator) methodNotAllowed(r *http.Request, c *call) (response, error) 
 	return response{}, &apperr.Error{Kind: apperr.MethodNotAllowed, Code: "method_not_allowed",
 		Message: fmt.Sprintf("%s is not allowed on %s", r.Method, truncate(r.URL.Path, 200)),
 		Details: map[string]any{"near_misses": routes}}
+}
+
+// identifyBearer learns, without judging it, whom an unrouted request's
+// bearer token speaks for, so that the journal files a mistyped call under
+// its client and external user, where the one who made it looks. A token
+// that is not valid identifies no one.
+func (e *Emulator) identifyBearer(r *http.Request, c *call) {
+	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.HasPrefix(r.URL.Path, controlPrefix) {
+		return
+	}
+	cred = strings.TrimSpace(cred)
+	if strings.HasPrefix(cred, connect.TokenPrefix) {
+		if ct, err := e.connect.AuthenticateToken(cred); err == nil {
+			c.connectToken = &ct
+		}
+		return
+	}
+	if p, err := e.auth.Authenticate(cred); err == nil {
+		c.principal = p
+	}
 }
 
 func truncate(s string, n int) string {

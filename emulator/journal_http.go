@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -104,25 +103,16 @@ func (e *Emulator) redactBody(m journal.Message) ([]byte, string) {
 			return []byte(base64.StdEncoding.EncodeToString(m.Body)), "base64"
 		}
 	}
-	if ct == "application/x-www-form-urlencoded" {
-		return []byte(e.redact.Form(string(m.Body))), "text"
+	text := string(m.Body)
+	switch trimmed := strings.TrimLeft(text, " \t\r\n"); {
+	case ct == "application/x-www-form-urlencoded":
+		return []byte(e.redact.Form(text)), "text"
+	case ct == "application/json" || strings.HasSuffix(ct, "+json") || strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "["):
+		// JSON cut at the bound, or not quite JSON: redacted token by token.
+		return []byte(e.redact.PartialJSON(text)), "text"
 	}
-	return []byte(e.redactText(string(m.Body))), "text"
+	return []byte(e.redact.Text(text)), "text"
 }
-
-// redactText redacts text that may be cut JSON: secrets found by shape,
-// and the values of secret-named JSON fields.
-func (e *Emulator) redactText(s string) string {
-	s = e.redact.Text(s)
-	return secretFieldPattern.ReplaceAllStringFunc(s, func(m string) string {
-		i := strings.LastIndexByte(m[:len(m)-1], '"')
-		return m[:i+1] + e.redact.Mark(m[i+1:len(m)-1]) + `"`
-	})
-}
-
-// secretFieldPattern finds a secret-named JSON field with a string value
-// in text that is not a whole JSON document (a body cut at the bound).
-var secretFieldPattern = regexp.MustCompile(`"(?i:[a-z_]*(?:secret|token|password)|signing_key|api_key|private_key|client_assertion)"\s*:\s*"[^"\\]*"`)
 
 // trimPartialRune drops a UTF-8 sequence cut at the end of b.
 func trimPartialRune(b []byte) []byte {
@@ -152,10 +142,14 @@ func parseRequestFilter(q url.Values) (journal.Filter, error) {
 			return f, apperr.ErrInvalid.WithMessage(`since must be an RFC 3339 time such as "2030-01-01T00:00:00Z"`)
 		}
 	}
-	if v, err := queryBool(q, "faults_only"); err != nil {
-		return f, err
-	} else if v != nil {
-		f.FaultsOnly = *v
+	for name, dst := range map[string]*bool{"faults_only": &f.FaultsOnly, "unmatched": &f.UnmatchedOnly} {
+		v, err := queryBool(q, name)
+		if err != nil {
+			return f, err
+		}
+		if v != nil {
+			*dst = *v
+		}
 	}
 	return f, nil
 }

@@ -114,7 +114,13 @@ func bodyError(err error) error {
 		if te.Field == "" {
 			return apperr.ErrInvalid.WithMessage("request body must be a JSON object")
 		}
-		return apperr.ErrInvalid.WithMessage("field %q must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
+		kind := jsonKind(te.Type.Kind().String())
+		if kind == "number" && strings.HasPrefix(te.Value, "number") {
+			// A number was sent where an integer belongs (1.5, 1e3): say so,
+			// rather than that it must be the number it is.
+			return apperr.ErrInvalid.WithMessage("field %q must be a whole number", te.Field)
+		}
+		return apperr.ErrInvalid.WithMessage("field %q must be a JSON %s", te.Field, kind)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return apperr.ErrInvalid.WithMessage("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}

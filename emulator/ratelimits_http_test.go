@@ -159,3 +159,10 @@ func TestRateLimitsOptionAndReset(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, srv.Emulator.Capabilities(), "rate_limits")
 }
+
+func TestCustomRateLimitWholeNumbers(t *testing.T) {
+	srv := testutil.NewServer(t)
+	resp := srv.Do("POST", "/v1/connect/rate_limits", srv.Token(), `{"window_size_seconds":1.5,"requests_per_window":2}`)
+	require.Equal(t, http.StatusBadRequest, resp.Status)
+	assert.Equal(t, `field "window_size_seconds" must be a whole number`, resp.JSON(t)["error_description"])
+}

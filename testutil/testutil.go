@@ -298,6 +298,9 @@ func describeFilter(f emulator.RequestFilter) string {
 	if f.FaultsOnly {
 		add("faults_only", "true")
 	}
+	if f.Unmatched {
+		add("unmatched", "true")
+	}
 	if len(parts) == 0 {
 		return "{}"
 	}
@@ -305,7 +308,7 @@ func describeFilter(f emulator.RequestFilter) string {
 }
 
 // criterionNames orders the criteria as RequestFilter lists them.
-var criterionNames = []string{"method", "route", "path", "status", "client_id", "external_user_id", "since", "faults_only"}
+var criterionNames = []string{"method", "route", "path", "status", "client_id", "external_user_id", "since", "faults_only", "unmatched"}
 
 // criteria splits a filter into one filter per criterion it sets, named.
 func criteria(f emulator.RequestFilter) map[string]emulator.RequestFilter {
@@ -323,6 +326,7 @@ func criteria(f emulator.RequestFilter) map[string]emulator.RequestFilter {
 	set("external_user_id", f.ExternalUserID != "", emulator.RequestFilter{ExternalUserID: f.ExternalUserID})
 	set("since", !f.Since.IsZero(), emulator.RequestFilter{Since: f.Since})
 	set("faults_only", f.FaultsOnly, emulator.RequestFilter{FaultsOnly: true})
+	set("unmatched", f.Unmatched, emulator.RequestFilter{Unmatched: true})
 	return out
 }
 

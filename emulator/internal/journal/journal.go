@@ -191,6 +191,7 @@ type Filter struct {
 	ExternalUserID string
 	Since          time.Time // entries at or after
 	FaultsOnly     bool      // only entries a fault answered
+	UnmatchedOnly  bool      // only entries no route matched
 }
 
 // ParseStatus reads a status filter: "429" or "4xx".
@@ -216,7 +217,8 @@ func (f *Filter) Match(e *Entry) bool {
 		f.ClientID != "" && f.ClientID != e.ClientID,
 		f.ExternalUserID != "" && f.ExternalUserID != e.ExternalUserID,
 		!f.Since.IsZero() && e.At.Before(f.Since),
-		f.FaultsOnly && e.FaultID == "":
+		f.FaultsOnly && e.FaultID == "",
+		f.UnmatchedOnly && e.Route != "":
 		return false
 	}
 	return true

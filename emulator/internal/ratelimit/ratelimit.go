@@ -153,8 +153,10 @@ func New() *Limiter {
 }
 
 // Set validates cfg and, only if all of it is valid, replaces the rules
-// and drops every counter (custom tokens' too), so that counting starts
-// afresh under the new rules; custom tokens stay. Profile "pipedream" with
+// and drops their counters, so that counting starts afresh under the new
+// rules. Custom tokens and their counters stay: they belong to the API's
+// users, not to the rules, and on a shared emulator one user's new rules
+// must not refill another's quota. Profile "pipedream" with
 // no rules is Profile("pipedream"). Errors: apperr invalid_request naming
 // the rule and field, e.g. "rules[2].limit must be 1..1000000".
 func (l *Limiter) Set(cfg Config) error {
@@ -165,7 +167,11 @@ func (l *Limiter) Set(cfg Config) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.profile, l.rules = profile, rules
-	l.clearCounters()
+	for k := range l.counters {
+		if k.rule != customIndex {
+			delete(l.counters, k)
+		}
+	}
 	l.active.Store(len(l.rules) > 0 || len(l.tokens) > 0)
 	return nil
 }

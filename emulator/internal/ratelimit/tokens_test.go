@@ -157,7 +157,7 @@ func TestCustomTokenWithRules(t *testing.T) {
 	})
 }
 
-func TestSetKeepsTokensResetDropsThem(t *testing.T) {
+func TestSetKeepsTokensAndTheirCountsResetDropsThem(t *testing.T) {
 	l := New()
 	tok := mustToken(t, l, "o_1", time.Minute, 1)
 	req := Request{Route: "x", WorkspaceID: "o_1", CustomToken: tok}
@@ -165,7 +165,8 @@ func TestSetKeepsTokensResetDropsThem(t *testing.T) {
 	require.False(t, check(t, l, req, t0).Allowed)
 
 	require.NoError(t, l.Set(Config{Profile: ProfilePipedream}))
-	assert.True(t, check(t, l, req, t0).Allowed, "Set keeps the token and starts its count over")
+	assert.False(t, check(t, l, req, t0).Allowed, "Set keeps the token and its count: new rules refill no user's quota")
+	assert.True(t, check(t, l, req, t0.Add(time.Minute)).Allowed, "the token's next window")
 	require.NoError(t, l.Set(Config{Profile: ProfileOff}))
 	assert.True(t, l.Active(), "off, but a token exists")
 

@@ -191,3 +191,93 @@ func (r *Redactor) value(v any, secret bool) any {
 	}
 	return v
 }
+
+// PartialJSON redacts JSON text that may be cut short (a body the journal
+// kept only the start of), by the same rules as JSON: the value of every
+// key that names a secret, every scalar inside such a value (an account's
+// credentials, whatever their names), and secrets found by their shape in
+// other strings. It scans tokens without parsing the whole, so a cut
+// document, or one that is not quite JSON, is redacted as far as it goes;
+// a string cut inside a secret is replaced all the same.
+func (r *Redactor) PartialJSON(s string) string {
+	type frame struct {
+		object    bool // an object (keys and values) or an array
+		secret    bool // the whole container sits under a secret key
+		expectKey bool // in an object: the next string is a key
+		key       string
+	}
+	var (
+		out   strings.Builder
+		stack []frame
+	)
+	// inSecret reports whether a value at this point is secret: under a
+	// secret container, or the value of a secret key.
+	inSecret := func() bool {
+		if len(stack) == 0 {
+			return false
+		}
+		f := stack[len(stack)-1]
+		return f.secret || (f.object && sensitiveKey(f.key))
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			closed := j < len(s)
+			body := s[i+1 : min(j, len(s))]
+			isKey := len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].expectKey
+			switch {
+			case isKey:
+				stack[len(stack)-1].key, stack[len(stack)-1].expectKey = body, false
+				out.WriteString(s[i:min(j+1, len(s))])
+			case inSecret():
+				out.WriteString(`"` + r.Mark(body))
+				if closed {
+					out.WriteByte('"')
+				}
+			default:
+				out.WriteString(r.Text(s[i:min(j+1, len(s))]))
+			}
+			i = min(j+1, len(s))
+		case c == '{' || c == '[':
+			stack = append(stack, frame{object: c == '{', secret: inSecret(), expectKey: c == '{'})
+			out.WriteByte(c)
+			i++
+		case c == '}' || c == ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			out.WriteByte(c)
+			i++
+		case c == ',':
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].expectKey, stack[len(stack)-1].key = true, ""
+			}
+			out.WriteByte(c)
+			i++
+		case c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'):
+			j := i
+			for j < len(s) && strings.IndexByte(",]}: \t\r\n", s[j]) < 0 {
+				j++
+			}
+			lit := s[i:j]
+			if inSecret() && lit != "null" {
+				out.WriteString(`"` + r.Mark(lit) + `"`)
+			} else {
+				out.WriteString(lit)
+			}
+			i = max(j, i+1)
+		default:
+			out.WriteByte(c)
+			i++
+		}
+	}
+	return out.String()
+}

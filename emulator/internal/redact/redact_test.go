@@ -3,6 +3,9 @@ package redact
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMark(t *testing.T) {
@@ -115,4 +118,32 @@ func TestSensitiveKey(t *testing.T) {
 			t.Errorf("sensitiveKey(%q) = %v, want %v", k, got, want)
 		}
 	}
+}
+
+func TestPartialJSON(t *testing.T) {
+	r := NewWithKey([]byte("k"))
+	full := `{"data":[{"id":"apn_1","credentials":{"custom_field":"LEAK-1","apiKey":"LEAK-2","n":42,"nested":{"x":"LEAK-3"},"list":["LEAK-4"]},"name":"kept"},` +
+		`{"id":"apn_2","client_secret":"LEAK-5","token_type":"Bearer","url":"https://x/?token=ctok_LEAK6","esc":"a\"b","credentials":{"consumer_key":"LEAK-7-cut-here`
+	got := r.PartialJSON(full)
+	for _, leak := range []string{"LEAK-1", "LEAK-2", ":42", "LEAK-3", "LEAK-4", "LEAK-5", "ctok_LEAK6", "LEAK-7"} {
+		assert.NotContains(t, got, leak)
+	}
+	for _, kept := range []string{`"id":"apn_1"`, `"name":"kept"`, `"token_type":"Bearer"`, `"esc":"a\"b"`, `"id":"apn_2"`} {
+		assert.Contains(t, got, kept)
+	}
+	// A whole document redacts as JSON does, value for value.
+	doc := `{"a":{"credentials":{"k":"v"}},"b":"c","client_secret":"s"}`
+	want, ok := r.JSON([]byte(doc))
+	require.True(t, ok)
+	assert.JSONEq(t, string(want), r.PartialJSON(doc))
+	for _, odd := range []string{"", "}", "]]]", `"unterminated`, `{"credentials":`, `{"credentials":{"a":tru`, "not json at all"} {
+		assert.NotPanics(t, func() { r.PartialJSON(odd) })
+	}
+	assert.NotContains(t, r.PartialJSON(`{"credentials":{"a":tru`), "tru")
+}
+
+func FuzzPartialJSON(f *testing.F) {
+	r := NewWithKey([]byte("k"))
+	f.Add(`{"credentials":{"a":"b"}}`)
+	f.Fuzz(func(t *testing.T, s string) { r.PartialJSON(s) })
 }
