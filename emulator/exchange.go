@@ -42,7 +42,7 @@ type exchange struct {
 // only when the journal is on or debug logging wants the bodies.
 func (e *Emulator) begin(w http.ResponseWriter, r *http.Request) *exchange {
 	x := &exchange{req: r}
-	x.cw = captureWriter{ResponseWriter: w, capture: e.journal.Enabled() || e.logBodies()}
+	x.cw = captureWriter{ResponseWriter: w, capture: e.journal.Enabled() || e.logBodies(), show: e.redact.Header}
 	if e.journal.Enabled() || e.logger != nil {
 		x.sw, x.at = clock.StartStopwatch(), e.clock.Now()
 	}
@@ -69,13 +69,9 @@ func (e *Emulator) finish(x *exchange) {
 		FaultID: x.faultID, NearMisses: x.nearMisses, At: x.at,
 	}
 	if x.cw.capture {
-		// The request's own header map: the request is done, so nothing
-		// changes it now, and a copy would cost every request an allocation.
-		entry.Host = x.req.Host
-		entry.Request = journal.Message{Header: x.req.Header, BodySize: int64(len(x.reqBody))}
+		entry.Request = journal.Message{Header: journal.EncodeHeader(x.req.Header, x.req.Host, e.redact.Header), BodySize: int64(len(x.reqBody))}
 		entry.Request.Body, entry.Request.Truncated = keepPrefix(x.reqBody, DefaultJournalBodyBytes)
 		entry.Response = journal.Message{Header: x.cw.header, Body: x.cw.body, BodySize: x.cw.size, Truncated: x.cw.size > int64(len(x.cw.body))}
-		entry.HeaderBytes = journal.HeaderSize(x.req.Header) + journal.HeaderSize(x.cw.header)
 	}
 	if !x.skipJournal() {
 		e.journal.Add(entry)
@@ -130,8 +126,9 @@ func clientIP(r *http.Request) string {
 type captureWriter struct {
 	http.ResponseWriter
 	capture bool
+	show    func(name, value string) string // redacts a header value
 	status  int
-	header  http.Header
+	header  journal.Header
 	body    []byte
 	size    int64
 }
@@ -140,7 +137,7 @@ func (c *captureWriter) WriteHeader(code int) {
 	if c.status == 0 {
 		c.status = code
 		if c.capture {
-			c.header = c.ResponseWriter.Header().Clone()
+			c.header = journal.EncodeHeader(c.ResponseWriter.Header(), "", c.show)
 		}
 	}
 	c.ResponseWriter.WriteHeader(code)
@@ -185,7 +182,7 @@ func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry) {
 		}
 	}
 	if e.logBodies() {
-		req, resp := e.messageJSON(en.RequestWithHost()), e.messageJSON(en.Response)
+		req, resp := e.messageJSON(en.Request), e.messageJSON(en.Response)
 		attrs = append(attrs, slog.Any("request", req), slog.Any("response", resp))
 	}
 	e.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)

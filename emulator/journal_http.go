@@ -59,16 +59,19 @@ func (e *Emulator) requestJSON(en *journal.Entry) requestJSON {
 		ID: en.ID(), At: en.At.UTC().Format(time.RFC3339Nano), Method: en.Method, Path: en.Path, Query: en.Query,
 		Route: en.Route, Status: en.Status, Error: en.Error, DurationMS: durationMS(en.Duration),
 		ClientID: en.ClientID, TokenKind: en.TokenKind, ExternalUserID: en.ExternalUserID, FaultID: en.FaultID,
-		NearMisses: en.NearMisses, Request: e.messageJSON(en.RequestWithHost()), Response: e.messageJSON(en.Response),
+		NearMisses: en.NearMisses, Request: e.messageJSON(en.Request), Response: e.messageJSON(en.Response),
 	}
 }
 
 // messageJSON redacts one side of an exchange for showing.
 func (e *Emulator) messageJSON(m journal.Message) messageJSON {
-	out := messageJSON{Headers: make(map[string]string, len(m.Header)), BodySize: m.BodySize, Truncated: m.Truncated, Body: json.RawMessage("null")}
-	for k, v := range m.Header {
-		out.Headers[k] = e.redact.Header(k, strings.Join(v, ", "))
-	}
+	out := messageJSON{Headers: map[string]string{}, BodySize: m.BodySize, Truncated: m.Truncated, Body: json.RawMessage("null")}
+	m.Header.All(func(k, v string) { // redacted as it was recorded
+		if prev, ok := out.Headers[k]; ok {
+			v = prev + ", " + v
+		}
+		out.Headers[k] = v
+	})
 	body, enc := e.redactBody(m)
 	out.BodyEncoding = enc
 	switch enc {
@@ -88,8 +91,8 @@ func (e *Emulator) redactBody(m journal.Message) ([]byte, string) {
 		return nil, ""
 	}
 	ct := ""
-	if v := m.Header["Content-Type"]; len(v) > 0 {
-		ct, _, _ = mime.ParseMediaType(v[0])
+	if v := m.Header.Get("Content-Type"); v != "" {
+		ct, _, _ = mime.ParseMediaType(v)
 	}
 	if !m.Truncated && (ct == "" || ct == "application/json" || strings.HasSuffix(ct, "+json")) {
 		if doc, ok := e.redact.JSON(m.Body); ok {
@@ -201,17 +204,12 @@ func (e *Emulator) recorded(en *journal.Entry) RecordedRequest {
 		ID: en.ID(), At: en.At, Method: en.Method, Path: en.Path, Query: en.Query, Route: en.Route,
 		Status: en.Status, Error: en.Error, Duration: en.Duration, ClientID: en.ClientID, TokenKind: en.TokenKind,
 		NearMisses: en.NearMisses, ExternalUserID: en.ExternalUserID, FaultID: en.FaultID,
-		Request: e.recordedMessage(en.RequestWithHost()), Response: e.recordedMessage(en.Response),
+		Request: e.recordedMessage(en.Request), Response: e.recordedMessage(en.Response),
 	}
 }
 
 func (e *Emulator) recordedMessage(m journal.Message) RecordedMessage {
-	out := RecordedMessage{Header: make(http.Header, len(m.Header)), BodySize: m.BodySize, Truncated: m.Truncated}
-	for k, vs := range m.Header {
-		for _, v := range vs {
-			out.Header.Add(k, e.redact.Header(k, v))
-		}
-	}
+	out := RecordedMessage{Header: http.Header(m.Header.Map()), BodySize: m.BodySize, Truncated: m.Truncated}
 	body, enc := e.redactBody(m)
 	if enc == "base64" {
 		body = m.Body // the Go API holds bytes as they are

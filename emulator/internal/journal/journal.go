@@ -31,8 +31,8 @@ const DefaultMaxBytes = 64 << 20
 // Message is one side of an exchange: its headers and (a prefix of) its
 // body.
 type Message struct {
-	// Header holds the headers as received or sent, in canonical form.
-	Header map[string][]string
+	// Header holds the headers as received or sent, redacted.
+	Header Header
 	// Body is at most the recorder's bound; BodySize is the whole length
 	// (-1 when unknown) and Truncated says Body is only its start.
 	Body      []byte
@@ -47,7 +47,6 @@ type Entry struct {
 	Seq            uint64
 	At             time.Time // the emulator clock when the request arrived
 	Method         string
-	Host           string // the Host the request was sent to
 	Path           string // already redacted (it can hold a Connect token)
 	Query          string // raw query, already redacted
 	Route          string // "" when no route matched
@@ -62,26 +61,15 @@ type Entry struct {
 	NearMisses []string
 	Request    Message
 	Response   Message
-	// HeaderBytes is what the entry's headers weigh, counted against the
-	// journal's byte bound with the bodies: a client can send a megabyte of
-	// headers.
-	HeaderBytes int
 }
 
 // ID is the entry's id on the wire.
 func (e *Entry) ID() string { return "req_" + strconv.FormatUint(e.Seq, 10) }
 
-func (e *Entry) bytes() int { return len(e.Request.Body) + len(e.Response.Body) + e.HeaderBytes }
-
-// HeaderSize is what a header map weighs: its names and values.
-func HeaderSize(h map[string][]string) int {
-	n := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			n += len(k) + len(v)
-		}
-	}
-	return n
+// bytes is what the entry weighs against the byte bound: its bodies and
+// its headers (a client can send a megabyte of headers).
+func (e *Entry) bytes() int {
+	return len(e.Request.Body) + len(e.Response.Body) + len(e.Request.Header) + len(e.Response.Header)
 }
 
 // Journal is a ring of entries, safe for concurrent use. Its zero value
@@ -352,20 +340,4 @@ func hasOlder(j *Journal, f Filter, seq uint64) bool {
 		return true
 	})
 	return found
-}
-
-// RequestWithHost is the entry's request with its Host among the headers, where a
-// reader looks for it (Go keeps it apart from them).
-func (e *Entry) RequestWithHost() Message {
-	m := e.Request
-	if e.Host == "" || m.Header["Host"] != nil {
-		return m
-	}
-	h := make(map[string][]string, len(m.Header)+1)
-	for k, v := range m.Header {
-		h[k] = v
-	}
-	h["Host"] = []string{e.Host}
-	m.Header = h
-	return m
 }

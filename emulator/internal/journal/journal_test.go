@@ -2,6 +2,7 @@ package journal
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,13 +75,16 @@ func TestByteBound(t *testing.T) {
 
 func TestHeadersCountAgainstTheByteBound(t *testing.T) {
 	j := New(100, 100)
-	h := map[string][]string{"X-Big": {string(make([]byte, 45))}} // 5 + 45 bytes
-	j.Add(Entry{Request: Message{Header: h}, HeaderBytes: HeaderSize(h)})
-	j.Add(Entry{Request: Message{Header: h}, HeaderBytes: HeaderSize(h)})
+	h := EncodeHeader(map[string][]string{"X-Big": {strings.Repeat("x", 42)}}, "", func(_, v string) string { return v })
+	if len(h) != 50 { // "X-Big: " + 42 + "\n"
+		t.Fatalf("encoded header is %d bytes", len(h))
+	}
+	j.Add(Entry{Request: Message{Header: h}})
+	j.Add(Entry{Response: Message{Header: h}})
 	if st := j.Stats(); st.Len != 2 || st.Dropped != 0 {
 		t.Fatalf("at the bound: %+v", st)
 	}
-	j.Add(Entry{HeaderBytes: 1})
+	j.Add(Entry{Request: Message{Body: []byte{1}}})
 	if st := j.Stats(); st.Len != 2 || st.Dropped != 1 {
 		t.Fatalf("past the bound: %+v", st)
 	}
@@ -261,5 +265,25 @@ func BenchmarkAdd(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		j.Add(e)
+	}
+}
+
+func TestHeader(t *testing.T) {
+	h := EncodeHeader(map[string][]string{"Accept": {"a", "b"}, "X-Line": {"one\ntwo"}}, "example.test",
+		func(name, v string) string {
+			if name == "Accept" {
+				return strings.ToUpper(v)
+			}
+			return v
+		})
+	if got := h.Get("Host"); got != "example.test" {
+		t.Fatalf("Host = %q", got)
+	}
+	m := h.Map()
+	if fmt.Sprint(m["Accept"]) != "[A B]" || fmt.Sprint(m["X-Line"]) != "[one two]" || h.Get("Missing") != "" {
+		t.Fatalf("decoded %v", m)
+	}
+	if len(Header("").Map()) != 0 {
+		t.Fatal("an empty header decodes to nothing")
 	}
 }

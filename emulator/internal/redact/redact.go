@@ -15,26 +15,42 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash/maphash"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redactor replaces secrets by keyed fingerprints. Its zero value is not
 // usable; call New.
 type Redactor struct {
 	key []byte
+
+	// marks caches the markers of recent header credentials: a client
+	// sends the same token for an hour, and the journal marks every
+	// request's Authorization as it records it. Keyed by a seeded 64-bit
+	// hash, not the secret, so the cache holds no secret and stays small;
+	// bounded: emptied when full.
+	mu    sync.Mutex
+	seed  maphash.Seed
+	marks map[uint64]string
 }
+
+// maxCachedMarks bounds the marker cache.
+const maxCachedMarks = 4096
 
 // New returns a Redactor with a fresh random key.
 func New() *Redactor {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
-	return &Redactor{key: key}
+	return &Redactor{key: key, seed: maphash.MakeSeed()}
 }
 
 // NewWithKey returns a Redactor with a fixed key, for reproducible output.
-func NewWithKey(key []byte) *Redactor { return &Redactor{key: bytes.Clone(key)} }
+func NewWithKey(key []byte) *Redactor {
+	return &Redactor{key: bytes.Clone(key), seed: maphash.MakeSeed()}
+}
 
 // Prefix starts every marker; a string that contains it was redacted.
 const Prefix = "[redacted:"
@@ -69,10 +85,26 @@ func (r *Redactor) Header(name, value string) string {
 	}
 	if name == "Authorization" || name == "Proxy-Authorization" {
 		if scheme, cred, ok := strings.Cut(value, " "); ok && !strings.Contains(scheme, "=") {
-			return scheme + " " + r.Mark(strings.TrimSpace(cred))
+			return scheme + " " + r.cachedMark(strings.TrimSpace(cred))
 		}
 	}
-	return r.Mark(value)
+	return r.cachedMark(value)
+}
+
+// cachedMark is Mark, remembered for the secrets seen most recently.
+func (r *Redactor) cachedMark(secret string) string {
+	h := maphash.String(r.seed, secret)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.marks[h]; ok {
+		return m
+	}
+	if r.marks == nil || len(r.marks) >= maxCachedMarks {
+		r.marks = make(map[uint64]string)
+	}
+	m := r.Mark(secret)
+	r.marks[h] = m
+	return m
 }
 
 // sensitiveKey reports whether a JSON key, form field or query parameter

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -146,4 +147,15 @@ func FuzzPartialJSON(f *testing.F) {
 	r := NewWithKey([]byte("k"))
 	f.Add(`{"credentials":{"a":"b"}}`)
 	f.Fuzz(func(t *testing.T, s string) { r.PartialJSON(s) })
+}
+
+func TestCachedMarksAreBounded(t *testing.T) {
+	r := NewWithKey([]byte("k"))
+	for i := range maxCachedMarks + 10 {
+		s := fmt.Sprint("secret-", i)
+		require.Equal(t, r.Mark(s), r.Header("X-Api-Key", s))
+	}
+	assert.LessOrEqual(t, len(r.marks), maxCachedMarks)
+	assert.Equal(t, r.Mark("again"), r.Header("X-Api-Key", "again"))
+	assert.Equal(t, r.Mark("again"), r.Header("X-Api-Key", "again"), "a cached mark is the mark")
 }
