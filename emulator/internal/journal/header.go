@@ -1,6 +1,9 @@
 package journal
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Header is a header block as the journal keeps it: "Name: value\n" lines,
 // in one string. A map of slices costs several allocations and hundreds of
@@ -13,22 +16,33 @@ type Header string
 // it), with host first as a Host line when it is not empty (Go keeps the
 // request's Host apart from its headers).
 func EncodeHeader(h map[string][]string, host string, show func(name, value string) string) Header {
-	var b strings.Builder
+	bp := scratch.Get().(*[]byte)
+	b := (*bp)[:0]
 	if host != "" {
-		b.WriteString("Host: ")
-		b.WriteString(show("Host", host))
-		b.WriteByte('\n')
+		b = append(b, "Host: "...)
+		b = append(b, show("Host", host)...)
+		b = append(b, '\n')
 	}
 	for name, vs := range h {
 		for _, v := range vs {
-			b.WriteString(name)
-			b.WriteString(": ")
-			b.WriteString(oneLine(show(name, v)))
-			b.WriteByte('\n')
+			b = append(b, name...)
+			b = append(b, ": "...)
+			b = append(b, oneLine(show(name, v))...)
+			b = append(b, '\n')
 		}
 	}
-	return Header(b.String())
+	out := Header(b) // one allocation of exactly the encoded size
+	if cap(b) <= 64<<10 {
+		*bp = b
+		scratch.Put(bp)
+	}
+	return out
 }
+
+// scratch holds encoding buffers, so an encoded header costs one
+// allocation of its own size: the journal keeps it for thousands of
+// requests.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // oneLine keeps a value to one line: a value never holds a newline on the
 // wire, but one a handler set could.

@@ -107,18 +107,49 @@ func (r *Redactor) cachedMark(secret string) string {
 	return m
 }
 
-// sensitiveKey reports whether a JSON key, form field or query parameter
-// names a secret. Keys are compared without case and with "-" read as "_".
+// sensitiveKey reports whether a JSON key, form field, query parameter or
+// header names a secret. Keys are compared without case and with "-" read
+// as "_", without allocating: the journal asks it of every header of every
+// request.
 func sensitiveKey(k string) bool {
-	k = strings.ReplaceAll(strings.ToLower(k), "-", "_")
-	switch k {
-	case "token", "secret", "password", "api_key", "apikey", "private_key", "signing_key",
-		"client_assertion", "authorization", "credentials", "x_pd_rate_limit", "x_api_key":
-		return true
-	case "token_type", "token_type_hint", "tokens_create":
+	for _, no := range [...]string{"token_type", "token_type_hint", "tokens_create"} {
+		if keyEqual(k, no) {
+			return false
+		}
+	}
+	for _, yes := range [...]string{"token", "secret", "password", "api_key", "apikey", "private_key", "signing_key",
+		"client_assertion", "authorization", "credentials", "x_pd_rate_limit", "x_api_key"} {
+		if keyEqual(k, yes) {
+			return true
+		}
+	}
+	for _, suffix := range [...]string{"_secret", "_token", "_password"} {
+		if len(k) >= len(suffix) && keyEqual(k[len(k)-len(suffix):], suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// keyEqual compares a key with a lower-case name, ignoring ASCII case and
+// reading "-" as "_".
+func keyEqual(k, name string) bool {
+	if len(k) != len(name) {
 		return false
 	}
-	return strings.HasSuffix(k, "_secret") || strings.HasSuffix(k, "_token") || strings.HasSuffix(k, "_password")
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '-':
+			c = '_'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if c != name[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // secretPattern finds secrets by their shape wherever they appear (a
