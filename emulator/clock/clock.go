@@ -141,6 +141,29 @@ func (o *Offset) Advance(d time.Duration) error {
 	return nil
 }
 
+// Shift is how far a following Offset runs ahead of real time (behind,
+// when negative); 0 for a frozen one. A saved state keeps it, so that a
+// clock that follows real time goes on following it after a restart
+// instead of resuming from the instant it was saved at.
+func (o *Offset) Shift() time.Duration {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.frozen {
+		return 0
+	}
+	return o.shift
+}
+
+// SetShift makes a following Offset run d ahead of real time; on a frozen
+// one it does nothing (Set moves that).
+func (o *Offset) SetShift(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.frozen {
+		o.shift = d
+	}
+}
+
 // Frozen reports whether c stands still until moved, as a Fake and a
 // frozen Offset do; a clock that cannot say is taken to follow real time.
 func Frozen(c Clock) bool {

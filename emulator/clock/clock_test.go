@@ -140,3 +140,19 @@ func TestWallSleep(t *testing.T) {
 		t.Fatalf("a cancelled wait must return at once with the context's error, got %v", err)
 	}
 }
+
+func TestOffsetShift(t *testing.T) {
+	real := &fakeReal{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	o := &Offset{real: real.Now}
+	o.SetShift(time.Hour)
+	require.Equal(t, time.Hour, o.Shift())
+	require.Equal(t, real.now.Add(time.Hour), o.Now())
+	real.now = real.now.Add(time.Minute)
+	require.Equal(t, real.now.Add(time.Hour), o.Now(), "a shifted clock follows real time")
+
+	frozen := NewFrozenOffset()
+	at := frozen.Now()
+	frozen.SetShift(time.Hour)
+	require.Zero(t, frozen.Shift())
+	require.Equal(t, at, frozen.Now(), "a frozen clock is moved by Set, not SetShift")
+}
