@@ -601,3 +601,67 @@ func ParseRateLimits(s string) (RateLimitConfig, error) {
 	}
 	return cfg, ratelimit.New().Set(cfg)
 }
+
+// ExportState returns the whole state as one versioned JSON document
+// (StateFormat): workspaces, projects, OAuth clients (secret hashes, never
+// secrets), external users, accounts, the catalogs' additions, deployed
+// triggers, workflows, files, Connect tokens, revocations, faults, rate
+// limits, the clock and the signing key. The document is a secret: with
+// it, anyone can sign tokens this emulator accepts.
+func (e *Emulator) ExportState() ([]byte, error) {
+	e.resetMu.Lock() // every part at one instant
+	doc := e.exportLocked()
+	e.resetMu.Unlock()
+	return json.Marshal(doc)
+}
+
+// ImportState replaces the whole state with a document ExportState (or GET
+// /_emulator/state) made. It is validated whole first: an invalid
+// document changes nothing and its error names the JSON path of the first
+// bad value. Reset still returns to the seed, not to the import.
+func (e *Emulator) ImportState(document []byte) error {
+	doc, err := decodeDoc(document)
+	if err != nil {
+		return err
+	}
+	if err := validateDoc(doc); err != nil {
+		return err
+	}
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	return e.importLocked(doc)
+}
+
+// Snapshot keeps the whole state in memory under name (1..200
+// characters), to Restore later: cheap enough to take before every test
+// case. Errors: conflict for a name in use, limit_exceeded past
+// MaxSnapshots.
+func (e *Emulator) Snapshot(name string) (SnapshotInfo, error) {
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	return e.snapshotLocked(name)
+}
+
+// Restore returns the whole state to a snapshot, which stays for another
+// Restore. The journal is not part of the state and is left as it is.
+// Errors: not_found.
+func (e *Emulator) Restore(name string) error {
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	_, err := e.restoreLocked(name)
+	return err
+}
+
+// DeleteSnapshot forgets a snapshot. Errors: not_found.
+func (e *Emulator) DeleteSnapshot(name string) error {
+	e.snaps.mu.Lock()
+	defer e.snaps.mu.Unlock()
+	if _, ok := e.snaps.byID[name]; !ok {
+		return apperr.ErrNotFound.WithMessage("no snapshot %q", name)
+	}
+	delete(e.snaps.byID, name)
+	return nil
+}
+
+// Snapshots lists the snapshots, oldest first.
+func (e *Emulator) Snapshots() []SnapshotInfo { return e.sortedSnapshots() }

@@ -70,6 +70,12 @@ type Emulator struct {
 	rateLimits ratelimit.Config
 	// eps is the route table, as routes built the handler from it.
 	eps []Endpoint
+	// snaps are the named snapshots of the state.
+	snaps snapshots
+	// persist is the state file, nil without one; pin lets a change pin
+	// the clock, ids draws every generated id and secret.
+	persist *persister
+	pin     *pinClock
 
 	// resetMu lets Reset swap state wholesale while requests hold it for
 	// reading, so no request sees a half-reset emulator.
@@ -94,6 +100,7 @@ type config struct {
 	journalSize    *int    // nil: journal.DefaultSize
 	faultSeed      *uint64 // nil: a random seed
 	rateLimits     ratelimit.Config
+	stateFile      string
 }
 
 // Option configures an Emulator.
@@ -212,6 +219,19 @@ func WithFaultSeed(seed uint64) Option { return func(o *config) { o.faultSeed = 
 // sets one's own. New fails for an invalid configuration.
 func WithRateLimits(cfg RateLimitConfig) Option { return func(o *config) { o.rateLimits = cfg } }
 
+// WithStateFile keeps the state in path: New loads it if it exists (its
+// snapshot, then its changes replayed) or starts it from the seed, and
+// every change is appended and synced to it before the response that
+// acknowledges it, so a crash at any moment loses nothing acknowledged.
+// A torn last record (a crash mid-append) is discarded and logged; a file
+// that cannot be read stops New with an error naming its path and offset,
+// and is never overwritten. One process at a time: a second New on the
+// same path fails. Call Close at the end, which compacts the file. The
+// file holds the signing key and the clients' secret hashes, and the
+// requests that made each change with their credentials: it is private
+// to its owner (mode 0600).
+func WithStateFile(path string) Option { return func(o *config) { o.stateFile = path } }
+
 // New returns an emulator in its seeded state. It fails for a seed that
 // cannot be applied (duplicate ids, bad names, unknown projects), and for
 // a malformed control token or advertise URL.
@@ -222,6 +242,13 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	if cfg.clock == nil {
 		cfg.clock = clock.NewFake(time.Time{})
+	}
+	var pin *pinClock
+	if cfg.stateFile != "" {
+		// Every part reads time through the pin, so a change can be
+		// replayed at the instant it was made.
+		pin = &pinClock{Controllable: cfg.clock}
+		cfg.clock = pin
 	}
 	if cfg.seed == nil {
 		s := DefaultSeed()
@@ -300,6 +327,12 @@ func New(opts ...Option) (*Emulator, error) {
 		return nil, err
 	}
 	e.handler = e.routes()
+	if cfg.stateFile != "" {
+		e.pin = pin
+		if err := e.openStateFile(cfg.stateFile); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -324,7 +357,10 @@ func (e *Emulator) reseed() error {
 		return err
 	}
 	e.limiter.Reset()
-	return e.seed.apply(e.connect, e.auth)
+	if err := e.seed.apply(e.connect, e.auth); err != nil {
+		return err
+	}
+	return e.afterReplace()
 }
 
 // newClient is CreateClient for a caller that holds resetMu.

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -212,7 +213,7 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		}
 		// Before the lock: a client that sends its body slowly must not keep
 		// a Reset waiting, nor every request queued behind that Reset.
-		x.reqBody = e.readBody(w, r)
+		x.reqBody = e.readBody(w, r, cmp.Or(ep.maxBody, e.maxBodyBytes))
 		resp, err := e.handleLocked(r, ep, vars, c, true)
 		for err == nil && resp.then != nil {
 			renewWriteDeadline(w, r, resp.then.maxWait)
@@ -255,26 +256,52 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 // (when withFaults; a delayed request comes back without), then the rate
 // limits.
 func (e *Emulator) handleLocked(r *http.Request, ep Endpoint, vars map[string]string, c *call, withFaults bool) (response, error) {
-	if ep.exclusive {
+	// With a state file, a change runs alone: its replay must see the state
+	// it saw (persist.go).
+	record := e.persist != nil && ep.mutates()
+	if ep.exclusive || record {
 		e.resetMu.Lock()
-		defer e.resetMu.Unlock()
 	} else {
 		e.resetMu.RLock()
-		defer e.resetMu.RUnlock()
 	}
+	resp, err, recorded := e.handleHeld(r, ep, vars, c, withFaults, record)
+	if ep.exclusive || record {
+		e.resetMu.Unlock()
+	} else {
+		e.resetMu.RUnlock()
+	}
+	if recorded {
+		// Outside the lock, before the answer: a change is acknowledged
+		// only once it is durable, and reads need not wait for the disk.
+		if serr := e.syncStateFile(); serr != nil {
+			return response{}, serr
+		}
+	}
+	return resp, err
+}
+
+// handleHeld is handleLocked's work, with resetMu held. recorded says a
+// change went to the state file, which must be synced before the answer.
+func (e *Emulator) handleHeld(r *http.Request, ep Endpoint, vars map[string]string, c *call, withFaults, record bool) (resp response, err error, recorded bool) {
 	authErr := e.prepare(r, ep, vars, c)
 	if withFaults {
 		if f, fired := e.pickFault(r, ep, c); fired {
-			return e.faultAnswer(f, r, ep, vars, c)
+			resp, err = e.faultAnswer(f, r, ep, vars, c)
+			return resp, err, false
 		}
 	}
 	if authErr != nil {
-		return response{}, authErr
+		return response{}, authErr, false
 	}
 	if resp, throttled, err := e.throttle(r, ep, c); throttled || err != nil {
-		return resp, err
+		return resp, err, false
 	}
-	return ep.handle(r, c)
+	if record {
+		resp, err = e.recordChange(r, ep, vars, c)
+		return resp, err, true
+	}
+	resp, err = ep.handle(r, c)
+	return resp, err, false
 }
 
 // renewWriteDeadline sets the connection's write deadline to wait plus the
@@ -305,19 +332,19 @@ func renewWriteDeadline(w http.ResponseWriter, r *http.Request, wait time.Durati
 // (http.NoBody, which is what the server gives one with Content-Length 0)
 // costs nothing here; one with a Content-Length costs one buffer of that
 // size.
-func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request) []byte {
+func (e *Emulator) readBody(w http.ResponseWriter, r *http.Request, limit int64) []byte {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
 	var rd io.Reader = r.Body
 	size := r.ContentLength
-	if size < 0 || size > e.maxBodyBytes {
+	if size < 0 || size > limit {
 		// The body may exceed the limit. MaxBytesReader then also tells the
 		// server to close the connection rather than read on.
-		rd = http.MaxBytesReader(w, r.Body, e.maxBodyBytes)
-		size = min(512, e.maxBodyBytes)
+		rd = http.MaxBytesReader(w, r.Body, limit)
+		size = min(512, limit)
 	}
-	data, err := readAll(rd, size, e.maxBodyBytes)
+	data, err := readAll(rd, size, limit)
 	r.Body = &bufferedBody{data: data, err: err}
 	return data
 }

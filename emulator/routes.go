@@ -76,8 +76,12 @@ type Endpoint struct {
 	// handler runs (the token endpoint reads the client_id of its body),
 	// so that fault plans and rate limits can match the caller.
 	identify func(r *http.Request, c *call)
-	// exclusive handlers run with the emulator locked for writing (reset).
+	// exclusive handlers run with the emulator locked for writing (reset,
+	// state import and export, snapshots).
 	exclusive bool
+	// maxBody, when set, bounds this row's request body instead of the
+	// emulator's limit (a state document is larger than any API body).
+	maxBody int64
 }
 
 // Scope sets used by several rows.
@@ -222,6 +226,12 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "requests.list", Method: http.MethodGet, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.listRequests},
 		{Name: "requests.count", Method: http.MethodGet, Path: "/_emulator/requests/count", Auth: ControlPlane, handle: e.countRequests},
 		{Name: "requests.clear", Method: http.MethodDelete, Path: "/_emulator/requests", Auth: ControlPlane, handle: e.clearRequests},
+		{Name: "state.export", Method: http.MethodGet, Path: "/_emulator/state", Auth: ControlPlane, handle: e.getState, exclusive: true},
+		{Name: "state.import", Method: http.MethodPut, Path: "/_emulator/state", Auth: ControlPlane, handle: e.putState, exclusive: true, maxBody: MaxStateBytes},
+		{Name: "snapshots.create", Method: http.MethodPost, Path: "/_emulator/snapshots", Auth: ControlPlane, handle: e.createSnapshot, exclusive: true},
+		{Name: "snapshots.list", Method: http.MethodGet, Path: "/_emulator/snapshots", Auth: ControlPlane, handle: e.listSnapshots},
+		{Name: "snapshots.restore", Method: http.MethodPost, Path: "/_emulator/snapshots/{name}/restore", Auth: ControlPlane, handle: e.restoreSnapshot, exclusive: true},
+		{Name: "snapshots.delete", Method: http.MethodDelete, Path: "/_emulator/snapshots/{name}", Auth: ControlPlane, handle: e.deleteSnapshot},
 		{Name: "faults.create", Method: http.MethodPost, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.createFault},
 		{Name: "faults.list", Method: http.MethodGet, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.listFaults},
 		{Name: "faults.retrieve", Method: http.MethodGet, Path: "/_emulator/faults/{fault_id}", Auth: ControlPlane, handle: e.getFault},

@@ -28,7 +28,7 @@ type exports struct {
 // waiting for it knows the block is complete. It is the only place the
 // client secret and the control token are ever written.
 func writeEnv(w io.Writer, x exports) error {
-	const noClient = "the seed's first workspace has no OAuth client"
+	const noClient = "no OAuth client of the seed's first workspace is known with its secret (an imported state keeps its own clients)"
 	c := x.creds
 	vars := []struct{ name, value, missing string }{
 		{"PIPEDREAM_BASE_URL", x.baseURL, ""},

@@ -55,6 +55,9 @@ type serveConfig struct {
 	proxyTimeout time.Duration
 	journalSize  int
 	faultSeed    *uint64
+	importFile   string
+	exportFile   string
+	stateFile    string
 	rateLimits   *emulator.RateLimitConfig
 }
 
@@ -153,6 +156,10 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 		"to other users: prefer the variable")
 	fs.StringVar(&cfg.advertiseURL, "advertise-url", "", "`URL` clients reach pdemu at (a LAN name, a proxy): printed as\n"+
 		"PIPEDREAM_BASE_URL, and the control plane accepts its host and origin")
+	fs.StringVar(&cfg.importFile, "import", "", "start from the state document in `file` (as GET /_emulator/state answers it)")
+	fs.StringVar(&cfg.exportFile, "export-on-exit", "", "write the state document to `file` on SIGINT or SIGTERM (atomically)")
+	fs.StringVar(&cfg.stateFile, "state-file", "", "keep the state in `file`: loaded at start if it exists, every change synced to it\n"+
+		"before it is acknowledged, so a crash loses nothing acknowledged")
 	fs.IntVar(&cfg.journalSize, "journal-size", emulator.DefaultJournalSize, "how many requests the journal (/_emulator/requests) keeps, oldest dropped\n"+
 		"first; 0 turns it off")
 	fs.Func("fault-seed", "seed (an unsigned `integer`) of the fault plans' dice, so that faults with a\n"+
@@ -222,6 +229,9 @@ func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string
 		if err := emulator.CheckAdvertiseURL(cfg.advertiseURL); err != nil {
 			return cfg, usageErrorf("invalid --advertise-url: %v", err)
 		}
+	}
+	if cfg.importFile != "" && cfg.stateFile != "" {
+		return cfg, usageErrorf("--import and --state-file both choose the state to start from; give one")
 	}
 	if cfg.journalSize < 0 {
 		return cfg, usageErrorf("invalid --journal-size %d: want 0 (off) or more", cfg.journalSize)
@@ -319,6 +329,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if cfg.rateLimits != nil {
 		opts = append(opts, emulator.WithRateLimits(*cfg.rateLimits))
 	}
+	if cfg.stateFile != "" {
+		opts = append(opts, emulator.WithStateFile(cfg.stateFile))
+	}
 	if cfg.revokeOnRotate {
 		opts = append(opts, emulator.WithRotationRevokesTokens())
 	}
@@ -341,6 +354,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err != nil {
 		return fmt.Errorf("cannot start the emulator: %w", err)
 	}
+	defer func() {
+		if cerr := emu.Close(); cerr != nil {
+			logger.Error("closing the state file", slog.String("error", cerr.Error()))
+		}
+	}()
+	if cfg.importFile != "" {
+		if err := importState(emu, cfg.importFile); err != nil {
+			return err
+		}
+	}
 
 	// Listen before printing, so the URL carries the port actually bound
 	// (--addr :0) and a client that reads it can connect at once.
@@ -352,6 +375,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return err
 	}
 	creds := emu.Credentials()
+	if cfg.importFile != "" || cfg.stateFile != "" {
+		creds = importedCredentials(emu, creds)
+	}
 	clockMode := "real time"
 	if cfg.freezeClock {
 		clockMode = "frozen"
@@ -398,7 +424,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		ln.Close()
 		return fmt.Errorf("writing the export lines: %w", err)
 	}
-	return serveUntilDone(ctx, ln, emu, logger)
+	if err := serveUntilDone(ctx, ln, emu, logger); err != nil {
+		return err
+	}
+	if cfg.exportFile != "" {
+		if err := exportState(emu, cfg.exportFile); err != nil {
+			return err
+		}
+		logger.Info("state exported", slog.String("file", cfg.exportFile))
+	}
+	return nil
+}
+
+// importedCredentials keeps the seed's credentials for the export lines
+// only where the imported state still has them: its clients are the
+// document's, and their secrets are known only to whoever made them.
+func importedCredentials(emu *emulator.Emulator, creds emulator.Credentials) emulator.Credentials {
+	_, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials", ClientID: creds.ClientID, ClientSecret: creds.ClientSecret})
+	if err != nil {
+		creds.ClientID, creds.ClientSecret = "", ""
+	}
+	return creds
 }
 
 // serveClock is the clock pdemu serve runs on: real time from its start,

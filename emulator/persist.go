@@ -1,0 +1,346 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/emulator/internal/statefile"
+)
+
+// The state file (WithStateFile): the state is loaded from it at start,
+// and every change is in it before the response that acknowledges it.
+//
+// A change is kept as the request that made it, with what made its effect
+// what it was: the emulator clock's instant and the seed the request drew
+// its ids and secrets from. Requests that change state run one at a time
+// (resetMu held for writing), with the clock pinned to that instant and the
+// id generator reseeded, so that replaying the request on the state before
+// it makes exactly the same change. Writing a change therefore costs an
+// append and a sync, never a rewrite of the whole state; now and then, and
+// at a clean stop, the file is compacted into one snapshot.
+
+// Compaction thresholds: past either, the next change compacts the file.
+const (
+	compactChanges = 10_000
+	compactBytes   = 64 << 20
+)
+
+// stateFileHeaders are the request headers a replay needs: who called, how
+// the body is encoded, and the environment of project-scoped calls.
+var stateFileHeaders = []string{"Authorization", "Content-Type", "X-Pd-Environment"}
+
+// changeRecord is one change as the state file keeps it.
+type changeRecord struct {
+	At     time.Time         `json:"at"`
+	Seed   uint64            `json:"seed"`
+	Method string            `json:"method"`
+	Path   string            `json:"path"` // escaped, as sent
+	Query  string            `json:"query,omitempty"`
+	Header map[string]string `json:"header,omitempty"`
+	Body   []byte            `json:"body,omitempty"`
+	// Status is the answer the request got: a replay that answers
+	// otherwise is reported.
+	Status int `json:"status"`
+	// Clock is the clock after the request, restored after a replay (a
+	// replayed clock move happens at another real instant).
+	Clock clockState `json:"clock"`
+}
+
+// persister is an emulator's state file.
+type persister struct {
+	file *statefile.File
+	// broken is set once a write to the file failed: from then on every
+	// change is refused, since none could be kept.
+	broken atomic.Pointer[error]
+}
+
+// pinClock is the emulator clock with a pin: while a change runs, Now is
+// the instant the change is recorded at, however long it takes, so that
+// its replay reads the same instants.
+type pinClock struct {
+	clock.Controllable
+	pinned atomic.Pointer[time.Time]
+}
+
+// Now returns the pinned instant, or the clock's.
+func (p *pinClock) Now() time.Time {
+	if t := p.pinned.Load(); t != nil {
+		return *t
+	}
+	return p.Controllable.Now()
+}
+
+// Frozen is the wrapped clock's.
+func (p *pinClock) Frozen() bool { return clock.Frozen(p.Controllable) }
+
+// unwrapClock returns the clock behind a pin.
+func unwrapClock(c clock.Controllable) clock.Controllable {
+	if p, ok := c.(*pinClock); ok {
+		return p.Controllable
+	}
+	return c
+}
+
+// mutates reports whether a row changes the state, so that, with a state
+// file, its requests are recorded. Reads never do; nor do the token
+// endpoint (tokens are self-contained), the proxy (it relays), the journal
+// (not state) or snapshots (kept in memory). State imports, restores and
+// resets replace the whole state, so they compact the file instead.
+func (ep Endpoint) mutates() bool {
+	switch ep.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	switch {
+	case ep.Name == "oauthTokens.create", strings.HasPrefix(ep.Name, "proxy."), strings.HasPrefix(ep.Name, "requests."),
+		strings.HasPrefix(ep.Name, "snapshots."), ep.Name == "state.import", ep.Name == "reset":
+		return false
+	}
+	return true
+}
+
+// openStateFile loads the state file into e (a snapshot, then the changes
+// replayed) or, for a new file, writes e's seeded state to it.
+func (e *Emulator) openStateFile(path string) error {
+	f, recs, rep, err := statefile.Open(path)
+	if err != nil {
+		return err
+	}
+	if rep.TornBytes > 0 && e.logger != nil {
+		e.logger.Warn("state file: a torn last record was discarded (its change was never acknowledged)",
+			slog.String("file", path), slog.Int64("offset", rep.TornOffset), slog.Int64("bytes", rep.TornBytes))
+	}
+	// Replayed with no persister yet: an import inside the replay must not
+	// compact the file while the changes after its snapshot are only in
+	// memory.
+	if len(recs) > 0 {
+		if err := e.replay(path, recs); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	e.persist = &persister{file: f}
+	// A fresh file gets its first snapshot, and a loaded one is compacted:
+	// the next start replays nothing.
+	if err := e.compactLocked(); err != nil {
+		f.Close()
+		e.persist = nil
+		return err
+	}
+	return nil
+}
+
+// replay loads the snapshot and applies every change after it.
+func (e *Emulator) replay(path string, recs []statefile.Record) error {
+	doc, err := decodeDoc(recs[0].Payload)
+	if err == nil {
+		err = validateDoc(doc)
+	}
+	if err == nil {
+		err = e.importLocked(doc)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: the snapshot at byte %d: %w", path, recs[0].Offset, err)
+	}
+	var last *changeRecord
+	for _, r := range recs[1:] {
+		var rec changeRecord
+		if err := json.Unmarshal(r.Payload, &rec); err != nil {
+			return fmt.Errorf("%s: the change at byte %d: %w", path, r.Offset, err)
+		}
+		status, err := e.replayOne(&rec)
+		if err != nil {
+			return fmt.Errorf("%s: the change at byte %d (%s %s): %w", path, r.Offset, rec.Method, rec.Path, err)
+		}
+		if status != rec.Status && e.logger != nil {
+			e.logger.Warn("state file: a replayed change answered otherwise than when it was made",
+				slog.String("file", path), slog.Int64("offset", r.Offset), slog.String("method", rec.Method),
+				slog.String("path", e.redact.Path(rec.Path)), slog.Int("status", rec.Status), slog.Int("replayed", status))
+		}
+		last = &rec
+	}
+	if last != nil {
+		e.restoreClock(last.Clock)
+	}
+	return nil
+}
+
+// replayOne runs a recorded request against the state, as it ran: same
+// route, caller, body, instant and seed; no faults, rate limits, journal
+// or control-plane guard (they judged it when it was made).
+func (e *Emulator) replayOne(rec *changeRecord) (int, error) {
+	u := &url.URL{RawPath: rec.Path, RawQuery: rec.Query}
+	p, err := url.PathUnescape(rec.Path)
+	if err != nil {
+		return 0, err
+	}
+	u.Path = p
+	r, err := http.NewRequest(rec.Method, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	r.URL = u
+	for k, v := range rec.Header {
+		r.Header.Set(k, v)
+	}
+	r.Body = &bufferedBody{data: rec.Body}
+	r = collapseConnectSlashes(r)
+	var m mux.RouteMatch
+	if !router(e.eps).match(r, &m) {
+		return 0, errors.New("no route serves it")
+	}
+	ep := e.eps[m.Handler.(routeTarget)]
+	c := &call{header: http.Header{}, x: &exchange{req: r, reqBody: rec.Body}}
+	resp, err := e.runChange(r, ep, m.Vars, c, rec.At, rec.Seed)
+	return answerStatus(resp, err), nil
+}
+
+// runChange runs a change's handler with the clock pinned to at and the id
+// generator drawing from seed; the caller holds resetMu for writing.
+func (e *Emulator) runChange(r *http.Request, ep Endpoint, vars map[string]string, c *call, at time.Time, seed uint64) (response, error) {
+	e.pin.pinned.Store(&at)
+	defer e.pin.pinned.Store(nil)
+	undo := e.ids.Override(seed)
+	defer undo()
+	if err := e.prepare(r, ep, vars, c); err != nil {
+		return response{}, err
+	}
+	return ep.handle(r, c)
+}
+
+// answerStatus is the status a handler's result is written with.
+func answerStatus(resp response, err error) int {
+	if err != nil {
+		return statusOf[apperr.As(err).Kind]
+	}
+	return resp.status
+}
+
+// recordChange runs a change and appends it to the state file; the caller
+// holds resetMu for writing and syncs the file (persister.sync) before
+// the answer is written.
+func (e *Emulator) recordChange(r *http.Request, ep Endpoint, vars map[string]string, c *call) (response, error) {
+	if errp := e.persist.broken.Load(); errp != nil {
+		return response{}, stateFileError(*errp)
+	}
+	at := e.clock.Now()
+	seed := e.ids.Uint64()
+	resp, err := e.runChange(r, ep, vars, c, at, seed)
+	rec := changeRecord{At: at, Seed: seed, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery,
+		Body: c.x.reqBody, Status: answerStatus(resp, err), Clock: e.clockState()}
+	for _, h := range stateFileHeaders {
+		if v := r.Header.Get(h); v != "" {
+			if rec.Header == nil {
+				rec.Header = map[string]string{}
+			}
+			rec.Header[h] = v
+		}
+	}
+	payload, merr := json.Marshal(rec)
+	if merr == nil {
+		merr = e.persist.file.Append(payload)
+	}
+	if merr != nil {
+		e.persist.broken.Store(&merr)
+		return response{}, stateFileError(merr)
+	}
+	if n, size := e.persist.file.Changes(); n >= compactChanges || size >= compactBytes {
+		if cerr := e.compactLocked(); cerr != nil {
+			e.persist.broken.Store(&cerr)
+			return response{}, stateFileError(cerr)
+		}
+	}
+	return resp, err
+}
+
+// syncStateFile makes the changes appended so far durable, before their
+// answers go out. A failed sync leaves the change applied in memory but
+// unacknowledged, and stops every later change.
+func (e *Emulator) syncStateFile() error {
+	if err := e.persist.file.Sync(); err != nil {
+		e.persist.broken.Store(&err)
+		return stateFileError(err)
+	}
+	return nil
+}
+
+func stateFileError(err error) error {
+	return &apperr.Error{Kind: apperr.Internal, Code: "state_file_error",
+		Message: "the state file cannot be written, so no change can be kept: " + err.Error()}
+}
+
+// compactLocked writes the whole state as the file's one snapshot; the
+// caller holds resetMu for writing (or is New).
+func (e *Emulator) compactLocked() error {
+	doc, err := json.Marshal(e.exportLocked())
+	if err != nil {
+		return err
+	}
+	return e.persist.file.Compact(doc)
+}
+
+// afterReplace keeps the state file in step with a change of the whole
+// state (an import, a restore, a reset): it is compacted at once. The
+// caller holds resetMu for writing.
+func (e *Emulator) afterReplace() error {
+	if e.persist == nil {
+		return nil
+	}
+	if err := e.compactLocked(); err != nil {
+		e.persist.broken.Store(&err)
+		return stateFileError(err)
+	}
+	return nil
+}
+
+// clockState is the clock as a state document keeps it.
+func (e *Emulator) clockState() clockState {
+	inner := unwrapClock(e.clock)
+	cs := clockState{Now: inner.Now().UTC(), Frozen: clock.Frozen(inner)}
+	if s, ok := inner.(shifter); ok && !cs.Frozen {
+		secs := s.Shift().Seconds()
+		cs.ShiftSeconds = &secs
+	}
+	return cs
+}
+
+// restoreClock sets the clock as a state document says.
+func (e *Emulator) restoreClock(cs clockState) {
+	inner := unwrapClock(e.clock)
+	if s, ok := inner.(shifter); ok && cs.ShiftSeconds != nil && !clock.Frozen(inner) {
+		s.SetShift(time.Duration(*cs.ShiftSeconds * float64(time.Second)))
+		return
+	}
+	inner.Set(cs.Now)
+}
+
+// Close compacts the state file into one snapshot, so the next start has
+// nothing to replay, and releases it for another process. Without a state
+// file it does nothing. The emulator must not serve after Close.
+func (e *Emulator) Close() error {
+	if e.persist == nil {
+		return nil
+	}
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	var err error
+	if e.persist.broken.Load() == nil {
+		err = e.compactLocked()
+	}
+	if cerr := e.persist.file.Close(); err == nil {
+		err = cerr
+	}
+	e.persist = nil
+	return err
+}
