@@ -37,6 +37,9 @@ type entry struct {
 	// not depend on what the others saw. It is nil when the probability
 	// is 0 or 1: then there is nothing to roll.
 	rng *rand.Rand
+	// src is rng's source, kept because rand.Rand does not give it back
+	// and Export must save where the dice are.
+	src *rand.PCG
 }
 
 // NewPlan returns an empty plan whose faults derive their generators from
@@ -67,7 +70,8 @@ func (p *Plan) Add(spec Spec, now time.Time) (Fault, error) {
 		prob:  *spec.Probability,
 	}
 	if e.prob > 0 && e.prob < 1 {
-		e.rng = rand.New(p.source(spec.Seed, e.seq))
+		e.src = p.source(spec.Seed, e.seq)
+		e.rng = rand.New(e.src)
 	}
 	p.faults = append(p.faults, e)
 	p.byID[e.fault.ID] = e
