@@ -624,7 +624,7 @@ func (e *Emulator) ImportState(document []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := validateDoc(doc); err != nil {
+	if err := e.validateDoc(doc); err != nil {
 		return err
 	}
 	e.resetMu.Lock()

@@ -145,7 +145,7 @@ func (e *Emulator) openStateFile(path string) error {
 func (e *Emulator) replay(path string, recs []statefile.Record) error {
 	doc, err := decodeDoc(recs[0].Payload)
 	if err == nil {
-		err = validateDoc(doc)
+		err = e.validateDoc(doc)
 	}
 	if err == nil {
 		err = e.importLocked(doc)

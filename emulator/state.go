@@ -71,7 +71,7 @@ func (e *Emulator) exportLocked() stateDoc {
 // validateDoc checks a whole document before anything changes: its format,
 // each part, and the references between parts. Errors name the JSON path
 // of the first bad value.
-func validateDoc(doc *stateDoc) error {
+func (e *Emulator) validateDoc(doc *stateDoc) error {
 	if doc.Format != StateFormat {
 		if doc.Format == "" {
 			return apperr.ErrInvalid.WithMessage("format: missing; this pdemu reads %q documents", StateFormat)
@@ -95,15 +95,30 @@ func validateDoc(doc *stateDoc) error {
 			return prefixPath(part.path, part.err)
 		}
 	}
-	return validateReferences(doc)
+	if err := validateReferences(doc); err != nil {
+		return err
+	}
+	// What this emulator's configuration refuses (another issuer, more
+	// clients than its limit), before anything changes.
+	if err := e.keys.CheckImport(doc.SigningKey); err != nil {
+		return prefixPath("signing_key", err)
+	}
+	return prefixPath("oauth", e.auth.CheckImport(doc.OAuth))
 }
 
 // validateReferences checks what no part can check alone: every client's
 // workspace and projects exist in the Connect state.
 func validateReferences(doc *stateDoc) error {
-	workspaces, projects := doc.Connect.IDs()
+	workspaces := map[string]bool{}
+	for _, w := range doc.Connect.Workspaces {
+		workspaces[w.ID] = true
+	}
+	projects := map[string][]string{}
+	for _, p := range doc.Connect.Projects {
+		projects[p.WorkspaceID] = append(projects[p.WorkspaceID], p.ID)
+	}
 	for i, c := range doc.OAuth.Clients {
-		if !slices.Contains(workspaces, c.WorkspaceID) {
+		if !workspaces[c.WorkspaceID] {
 			return apperr.ErrInvalid.WithMessage("oauth.clients[%d].workspace_id: no workspace %q in connect.workspaces", i, c.WorkspaceID)
 		}
 		for j, p := range c.ProjectIDs {
@@ -117,6 +132,9 @@ func validateReferences(doc *stateDoc) error {
 
 // prefixPath puts a part's name before the path its error starts with.
 func prefixPath(part string, err error) error {
+	if err == nil {
+		return nil
+	}
 	ae := apperr.As(err)
 	if ae.Kind != apperr.Invalid {
 		return err

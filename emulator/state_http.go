@@ -56,7 +56,7 @@ func (e *Emulator) putState(r *http.Request, _ *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	if err := validateDoc(doc); err != nil {
+	if err := e.validateDoc(doc); err != nil {
 		return response{}, err
 	}
 	if err := e.importLocked(doc); err != nil {

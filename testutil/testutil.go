@@ -52,6 +52,34 @@ func NewServer(tb testing.TB, opts ...emulator.Option) *Server {
 	return &Server{Server: ts, Emulator: emu, Clock: emu.Clock(), Credentials: emu.Credentials(), tb: tb}
 }
 
+// Wrap serves an emulator the test built itself (with options NewServer
+// does not give, such as emulator.WithStateFile) and closes the server
+// when the test ends. The emulator's own Close is the caller's.
+func Wrap(tb testing.TB, emu *emulator.Emulator) *Server {
+	tb.Helper()
+	ts := httptest.NewServer(emu)
+	tb.Cleanup(ts.Close)
+	return &Server{Server: ts, Emulator: emu, Clock: emu.Clock(), Credentials: emu.Credentials(), tb: tb}
+}
+
+// Snapshot keeps the emulator's whole state under name, to Restore later:
+// cheap enough to take before every test case.
+func (s *Server) Snapshot(name string) {
+	s.tb.Helper()
+	if _, err := s.Emulator.Snapshot(name); err != nil {
+		s.tb.Fatalf("testutil: snapshot %q: %v", name, err)
+	}
+}
+
+// Restore returns the emulator to a snapshot, which stays for another
+// Restore.
+func (s *Server) Restore(name string) {
+	s.tb.Helper()
+	if err := s.Emulator.Restore(name); err != nil {
+		s.tb.Fatalf("testutil: restore %q: %v", name, err)
+	}
+}
+
 // Env returns the PIPEDREAM_* variables the official SDKs read, pointing at
 // this server with the seeded credentials, in the development environment.
 func (s *Server) Env() []string {
