@@ -459,9 +459,9 @@ func (s *Store) ListApps(q AppQuery, req PageRequest) (Page[App], error) {
 		return Page[App]{}, apperr.ErrInvalid.WithMessage("sort_direction must be %s or %s", SortAsc, SortDesc)
 	}
 	prefix := q.SortKey + ":" + q.SortDirection + ":"
-	for name, c := range map[string]string{"after": req.After, "before": req.Before} {
-		if c != "" && !strings.HasPrefix(c, prefix) {
-			return Page[App]{}, apperr.ErrInvalid.WithMessage("%s is a cursor of another sort order; page with the sort_key and sort_direction it was made with", name)
+	for _, c := range [...]struct{ name, cursor string }{{"after", req.After}, {"before", req.Before}} {
+		if c.cursor != "" && !strings.HasPrefix(c.cursor, prefix) {
+			return Page[App]{}, apperr.ErrInvalid.WithMessage("%s is a cursor of another sort order; page with the sort_key and sort_direction it was made with", c.name)
 		}
 	}
 	needle := strings.ToLower(q.Q)

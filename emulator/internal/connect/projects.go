@@ -73,9 +73,12 @@ func validateProjectSpec(spec ProjectSpec, create bool) error {
 			return err
 		}
 	}
-	for field, v := range map[string]*string{"app_name": spec.AppName, "support_email": spec.SupportEmail} {
-		if v != nil && len(*v) > 1000 {
-			return apperr.ErrInvalid.WithMessage("%s is longer than 1000 characters", field)
+	for _, f := range [...]struct {
+		field string
+		v     *string
+	}{{"app_name", spec.AppName}, {"support_email", spec.SupportEmail}} {
+		if f.v != nil && len(*f.v) > 1000 {
+			return apperr.ErrInvalid.WithMessage("%s is longer than 1000 characters", f.field)
 		}
 	}
 	return nil

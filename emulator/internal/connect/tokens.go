@@ -149,8 +149,10 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 	if len(granted) == 0 {
 		return ConnectToken{}, errInvalidScope.WithMessage("the creating token holds no connect: scope to grant")
 	}
-	for field, v := range map[string]string{"success_redirect_uri": spec.SuccessRedirectURI, "error_redirect_uri": spec.ErrorRedirectURI, "webhook_uri": spec.WebhookURI} {
-		if err := validateURI(field, v); err != nil {
+	for _, u := range [...]struct{ field, uri string }{
+		{"success_redirect_uri", spec.SuccessRedirectURI}, {"error_redirect_uri", spec.ErrorRedirectURI}, {"webhook_uri", spec.WebhookURI},
+	} {
+		if err := validateURI(u.field, u.uri); err != nil {
 			return ConnectToken{}, err
 		}
 	}
