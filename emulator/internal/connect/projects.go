@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -91,7 +90,7 @@ func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, er
 		return Project{}, err
 	}
 	if spec.ID == "" {
-		spec.ID = ids.New("proj_", 7)
+		spec.ID = s.gen.New("proj_", 7)
 	} else if err := validateProjectID(spec.ID); err != nil {
 		return Project{}, err
 	}
