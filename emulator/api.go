@@ -83,7 +83,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) Clock() clock.Controllable { return e.clock }
 
 // Seed returns the seed as applied, with every generated id and secret.
-func (e *Emulator) Seed() Seed { return e.seed.materialize() }
+func (e *Emulator) Seed() Seed {
+	// e.seed lacks nothing, so this only copies it and draws no id (a nil
+	// generator would panic if it tried).
+	return e.seed.materialize(nil)
+}
 
 // Credentials is what an SDK needs to talk to the emulator, as the
 // PIPEDREAM_* environment variables carry it.
@@ -114,7 +118,10 @@ func (e *Emulator) Credentials() Credentials {
 
 // Reset returns the emulator to its seeded state: clients, projects and
 // users made since are gone, and every token issued so far stops working
-// (the signing key is replaced). The clock is left where it is.
+// (the signing key is replaced, and the seeded clients are re-created
+// under a new generation). The clock is left where it is. With WithIDSeed,
+// the id generator is rewound too, so the new signing key is the one New
+// made and the same requests draw the same ids as after New.
 func (e *Emulator) Reset() error {
 	e.resetMu.Lock()
 	defer e.resetMu.Unlock()
@@ -495,7 +502,8 @@ func (e *Emulator) JournalStats() JournalStats {
 // Fingerprint returns the marker that stands for secret wherever the
 // journal or the request log would show it, such as "[redacted:1a2b3c4d]":
 // a test can check which credential a request carried without the journal
-// holding it. Markers are keyed per emulator: they differ between runs.
+// holding it. Markers are keyed per emulator: they differ between runs,
+// unless WithIDSeed fixes the key.
 func (e *Emulator) Fingerprint(secret string) string { return e.redact.Mark(secret) }
 
 // Fault plans: the failures a test asks for (see AddFault).

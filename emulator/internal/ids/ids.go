@@ -144,13 +144,3 @@ func (g *Generator) Uint64() uint64 {
 	_, _ = g.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
 }
-
-// std is what New and Secret draw from, for callers that take no Generator
-// yet.
-var std = NewRandom()
-
-// New is std.New: prefix followed by n random alphanumeric characters.
-func New(prefix string, n int) string { return std.New(prefix, n) }
-
-// Secret is std.Secret: 256 random bits, base64url-encoded without padding.
-func Secret() string { return std.Secret() }
