@@ -19,7 +19,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 )
@@ -33,11 +35,14 @@ type Generator struct {
 	seeded bool
 	seed   uint64
 
-	// mu guards stream and mark, the state of a seeded generator; a random
-	// one reads crypto/rand, which is safe for concurrent use, without it.
-	mu     sync.Mutex
-	stream mrand.ChaCha8
-	mark   mrand.ChaCha8
+	// mu guards stream and mark, the state of a seeded generator, and
+	// over; a random one reads crypto/rand, which is safe for concurrent
+	// use, without it unless overridden says an Override is in force.
+	mu         sync.Mutex
+	stream     mrand.ChaCha8
+	mark       mrand.ChaCha8
+	over       []*mrand.ChaCha8 // the Overrides in force; the last one draws
+	overridden atomic.Bool      // len(over) > 0, for Read's lock-free path
 }
 
 // NewRandom returns a Generator that reads crypto/rand: what the emulator
@@ -96,7 +101,7 @@ func (g *Generator) Rewind() {
 // Read fills p with random bytes. It always returns len(p) and a nil error,
 // so a Generator can be the io.Reader that crypto and uuid functions take.
 func (g *Generator) Read(p []byte) (int, error) {
-	if g == nil || !g.seeded {
+	if g == nil || !g.seeded && !g.overridden.Load() {
 		// crypto/rand.Read never fails since Go 1.24: it crashes first.
 		if _, err := rand.Read(p); err != nil {
 			panic("ids: crypto/rand failed: " + err.Error())
@@ -105,7 +110,40 @@ func (g *Generator) Read(p []byte) (int, error) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.stream.Read(p)
+	switch {
+	case len(g.over) > 0:
+		return g.over[len(g.over)-1].Read(p)
+	case g.seeded:
+		return g.stream.Read(p)
+	}
+	// An Override ended between the check above and the lock.
+	_, _ = rand.Read(p)
+	return len(p), nil
+}
+
+// Override makes every draw, until undo is called, come from a fresh
+// stream seeded by seed: the bytes NewSeeded(seed) would give, whether g
+// is random or seeded. The generator's own stream does not advance
+// meanwhile. Overrides nest: the latest one in force draws, and undo
+// withdraws its own (a second call does nothing), so the one it covered
+// draws again from where it stood. It is for replaying one recorded
+// change so that it draws the ids it drew the first time; the caller keeps
+// other draws out while it is in force, since they would take from the
+// override's stream.
+func (g *Generator) Override(seed uint64) (undo func()) {
+	c := mrand.NewChaCha8(expand(seed))
+	g.mu.Lock()
+	g.over = append(g.over, c)
+	g.overridden.Store(true)
+	g.mu.Unlock()
+	return func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if i := slices.Index(g.over, c); i >= 0 {
+			g.over = slices.Delete(g.over, i, i+1)
+		}
+		g.overridden.Store(len(g.over) > 0)
+	}
 }
 
 // New returns prefix followed by n random alphanumeric characters, e.g.

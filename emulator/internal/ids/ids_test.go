@@ -157,3 +157,42 @@ func TestConcurrentDrawsShareOneStream(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+func TestOverride(t *testing.T) {
+	for _, g := range []*Generator{NewRandom(), NewSeeded(11)} {
+		ref := NewSeeded(11)
+		undo := g.Override(3)
+		assert.Equal(t, draws(NewSeeded(3)), draws(g), "an override draws what NewSeeded(seed) draws")
+		inner := g.Override(4)
+		assert.Equal(t, draws(NewSeeded(4)), draws(g))
+		inner()
+		inner() // a second undo does nothing
+		want := NewSeeded(3)
+		draws(want)
+		assert.Equal(t, draws(want), draws(g), "undo puts back the enclosing override where it stood")
+		undo()
+		if _, seeded := g.Seed(); seeded {
+			assert.Equal(t, draws(ref), draws(g), "the generator's own stream did not advance")
+		} else {
+			assert.NotEqual(t, draws(NewSeeded(3)), draws(g), "random again")
+		}
+	}
+
+	// Overrides and draws from many goroutines, for the race detector.
+	g := NewRandom()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 50 {
+				undo := g.Override(uint64(i))
+				draws(g)
+				undo()
+				draws(g)
+			}
+		})
+	}
+	wg.Wait()
+	_, ok := g.Seed()
+	assert.False(t, ok)
+	assert.False(t, g.overridden.Load())
+}
