@@ -83,7 +83,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) Clock() clock.Controllable { return e.clock }
 
 // Seed returns the seed as applied, with every generated id and secret.
-func (e *Emulator) Seed() Seed { return e.seed.materialize() }
+func (e *Emulator) Seed() Seed {
+	// e.seed lacks nothing, so this only copies it and draws no id (a nil
+	// generator would panic if it tried).
+	return e.seed.materialize(nil)
+}
 
 // Credentials is what an SDK needs to talk to the emulator, as the
 // PIPEDREAM_* environment variables carry it.
@@ -114,7 +118,10 @@ func (e *Emulator) Credentials() Credentials {
 
 // Reset returns the emulator to its seeded state: clients, projects and
 // users made since are gone, and every token issued so far stops working
-// (the signing key is replaced). The clock is left where it is.
+// (the signing key is replaced, and the seeded clients are re-created
+// under a new generation). The clock is left where it is. With WithIDSeed,
+// the id generator is rewound too, so the new signing key is the one New
+// made and the same requests draw the same ids as after New.
 func (e *Emulator) Reset() error {
 	e.resetMu.Lock()
 	defer e.resetMu.Unlock()
@@ -132,7 +139,7 @@ func (e *Emulator) Capabilities() []string {
 	if e.journal.Enabled() {
 		caps = append(caps, "journal")
 	}
-	caps = append(caps, "faults", "rate_limits")
+	caps = append(caps, "faults", "rate_limits", "state")
 	return caps
 }
 
@@ -144,6 +151,7 @@ func (e *Emulator) Endpoints() []Endpoint { return e.endpoints() }
 // time the secret is available. Errors: *apperr.Error invalid_request,
 // not_found (workspace or project), conflict (id taken).
 func (e *Emulator) CreateClient(spec ClientSpec) (Client, ClientCredentials, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	return e.newClient(spec)
@@ -166,6 +174,7 @@ func (e *Emulator) GetClient(id string) (Client, error) {
 // RotateSecret gives a client a new secret and returns it; the old one
 // fails at once. Errors: *apperr.Error not_found.
 func (e *Emulator) RotateSecret(clientID string) (ClientCredentials, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	_, creds, err := e.auth.RotateSecret(clientID)
@@ -175,6 +184,7 @@ func (e *Emulator) RotateSecret(clientID string) (ClientCredentials, error) {
 // DeleteClient deletes a client; its tokens fail at once.
 // Errors: *apperr.Error not_found.
 func (e *Emulator) DeleteClient(clientID string) error {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	return e.auth.Delete(clientID)
@@ -196,6 +206,7 @@ func (e *Emulator) IssueToken(req TokenRequest) (Token, error) {
 // *apperr.Error not_found, since a test that revokes nothing is most
 // likely wrong; an empty token is invalid_request.
 func (e *Emulator) RevokeToken(token string) error {
+	defer e.keepGoAPIChange()
 	if token == "" {
 		return apperr.ErrInvalid.WithMessage("token is required")
 	}
@@ -211,6 +222,7 @@ func (e *Emulator) RevokeToken(token string) error {
 // ("production" when empty), as Connect does when a token or account is
 // made for one; it is idempotent.
 func (e *Emulator) AddExternalUser(projectID, environment, externalID string) error {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	_, err := e.addExternalUser(projectID, environment, externalID)
@@ -222,6 +234,7 @@ func (e *Emulator) AddExternalUser(projectID, environment, externalID string) er
 // full access: scopes is space-separated ("" means connect:*). environment
 // "" means production. It returns the ctok_… string.
 func (e *Emulator) CreateConnectToken(projectID, environment, externalUserID, scopes string) (string, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	env, err := connect.ParseEnvironment(environment)
@@ -245,6 +258,7 @@ func (e *Emulator) CreateConnectToken(projectID, environment, externalUserID, sc
 // It returns the account's id (apn_…). Errors: *apperr.Error
 // invalid_request, not_found.
 func (e *Emulator) ConnectAccount(projectID, environment, externalUserID, app string, credentials map[string]any) (string, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	acc, err := e.connectAccountSpec(projectID, environment, connect.AccountSpec{
@@ -257,6 +271,7 @@ func (e *Emulator) ConnectAccount(projectID, environment, externalUserID, app st
 // POST /_emulator/apps does; Reset removes it again. Errors: *apperr.Error
 // invalid_request, conflict (name slug or id taken).
 func (e *Emulator) AddApp(spec AppSpec) (App, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	return e.connect.AddApp(spec)
@@ -269,6 +284,7 @@ func (e *Emulator) AddApp(spec AppSpec) (App, error) {
 // returns. Values are copied through JSON, so the caller may reuse spec.
 // Errors: *apperr.Error invalid_request, conflict.
 func (e *Emulator) RegisterComponent(spec ComponentSpec) (Component, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	// A JSON round trip detaches the spec from the caller's maps and gives
@@ -292,6 +308,7 @@ func (e *Emulator) RegisterComponent(spec ComponentSpec) (Component, error) {
 // 1day/<a>/<b>/<c>/u/<path>, at most 1024 bytes; environment; type),
 // not_found (project).
 func (e *Emulator) PutFile(projectID, environment, s3Key string, content []byte, contentType string) error {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	_, err := e.putStashFile(projectID, environment, s3Key, content, contentType)
@@ -320,6 +337,7 @@ func (e *Emulator) ProjectLogo(projectID string) (logo ProjectLogo, found bool, 
 // default is connect.DefaultProxyHosts() (loopback only). It returns the
 // rules as stored. Errors: *apperr.Error invalid_request.
 func (e *Emulator) SetProxyAllowedHosts(hosts ...string) ([]string, error) {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	p, err := e.connect.SetProxyAllowedHosts(hosts)
@@ -342,6 +360,7 @@ func (e *Emulator) ProxyAllowedHosts() []string {
 // encoding/json can encode, except nil. Errors: *apperr.Error
 // invalid_request, not_found (trigger), conflict (trigger inactive).
 func (e *Emulator) EmitEvent(triggerID string, event any) error {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	b, err := json.Marshal(event)
@@ -360,6 +379,7 @@ func (e *Emulator) EmitEvent(triggerID string, event any) error {
 // callers, as POST /_emulator/workflows does. Errors: *apperr.Error
 // invalid_request.
 func (e *Emulator) RegisterWorkflow(spec WorkflowSpec) error {
+	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	_, err := e.connect.RegisterWorkflow(spec)
@@ -495,7 +515,8 @@ func (e *Emulator) JournalStats() JournalStats {
 // Fingerprint returns the marker that stands for secret wherever the
 // journal or the request log would show it, such as "[redacted:1a2b3c4d]":
 // a test can check which credential a request carried without the journal
-// holding it. Markers are keyed per emulator: they differ between runs.
+// holding it. Markers are keyed per emulator: they differ between runs,
+// unless WithIDSeed fixes the key.
 func (e *Emulator) Fingerprint(secret string) string { return e.redact.Mark(secret) }
 
 // Fault plans: the failures a test asks for (see AddFault).
@@ -531,7 +552,10 @@ const (
 // tried in the order they were added; the first that fires answers the
 // request. They never apply to the control plane. Errors: invalid_request
 // naming the field at fault; limit_exceeded past faults.MaxFaults.
-func (e *Emulator) AddFault(spec FaultSpec) (Fault, error) { return e.faults.Add(spec, e.clock.Now()) }
+func (e *Emulator) AddFault(spec FaultSpec) (Fault, error) {
+	defer e.keepGoAPIChange()
+	return e.faults.Add(spec, e.clock.Now())
+}
 
 // Faults lists the plan's faults, oldest first, with their hits and what
 // remains of them (exhausted ones too, until deleted).
@@ -541,10 +565,16 @@ func (e *Emulator) Faults() []Fault { return e.faults.List() }
 func (e *Emulator) Fault(id string) (Fault, error) { return e.faults.Get(id) }
 
 // DeleteFault removes a fault. Errors: not_found.
-func (e *Emulator) DeleteFault(id string) error { return e.faults.Delete(id) }
+func (e *Emulator) DeleteFault(id string) error {
+	defer e.keepGoAPIChange()
+	return e.faults.Delete(id)
+}
 
 // ClearFaults removes every fault. Reset does too.
-func (e *Emulator) ClearFaults() { e.faults.Clear() }
+func (e *Emulator) ClearFaults() {
+	defer e.keepGoAPIChange()
+	e.faults.Clear()
+}
 
 // Rate limits (see WithRateLimits and SetRateLimits).
 type (
@@ -571,7 +601,10 @@ func RateLimitProfile(name string) ([]RateLimitRule, error) { return ratelimit.P
 // SetRateLimits replaces the rate limits and clears their counters; Reset
 // restores those the emulator started with. Errors: invalid_request naming
 // the rule and field at fault, the configuration unchanged.
-func (e *Emulator) SetRateLimits(cfg RateLimitConfig) error { return e.limiter.Set(cfg) }
+func (e *Emulator) SetRateLimits(cfg RateLimitConfig) error {
+	defer e.keepGoAPIChange()
+	return e.limiter.Set(cfg)
+}
 
 // RateLimits returns the rate limits in force with their live counters (on
 // the emulator clock: a window that has ended shows no counter).

@@ -25,10 +25,12 @@ func (e *Emulator) listApps(r *http.Request, c *call) (response, error) {
 		}
 	}
 	var err error
-	for name, dst := range map[string]**bool{
-		"has_components": &query.HasComponents, "has_actions": &query.HasActions, "has_triggers": &query.HasTriggers,
-	} {
-		if *dst, err = queryBool(q, name); err != nil {
+	// In a fixed order, so that of several bad values the same one is named.
+	for _, f := range []struct {
+		name string
+		dst  **bool
+	}{{"has_components", &query.HasComponents}, {"has_actions", &query.HasActions}, {"has_triggers", &query.HasTriggers}} {
+		if *f.dst, err = queryBool(q, f.name); err != nil {
 			return response{}, err
 		}
 	}

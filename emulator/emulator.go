@@ -12,7 +12,6 @@ package emulator
 import (
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/connect"
 	"github.com/pdemu/pdemu/emulator/internal/faults"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/proxy"
@@ -47,7 +47,10 @@ type Emulator struct {
 	maxBodyBytes int64
 	issuer       string
 
-	seed    Seed // materialised: every id and secret filled in
+	seed Seed // materialised: every id and secret filled in
+	// ids is the source of every id, secret, token and key the emulator
+	// makes (see WithIDSeed); Reset rewinds a seeded one.
+	ids     *ids.Generator
 	keys    *token.Keys
 	auth    *oauth.Server
 	connect *connect.Store
@@ -98,9 +101,11 @@ type config struct {
 	advertiseURL   string
 	proxyTimeout   time.Duration
 	journalSize    *int    // nil: journal.DefaultSize
-	faultSeed      *uint64 // nil: a random seed
+	faultSeed      *uint64 // nil: drawn from the id generator
 	rateLimits     ratelimit.Config
 	stateFile      string
+	idSeed         *uint64 // nil: crypto/rand
+	randomIDs      bool    // WithRandomIDs: crypto/rand whatever idSeed says
 }
 
 // Option configures an Emulator.
@@ -209,8 +214,38 @@ func WithJournalSize(n int) Option { return func(o *config) { o.journalSize = &n
 
 // WithFaultSeed seeds the fault plans' dice: with the same seed, the same
 // plans and the same requests, the same faults fire on every run (a fault
-// may also carry its own seed). The default is a random seed.
+// may also carry its own seed). The default is drawn from the id
+// generator: random, or fixed by WithIDSeed.
 func WithFaultSeed(seed uint64) Option { return func(o *config) { o.faultSeed = &seed } }
+
+// WithIDSeed makes every id, secret, token id, Connect token, webhook
+// signing key, rate-limit token, the token signing key (and its kid) and
+// the journal's redaction key come from a deterministic stream seeded by
+// seed, instead of crypto/rand. Two emulators with the same seed, asked the
+// same requests in the same order on clocks that stand still at the same
+// instant (as New's default clock does), answer byte for byte the same,
+// but for the real time the journal reports as duration_ms; with another
+// seed, the ids differ. The fault plans' seed is drawn from the same stream
+// unless WithFaultSeed gives it.
+//
+// Reset rewinds the stream to where New left it once it had drawn the
+// fault seed, the redaction key and the seed's missing ids: the signing key
+// after Reset is the one New made, and the same requests draw the same ids,
+// secrets and Connect tokens as after New. Access tokens issued before
+// Reset still stop working (their client's generation, the cgen claim, is
+// a new one), which is also why a token minted after Reset differs from
+// the one a fresh emulator mints in that claim and its signature.
+//
+// Seeded keys and secrets are not secret: whoever knows the seed can
+// compute them, and sign tokens. This is for tests and golden files, never
+// for a server others can reach.
+func WithIDSeed(seed uint64) Option { return func(o *config) { o.idSeed = &seed } }
+
+// WithRandomIDs makes ids, secrets and keys come from crypto/rand, as they
+// do by default, even when a WithIDSeed is among the options (before or
+// after it): for a test that wants random ids from a helper, such as
+// testutil.NewServer, that seeds them by default.
+func WithRandomIDs() Option { return func(o *config) { o.randomIDs = true } }
 
 // WithRateLimits sets the rate limits the emulator starts with and that
 // Reset restores (default: none, but a custom limit a client creates at
@@ -271,7 +306,22 @@ func New(opts ...Option) (*Emulator, error) {
 	if cfg.proxyTimeout <= 0 {
 		cfg.proxyTimeout = proxy.DefaultTimeout
 	}
-	keys, err := token.NewKeys(cfg.issuer, 0)
+	gen := ids.NewRandom()
+	if cfg.idSeed != nil && !cfg.randomIDs {
+		gen = ids.NewSeeded(*cfg.idSeed)
+	}
+	// What New draws once, in this order: the fault seed (drawn even when
+	// WithFaultSeed gives one, so that giving it changes no id), the
+	// redaction key and the seed's missing ids. Reset rewinds to the mark
+	// after them and draws the signing key and the seeded users' ids again.
+	faultSeed := gen.Uint64()
+	if cfg.faultSeed != nil {
+		faultSeed = *cfg.faultSeed
+	}
+	redactor := redact.NewFromReader(gen)
+	seed := cfg.seed.materialize(gen)
+	gen.Mark()
+	keys, err := token.NewKeys(cfg.issuer, 0, token.WithRand(gen))
 	if err != nil {
 		return nil, err
 	}
@@ -289,23 +339,22 @@ func New(opts ...Option) (*Emulator, error) {
 		logger:       cfg.logger,
 		maxBodyBytes: cfg.maxBodyBytes,
 		issuer:       cfg.issuer,
-		seed:         cfg.seed.materialize(),
+		seed:         seed,
+		ids:          gen,
 		keys:         keys,
 		auth: oauth.NewServer(oauth.Config{
 			Clock: cfg.clock, Keys: keys, TTL: cfg.ttl, RevokeOnRotate: cfg.revokeOnRotate, MaxClients: maxClients,
+			IDs: gen,
 		}),
-		connect:      connect.NewStore(cfg.clock),
+		connect:      connect.NewStore(cfg.clock, connect.WithIDs(gen)),
 		control:      control,
 		proxyTimeout: cfg.proxyTimeout,
 		journal:      journal.New(journalSize, 0),
-		redact:       redact.New(),
-		faultSeed:    rand.Uint64(),
-	}
-	if cfg.faultSeed != nil {
-		e.faultSeed = *cfg.faultSeed
+		redact:       redactor,
+		faultSeed:    faultSeed,
 	}
 	e.faults = faults.NewPlan(e.faultSeed)
-	e.limiter = ratelimit.New()
+	e.limiter = ratelimit.New(ratelimit.WithIDs(gen))
 	if cfg.rateLimits.Profile != "" || cfg.rateLimits.Rules != nil {
 		if err := e.limiter.Set(cfg.rateLimits); err != nil {
 			return nil, fmt.Errorf("rate limits: %w", err)
@@ -345,8 +394,11 @@ func MustNew(opts ...Option) *Emulator {
 	return e
 }
 
-// reseed is Reset for a caller that holds resetMu for writing.
+// reseed is Reset for a caller that holds resetMu for writing. A seeded
+// id generator goes back to the mark New set, so what follows draws what
+// New drew after it: the signing key, then the seeded users' ids.
 func (e *Emulator) reseed() error {
+	e.ids.Rewind()
 	if err := e.keys.Rotate(); err != nil {
 		return err
 	}
@@ -363,10 +415,24 @@ func (e *Emulator) reseed() error {
 	return e.afterReplace()
 }
 
+// defaultWorkspace is the workspace a client is created in when none is
+// named: the seed's first, or, after an import that has no such workspace,
+// the first the state holds.
+func (e *Emulator) defaultWorkspace() string {
+	ws := e.Credentials().WorkspaceID
+	if _, err := e.connect.Workspace(ws); err == nil {
+		return ws
+	}
+	if first, ok := e.connect.FirstWorkspace(); ok {
+		return first
+	}
+	return ws
+}
+
 // newClient is CreateClient for a caller that holds resetMu.
 func (e *Emulator) newClient(spec ClientSpec) (Client, ClientCredentials, error) {
 	if spec.WorkspaceID == "" {
-		spec.WorkspaceID = e.Credentials().WorkspaceID
+		spec.WorkspaceID = e.defaultWorkspace()
 	}
 	if _, err := e.connect.Workspace(spec.WorkspaceID); err != nil {
 		return Client{}, ClientCredentials{}, err

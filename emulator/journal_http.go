@@ -145,13 +145,17 @@ func parseRequestFilter(q url.Values) (journal.Filter, error) {
 			return f, apperr.ErrInvalid.WithMessage(`since must be an RFC 3339 time such as "2030-01-01T00:00:00Z"`)
 		}
 	}
-	for name, dst := range map[string]*bool{"faults_only": &f.FaultsOnly, "unmatched": &f.UnmatchedOnly} {
-		v, err := queryBool(q, name)
+	// In a fixed order, so that of several bad values the same one is named.
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"faults_only", &f.FaultsOnly}, {"unmatched", &f.UnmatchedOnly}} {
+		v, err := queryBool(q, b.name)
 		if err != nil {
 			return f, err
 		}
 		if v != nil {
-			*dst = *v
+			*b.dst = *v
 		}
 	}
 	return f, nil

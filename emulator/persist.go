@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,16 @@ const (
 // the body is encoded, and the environment of project-scoped calls.
 var stateFileHeaders = []string{"Authorization", "Content-Type", "X-Pd-Environment"}
 
+// fileSnapshot is the state file's snapshot: the state document, and the
+// seed as this emulator materialized it (its generated ids and the seeded
+// client's secret), so that after a restart Reset returns to the same
+// seed and the export lines name the same client. That secret is why the
+// file, unlike a state document, holds a plaintext secret.
+type fileSnapshot struct {
+	Seed  Seed     `json:"seed"`
+	State stateDoc `json:"state"`
+}
+
 // changeRecord is one change as the state file keeps it.
 type changeRecord struct {
 	At     time.Time         `json:"at"`
@@ -59,6 +70,9 @@ type changeRecord struct {
 
 // persister is an emulator's state file.
 type persister struct {
+	// mu serializes the file's operations: appends and compactions run
+	// under resetMu's write side, but syncs run after it is released.
+	mu   sync.Mutex
 	file *statefile.File
 	// broken is set once a write to the file failed: from then on every
 	// change is refused, since none could be kept.
@@ -143,11 +157,20 @@ func (e *Emulator) openStateFile(path string) error {
 
 // replay loads the snapshot and applies every change after it.
 func (e *Emulator) replay(path string, recs []statefile.Record) error {
-	doc, err := decodeDoc(recs[0].Payload)
+	var snap struct {
+		Seed  Seed            `json:"seed"`
+		State json.RawMessage `json:"state"`
+	}
+	err := json.Unmarshal(recs[0].Payload, &snap)
+	var doc *stateDoc
+	if err == nil {
+		doc, err = decodeDoc(snap.State)
+	}
 	if err == nil {
 		err = e.validateDoc(doc)
 	}
 	if err == nil {
+		e.seed = snap.Seed
 		err = e.importLocked(doc)
 	}
 	if err != nil {
@@ -249,13 +272,18 @@ func (e *Emulator) recordChange(r *http.Request, ep Endpoint, vars map[string]st
 	}
 	payload, merr := json.Marshal(rec)
 	if merr == nil {
+		e.persist.mu.Lock()
 		merr = e.persist.file.Append(payload)
+		e.persist.mu.Unlock()
 	}
 	if merr != nil {
 		e.persist.broken.Store(&merr)
 		return response{}, stateFileError(merr)
 	}
-	if n, size := e.persist.file.Changes(); n >= compactChanges || size >= compactBytes {
+	e.persist.mu.Lock()
+	n, size := e.persist.file.Changes()
+	e.persist.mu.Unlock()
+	if n >= compactChanges || size >= compactBytes {
 		if cerr := e.compactLocked(); cerr != nil {
 			e.persist.broken.Store(&cerr)
 			return response{}, stateFileError(cerr)
@@ -268,7 +296,10 @@ func (e *Emulator) recordChange(r *http.Request, ep Endpoint, vars map[string]st
 // answers go out. A failed sync leaves the change applied in memory but
 // unacknowledged, and stops every later change.
 func (e *Emulator) syncStateFile() error {
-	if err := e.persist.file.Sync(); err != nil {
+	e.persist.mu.Lock()
+	err := e.persist.file.Sync()
+	e.persist.mu.Unlock()
+	if err != nil {
 		e.persist.broken.Store(&err)
 		return stateFileError(err)
 	}
@@ -283,11 +314,36 @@ func stateFileError(err error) error {
 // compactLocked writes the whole state as the file's one snapshot; the
 // caller holds resetMu for writing (or is New).
 func (e *Emulator) compactLocked() error {
-	doc, err := json.Marshal(e.exportLocked())
+	snap, err := json.Marshal(fileSnapshot{Seed: e.seed, State: e.exportLocked()})
 	if err != nil {
 		return err
 	}
-	return e.persist.file.Compact(doc)
+	e.persist.mu.Lock()
+	defer e.persist.mu.Unlock()
+	return e.persist.file.Compact(snap)
+}
+
+// keepGoAPIChange keeps a change made through the Go API, which no request
+// carries to the log: the file is compacted. It runs deferred, after the
+// method has released resetMu, and takes it for writing, so the snapshot
+// is of one instant. A Go API change thus costs a snapshot, not an
+// append: fine for tests, which hold small states. Without a state file
+// it does nothing.
+func (e *Emulator) keepGoAPIChange() {
+	if e.persist == nil {
+		return
+	}
+	e.resetMu.Lock()
+	defer e.resetMu.Unlock()
+	if e.persist == nil || e.persist.broken.Load() != nil {
+		return
+	}
+	if err := e.compactLocked(); err != nil {
+		e.persist.broken.Store(&err)
+		if e.logger != nil {
+			e.logger.Error("state file: a change made through the Go API could not be kept", slog.String("error", err.Error()))
+		}
+	}
 }
 
 // afterReplace keeps the state file in step with a change of the whole

@@ -77,27 +77,28 @@ func ReadSeed(r io.Reader) (Seed, error) {
 	return s, nil
 }
 
-// materialize fills in every id and secret the seed leaves empty, so that
-// applying it again (on Reset) recreates exactly the same state.
-func (s Seed) materialize() Seed {
+// materialize fills in every id and secret the seed leaves empty, drawn
+// from gen, so that applying it again (on Reset) recreates exactly the same
+// state. The result shares nothing with s.
+func (s Seed) materialize(gen *ids.Generator) Seed {
 	out := Seed{Workspaces: make([]SeedWorkspace, len(s.Workspaces))}
 	for i, w := range s.Workspaces {
 		if w.ID == "" {
-			w.ID = ids.New("o_", 7)
+			w.ID = gen.New("o_", 7)
 		}
 		w.Projects = append([]SeedProject(nil), w.Projects...)
 		for j := range w.Projects {
 			if w.Projects[j].ID == "" {
-				w.Projects[j].ID = ids.New("proj_", 7)
+				w.Projects[j].ID = gen.New("proj_", 7)
 			}
 		}
 		w.Clients = append([]SeedClient(nil), w.Clients...)
 		for j := range w.Clients {
 			if w.Clients[j].ClientID == "" {
-				w.Clients[j].ClientID = ids.New("oc_", 16)
+				w.Clients[j].ClientID = gen.New("oc_", 16)
 			}
 			if w.Clients[j].ClientSecret == "" {
-				w.Clients[j].ClientSecret = ids.Secret()
+				w.Clients[j].ClientSecret = gen.Secret()
 			}
 		}
 		out.Workspaces[i] = w

@@ -1,6 +1,6 @@
 // Package testutil starts a pdemu emulator inside a Go test, on a fake clock
-// that stands still until the test moves it, with typed helpers for the
-// control plane. One line gives a test a Pipedream to talk to:
+// that stands still until the test moves it and with ids drawn from a fixed
+// seed (DefaultIDSeed), with typed helpers for the control plane. One line gives a test a Pipedream to talk to:
 //
 //	srv := testutil.NewServer(t)
 //	client := pipedream.New(srv.URL, srv.Credentials.ClientID, srv.Credentials.ClientSecret)
@@ -38,12 +38,22 @@ type Server struct {
 	tb testing.TB
 }
 
+// DefaultIDSeed is the id seed (emulator.WithIDSeed) NewServer gives every
+// emulator unless told otherwise, so that a test sees the same ids,
+// secrets and keys on every run.
+const DefaultIDSeed uint64 = 1
+
 // NewServer starts an emulator for the test and closes it when the test
-// ends. Options are passed to emulator.New after the fake clock, so a
-// WithClock of the caller's wins.
+// ends. Options are passed to emulator.New after the fake clock and
+// emulator.WithIDSeed(DefaultIDSeed), so a WithClock or WithIDSeed of the
+// caller's wins; emulator.WithRandomIDs() gives random ids instead. Two
+// servers of one test thus have the same seeded ids and secrets unless one
+// of them is given another seed.
 func NewServer(tb testing.TB, opts ...emulator.Option) *Server {
 	tb.Helper()
-	emu, err := emulator.New(append([]emulator.Option{emulator.WithClock(clock.NewFake(time.Time{}))}, opts...)...)
+	emu, err := emulator.New(append([]emulator.Option{
+		emulator.WithClock(clock.NewFake(time.Time{})), emulator.WithIDSeed(DefaultIDSeed),
+	}, opts...)...)
 	if err != nil {
 		tb.Fatalf("testutil: new emulator: %v", err)
 	}

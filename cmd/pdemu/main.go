@@ -55,7 +55,11 @@
 //	--advertise-url URL    the URL clients reach pdemu at: printed as
 //	                       PIPEDREAM_BASE_URL, accepted by the control plane
 //	--journal-size N       requests the journal keeps (default 10000; 0: off)
-//	--fault-seed N         seed of the fault plans' dice (default random)
+//	--fault-seed N         seed of the fault plans' dice (default random, or drawn
+//	                       from --id-seed)
+//	--id-seed N            seed of every generated id, secret, token and key, so the
+//	                       same requests get the same answers (default random); for
+//	                       tests and golden files only: the seed gives away every secret
 //	--rate-limits R        pipedream, off (default) or a JSON file of rules
 //
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal

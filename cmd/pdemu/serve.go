@@ -59,6 +59,8 @@ type serveConfig struct {
 	exportFile   string
 	stateFile    string
 	rateLimits   *emulator.RateLimitConfig
+	// idSeed is --id-seed: nil draws ids, secrets and keys from crypto/rand.
+	idSeed *uint64
 }
 
 // limitFlag is a repeatable flag: each --limit name=n caps one family.
@@ -169,6 +171,17 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 			return errors.New("want an unsigned integer")
 		}
 		cfg.faultSeed = &n
+		return nil
+	})
+	fs.Func("id-seed", "seed (an unsigned `integer`) of every generated id, secret, token and key, so that\n"+
+		"the same requests get the same answers every run (with the clock set): for tests and\n"+
+		"golden files only, since whoever knows the seed knows every secret and can sign\n"+
+		"tokens (default: random; also seeds the fault dice unless --fault-seed is given)", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return errors.New("want an unsigned integer")
+		}
+		cfg.idSeed = &n
 		return nil
 	})
 	fs.Func("rate-limits", "rate limits to apply: `pipedream` (the limits Pipedream publishes), off, or a\n"+
@@ -332,6 +345,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if cfg.stateFile != "" {
 		opts = append(opts, emulator.WithStateFile(cfg.stateFile))
 	}
+	if cfg.idSeed != nil {
+		opts = append(opts, emulator.WithIDSeed(*cfg.idSeed))
+	}
 	if cfg.revokeOnRotate {
 		opts = append(opts, emulator.WithRotationRevokesTokens())
 	}
@@ -407,7 +423,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if len(cfg.limits) > 0 {
 		attrs = append(attrs, slog.String("limits", cfg.limits.String()))
 	}
+	if cfg.idSeed != nil {
+		attrs = append(attrs, slog.Uint64("id_seed", *cfg.idSeed))
+	}
 	logger.LogAttrs(ctx, slog.LevelInfo, "pdemu started", attrs...)
+	if cfg.idSeed != nil && !isLoopbackBind(cfg.addr) {
+		logger.LogAttrs(ctx, slog.LevelWarn, "--id-seed makes every secret and the signing key predictable: pdemu listens beyond loopback",
+			slog.String("addr", ln.Addr().String()),
+			slog.String("hint", "anyone who knows the seed can compute the client secrets and sign tokens; "+
+				"use --id-seed for tests and golden files on 127.0.0.1 only"))
+	}
 	if controlMode == controlTokenGenerated {
 		logger.LogAttrs(ctx, slog.LevelWarn, "the control plane needs a token: pdemu listens beyond loopback",
 			slog.String("addr", ln.Addr().String()),

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -206,9 +205,9 @@ func (s *Store) credentialsFor(projectID string, app App, spec AccountSpec, pres
 		}
 		creds := map[string]any{
 			"oauth_client_id":     clientID,
-			"oauth_access_token":  "pdemu_at_" + ids.Secret(),
-			"oauth_refresh_token": "pdemu_rt_" + ids.Secret(),
-			"oauth_uid":           ids.New("U", 10),
+			"oauth_access_token":  "pdemu_at_" + s.gen.Secret(),
+			"oauth_refresh_token": "pdemu_rt_" + s.gen.Secret(),
+			"oauth_uid":           s.gen.New("U", 10),
 		}
 		maps.Copy(creds, given)
 		maps.Copy(creds, preset)
@@ -218,7 +217,7 @@ func (s *Store) credentialsFor(projectID string, app App, spec AccountSpec, pres
 		creds := map[string]any{}
 		for _, f := range app.fields {
 			if f.required() {
-				creds[f.Name] = "pdemu_" + f.Name + "_" + ids.New("", 24)
+				creds[f.Name] = "pdemu_" + f.Name + "_" + s.gen.New("", 24)
 			}
 		}
 		maps.Copy(creds, preset)
@@ -312,7 +311,7 @@ func (s *Store) putAccount(sc AccountScope, spec AccountSpec) (*Account, error) 
 		return nil, err
 	}
 	acc := &Account{
-		ID: ids.New("apn_", 7), ProjectID: sc.ProjectID, Environment: sc.Environment,
+		ID: s.gen.New("apn_", 7), ProjectID: sc.ProjectID, Environment: sc.Environment,
 		ExternalUserID: spec.ExternalUserID, AppSlug: app.NameSlug, App: app,
 		Name:    cmp.Or(spec.Name, app.Name+" ("+spec.ExternalUserID+")"),
 		Healthy: healthy, Dead: dead, Error: spec.Error,

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/wire"
@@ -269,7 +268,8 @@ func (c *appCatalog) add(spec AppSpec) (App, error) {
 		return App{}, apperr.ErrInvalid.WithMessage("auth_type must be %q, %q or %q", AuthOAuth, AuthKeys, AuthNone)
 	}
 	if spec.ID == "" {
-		spec.ID = ids.New("app_", 6)
+		// AddApp draws one first; the built-in catalog carries its own.
+		return App{}, apperr.ErrInvalid.WithMessage("id is required")
 	} else if !validAppID(spec.ID) {
 		return App{}, apperr.ErrInvalid.WithMessage("id %q must look like app_ followed by letters or digits", spec.ID)
 	}
@@ -380,6 +380,9 @@ func (s *Store) AddApp(spec AppSpec) (App, error) {
 	if err := s.limits.check(LimitApps, len(s.apps.bySlug)-len(builtinApps)); err != nil {
 		return App{}, err
 	}
+	if spec.ID == "" {
+		spec.ID = s.gen.New("app_", 6)
+	}
 	return s.apps.add(spec)
 }
 
@@ -459,9 +462,9 @@ func (s *Store) ListApps(q AppQuery, req PageRequest) (Page[App], error) {
 		return Page[App]{}, apperr.ErrInvalid.WithMessage("sort_direction must be %s or %s", SortAsc, SortDesc)
 	}
 	prefix := q.SortKey + ":" + q.SortDirection + ":"
-	for name, c := range map[string]string{"after": req.After, "before": req.Before} {
-		if c != "" && !strings.HasPrefix(c, prefix) {
-			return Page[App]{}, apperr.ErrInvalid.WithMessage("%s is a cursor of another sort order; page with the sort_key and sort_direction it was made with", name)
+	for _, c := range [...]struct{ name, cursor string }{{"after", req.After}, {"before", req.Before}} {
+		if c.cursor != "" && !strings.HasPrefix(c.cursor, prefix) {
+			return Page[App]{}, apperr.ErrInvalid.WithMessage("%s is a cursor of another sort order; page with the sort_key and sort_direction it was made with", c.name)
 		}
 	}
 	needle := strings.ToLower(q.Q)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -422,7 +421,8 @@ func newComponent(spec ComponentSpec, appKnown func(string) bool) (*Component, e
 	}
 	id := spec.ID
 	if id == "" {
-		id = ids.New("sc_", 7)
+		// RegisterComponent draws one first; the built-in catalog carries its own.
+		return nil, apperr.ErrInvalid.WithMessage("id is required")
 	}
 	return &Component{
 		ID: id, Key: spec.Key, Name: spec.Name, Version: spec.Version, Type: spec.ComponentType,
@@ -508,6 +508,10 @@ func validateOptions(field string, opts []any) error {
 func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
 	s.lock()
 	defer s.mu.Unlock()
+	drawn := spec.ID == ""
+	if drawn {
+		spec.ID = s.gen.New("sc_", 7)
+	}
 	comp, err := newComponent(spec, func(slug string) bool { _, ok := s.apps.lookup(slug); return ok })
 	if err != nil {
 		return Component{}, err
@@ -530,7 +534,7 @@ func (s *Store) RegisterComponent(spec ComponentSpec) (Component, error) {
 	if other, ok := s.components.byID[comp.ID]; ok && other != same {
 		return Component{}, apperr.ErrConflict.WithMessage("id %s belongs to %s@%s", comp.ID, other.Key, other.Version)
 	}
-	if spec.ID == "" && same != nil {
+	if drawn && same != nil {
 		comp.ID = same.ID // replacing a version keeps its id
 	}
 	if same == nil {

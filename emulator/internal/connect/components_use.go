@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // Using components: configuring a prop's options, reloading props, running
@@ -370,7 +368,7 @@ func (s *Store) ReloadProps(a Access, projectID string, env Environment, kind Co
 			return DynamicProps{}, err
 		}
 	}
-	d := &dynamicProps{ID: ids.New("dyp_", 7), ComponentID: comp.ID, user: user, Props: out, seq: s.nextSeq()}
+	d := &dynamicProps{ID: s.gen.New("dyp_", 7), ComponentID: comp.ID, user: user, Props: out, seq: s.nextSeq()}
 	s.dynamic.add(d)
 	return DynamicProps{ID: d.ID, Props: slices.Clone(out)}, nil
 }
@@ -440,7 +438,7 @@ func (s *Store) RunAction(a Access, projectID string, env Environment, req RunRe
 	}
 	switch {
 	case req.NewStash, req.StashID == "" && comp.Stash == StashRequired:
-		out.StashID = newStashID()
+		out.StashID = s.newStashID()
 	default:
 		out.StashID = req.StashID
 	}
@@ -449,8 +447,8 @@ func (s *Store) RunAction(a Access, projectID string, env Environment, req RunRe
 }
 
 // newStashID makes a File Stash id: 32 hex digits, as Pipedream's are.
-func newStashID() string {
+func (s *Store) newStashID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails since Go 1.24
+	_, _ = s.gen.Read(b[:]) // never fails
 	return hex.EncodeToString(b[:])
 }

@@ -10,7 +10,6 @@ import (
 	"unicode"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -211,7 +210,7 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 		return DeployedTrigger{}, err
 	}
 	t := &DeployedTrigger{
-		ID: ids.New("dc_", 7), ProjectID: projectID, Environment: env, ExternalUserID: req.ExternalUserID,
+		ID: s.gen.New("dc_", 7), ProjectID: projectID, Environment: env, ExternalUserID: req.ExternalUserID,
 		OwnerID: u.ID, ComponentID: comp.ID, ComponentKey: comp.Key, ComponentVersion: comp.Version,
 		Props: slices.Clone(props), ConfiguredProps: cloneConfigured(req.ConfiguredProps), Active: true,
 		Name: comp.Name, EmitOnDeploy: req.EmitOnDeploy == nil || *req.EmitOnDeploy,
@@ -223,14 +222,14 @@ func (s *Store) DeployTrigger(a Access, projectID string, env Environment, req D
 		t.WorkflowIDs = []string{req.WorkflowID}
 	}
 	if req.WebhookURL != "" {
-		t.Webhooks = []TriggerWebhook{newTriggerWebhook(req.WebhookURL, now)}
+		t.Webhooks = []TriggerWebhook{s.newTriggerWebhook(req.WebhookURL, now)}
 	}
 	s.deployed.add(s, t)
 	return *t, nil
 }
 
-func newTriggerWebhook(u string, now time.Time) TriggerWebhook {
-	return TriggerWebhook{ID: ids.New("wh_", 10), URL: u, SigningKey: ids.Secret(), CreatedAt: now, UpdatedAt: now}
+func (s *Store) newTriggerWebhook(u string, now time.Time) TriggerWebhook {
+	return TriggerWebhook{ID: s.gen.New("wh_", 10), URL: u, SigningKey: s.gen.Secret(), CreatedAt: now, UpdatedAt: now}
 }
 
 // cloneConfigured copies a configuration's top level (nil values, which
@@ -457,7 +456,7 @@ func (s *Store) SetTriggerWebhooks(a Access, o TriggerOwner, id string, urls []s
 		if i := slices.IndexFunc(t.Webhooks, func(h TriggerWebhook) bool { return h.URL == u }); i >= 0 {
 			hooks = append(hooks, t.Webhooks[i])
 		} else {
-			hooks = append(hooks, newTriggerWebhook(u, now))
+			hooks = append(hooks, s.newTriggerWebhook(u, now))
 		}
 	}
 	t.Webhooks = hooks
@@ -495,7 +494,7 @@ func (s *Store) RegenerateTriggerWebhookKey(a Access, o TriggerOwner, triggerID,
 		return TriggerWebhook{}, apperr.ErrNotFound.WithMessage("deployed trigger %s has no webhook %q", triggerID, webhookID)
 	}
 	hooks := slices.Clone(t.Webhooks)
-	hooks[i].SigningKey = ids.Secret()
+	hooks[i].SigningKey = s.gen.Secret()
 	hooks[i].UpdatedAt = now
 	t.Webhooks = hooks
 	return hooks[i], nil
@@ -538,7 +537,7 @@ func (s *Store) EmitEvent(triggerID string, spec EmitSpec) (EmittedEvent, error)
 	}
 	ev := EmittedEvent{ID: spec.ID, Payload: spec.Event, Summary: spec.Summary, Time: now}
 	if ev.ID == "" {
-		ev.ID = ids.New("", 27)
+		ev.ID = s.gen.New("", 27)
 	}
 	// Clip so the append never writes into an array a copy handed out
 	// earlier still reads.

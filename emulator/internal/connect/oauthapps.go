@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -263,7 +262,7 @@ func (s *Store) CreateOAuthApp(a Access, projectID string, spec OAuthAppSpec) (O
 		return OAuthApp{}, err
 	}
 	o := &oauthAppRecord{
-		OAuthApp: OAuthApp{ID: ids.New("oa_", 7), OwnerID: projectID, App: app, ClientID: *spec.ClientID,
+		OAuthApp: OAuthApp{ID: s.gen.New("oa_", 7), OwnerID: projectID, App: app, ClientID: *spec.ClientID,
 			Scopes: []string{}, AdditionalScopes: []string{}, CreatedAt: now},
 		secretHash: sha256.Sum256([]byte(*spec.ClientSecret)),
 		seq:        s.nextSeq(),

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -203,7 +202,7 @@ func (s *Store) CreateAppOverride(a Access, projectID string, spec AppOverrideSp
 		return AppOverride{}, err
 	}
 	o := &overrideRecord{
-		AppOverride: AppOverride{ID: ids.New("ao_", 7), App: app, OwnerID: projectID, Cfmap: map[string]any{}, CreatedAt: now},
+		AppOverride: AppOverride{ID: s.gen.New("ao_", 7), App: app, OwnerID: projectID, Cfmap: map[string]any{}, CreatedAt: now},
 		seq:         s.nextSeq(),
 	}
 	o.apply(spec, now)

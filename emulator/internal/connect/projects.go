@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/names"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
@@ -73,9 +72,12 @@ func validateProjectSpec(spec ProjectSpec, create bool) error {
 			return err
 		}
 	}
-	for field, v := range map[string]*string{"app_name": spec.AppName, "support_email": spec.SupportEmail} {
-		if v != nil && len(*v) > 1000 {
-			return apperr.ErrInvalid.WithMessage("%s is longer than 1000 characters", field)
+	for _, f := range [...]struct {
+		field string
+		v     *string
+	}{{"app_name", spec.AppName}, {"support_email", spec.SupportEmail}} {
+		if f.v != nil && len(*f.v) > 1000 {
+			return apperr.ErrInvalid.WithMessage("%s is longer than 1000 characters", f.field)
 		}
 	}
 	return nil
@@ -88,7 +90,7 @@ func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, er
 		return Project{}, err
 	}
 	if spec.ID == "" {
-		spec.ID = ids.New("proj_", 7)
+		spec.ID = s.gen.New("proj_", 7)
 	} else if err := validateProjectID(spec.ID); err != nil {
 		return Project{}, err
 	}

@@ -93,6 +93,8 @@ type (
 // concurrent use; it returns copies, never its own records.
 type Store struct {
 	clock clock.Clock
+	// gen makes every id, secret and token the store hands out.
+	gen *ids.Generator
 
 	// mu guards everything below, every family's state included: one lock
 	// keeps cascades (deleting a user deletes its accounts and triggers)
@@ -134,12 +136,25 @@ func (s *Store) nextSeq() uint64 {
 	return s.seq
 }
 
+// StoreOption configures a Store.
+type StoreOption func(*Store)
+
+// WithIDs makes the store draw every id, secret and token it hands out
+// from g (default: a generator reading crypto/rand).
+func WithIDs(g *ids.Generator) StoreOption { return func(s *Store) { s.gen = g } }
+
 // NewStore returns an empty store with the default limits.
-func NewStore(c clock.Clock) *Store {
+func NewStore(c clock.Clock, opts ...StoreOption) *Store {
 	s := &Store{clock: c,
 		accounts: newOwned(accountKind), deployed: newOwned(deployedKind), tokens: newOwned(tokenKind),
 		oauthApps: newOwned(oauthAppKind), overrides: newOwned(overrideKind),
 		files: newOwned(fileKind),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if s.gen == nil {
+		s.gen = ids.NewRandom()
 	}
 	s.limits, _ = Limits(nil).resolve()
 	s.Reset()
@@ -203,7 +218,7 @@ func (s *Store) pruneLocked(now time.Time) {
 // AddWorkspace adds a workspace. Errors: conflict if the id exists.
 func (s *Store) AddWorkspace(w Workspace) (Workspace, error) {
 	if w.ID == "" {
-		w.ID = ids.New("o_", 7)
+		w.ID = s.gen.New("o_", 7)
 	} else if !strings.HasPrefix(w.ID, "o_") || len(w.ID) < 3 {
 		return Workspace{}, apperr.ErrInvalid.WithMessage("workspace id %q must look like o_…", w.ID)
 	}
@@ -214,6 +229,19 @@ func (s *Store) AddWorkspace(w Workspace) (Workspace, error) {
 	}
 	s.workspaces[w.ID] = &workspaceRecord{Workspace: w}
 	return w, nil
+}
+
+// FirstWorkspace returns the id that sorts first among the workspaces, for
+// a default when the caller names none; ok is false when there is none.
+func (s *Store) FirstWorkspace() (id string, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for w := range s.workspaces {
+		if !ok || w < id {
+			id, ok = w, true
+		}
+	}
+	return id, ok
 }
 
 // Workspace returns a workspace. Errors: not_found.

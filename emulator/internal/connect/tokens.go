@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"net/url"
 	"slices"
@@ -149,8 +148,10 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 	if len(granted) == 0 {
 		return ConnectToken{}, errInvalidScope.WithMessage("the creating token holds no connect: scope to grant")
 	}
-	for field, v := range map[string]string{"success_redirect_uri": spec.SuccessRedirectURI, "error_redirect_uri": spec.ErrorRedirectURI, "webhook_uri": spec.WebhookURI} {
-		if err := validateURI(field, v); err != nil {
+	for _, u := range [...]struct{ field, uri string }{
+		{"success_redirect_uri", spec.SuccessRedirectURI}, {"error_redirect_uri", spec.ErrorRedirectURI}, {"webhook_uri", spec.WebhookURI},
+	} {
+		if err := validateURI(u.field, u.uri); err != nil {
 			return ConnectToken{}, err
 		}
 	}
@@ -161,9 +162,7 @@ func (s *Store) CreateToken(a Access, projectID string, env Environment, creator
 	}
 
 	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return ConnectToken{}, err
-	}
+	_, _ = s.gen.Read(raw[:]) // never fails
 	now := s.clock.Now()
 	s.lock()
 	defer s.mu.Unlock()

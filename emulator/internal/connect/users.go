@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 	"github.com/pdemu/pdemu/emulator/internal/paging"
 	"github.com/pdemu/pdemu/emulator/internal/seqset"
 )
@@ -74,7 +73,7 @@ func (s *Store) ensureUser(p *projectRecord, env Environment, externalID string)
 	}
 	now := s.clock.Now()
 	u := &userRecord{ExternalUser: ExternalUser{
-		ID: ids.New("exu_", 7), ExternalID: externalID, ProjectID: p.ID,
+		ID: s.gen.New("exu_", 7), ExternalID: externalID, ProjectID: p.ID,
 		Environment: env, CreatedAt: now, UpdatedAt: now, seq: s.nextSeq(),
 	}}
 	s.users[k] = u

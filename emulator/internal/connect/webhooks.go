@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // MaxWebhookURLLen bounds a project webhook's URL, as browsers and most
@@ -85,8 +84,8 @@ func (s *Store) SetProjectWebhook(a Access, projectID string, env Environment, r
 		}
 		return *h, false, nil
 	}
-	h := &ProjectWebhook{ID: ids.New("wh_", 7), ProjectID: projectID, Environment: env, URL: rawURL,
-		SigningKey: ids.Secret(), CreatedAt: now, UpdatedAt: now}
+	h := &ProjectWebhook{ID: s.gen.New("wh_", 7), ProjectID: projectID, Environment: env, URL: rawURL,
+		SigningKey: s.gen.Secret(), CreatedAt: now, UpdatedAt: now}
 	p.webhooks[env.index()] = h
 	return *h, true, nil
 }
@@ -122,7 +121,7 @@ func (s *Store) RegenerateProjectWebhookKey(a Access, projectID string, env Envi
 	if h == nil {
 		return ProjectWebhook{}, errNoWebhook(env)
 	}
-	h.SigningKey, h.UpdatedAt = ids.Secret(), now
+	h.SigningKey, h.UpdatedAt = s.gen.Secret(), now
 	return *h, nil
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
-	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // Workflow invocation limits.
@@ -246,7 +245,7 @@ func (s *Store) RecordInvocation(inv WorkflowInvocation) (WorkflowInvocation, er
 	if err := ValidateEndpointID(inv.EndpointID); err != nil {
 		return WorkflowInvocation{}, err
 	}
-	inv.ID = ids.New("inv_", 12)
+	inv.ID = s.gen.New("inv_", 12)
 	inv.ReceivedAt = s.clock.Now()
 	inv.Headers = maps.Clone(inv.Headers)
 	inv.Body = slices.Clone(inv.Body)

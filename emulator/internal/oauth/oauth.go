@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/expiry"
@@ -134,6 +132,7 @@ type Server struct {
 	keys           *token.Keys
 	ttl            time.Duration
 	revokeOnRotate bool
+	ids            *ids.Generator
 
 	mu         sync.RWMutex
 	clients    map[string]*record
@@ -164,6 +163,9 @@ type Config struct {
 	// MaxClients caps how many clients exist at once; zero means
 	// DefaultMaxClients.
 	MaxClients int
+	// IDs makes client ids, secrets and token ids (jti); nil means a
+	// generator reading crypto/rand.
+	IDs *ids.Generator
 }
 
 // DefaultMaxClients is how many OAuth clients a Server keeps unless told
@@ -182,8 +184,11 @@ func NewServer(cfg Config) *Server {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = DefaultMaxClients
 	}
+	if cfg.IDs == nil {
+		cfg.IDs = ids.NewRandom()
+	}
 	return &Server{
-		clock: cfg.Clock, keys: cfg.Keys, ttl: cfg.TTL, revokeOnRotate: cfg.RevokeOnRotate,
+		clock: cfg.Clock, keys: cfg.Keys, ttl: cfg.TTL, revokeOnRotate: cfg.RevokeOnRotate, ids: cfg.IDs,
 		clients: make(map[string]*record), maxClients: cfg.MaxClients,
 		revoked: make(map[string]struct{}),
 	}
@@ -206,12 +211,12 @@ func (s *Server) Create(spec ClientSpec) (Client, Credentials, error) {
 		return Client{}, Credentials{}, apperr.ErrInvalid.WithMessage("workspace is required")
 	}
 	if spec.ID == "" {
-		spec.ID = ids.New("oc_", 16)
+		spec.ID = s.ids.New("oc_", 16)
 	} else if err := validateCredential("client id", spec.ID); err != nil {
 		return Client{}, Credentials{}, err
 	}
 	if spec.Secret == "" {
-		spec.Secret = ids.Secret()
+		spec.Secret = s.ids.Secret()
 	} else if err := validateCredential("client secret", spec.Secret); err != nil {
 		return Client{}, Credentials{}, err
 	}
@@ -302,7 +307,7 @@ func notFound(id string) error { return apperr.ErrNotFound.WithMessage("no OAuth
 // valid until they expire unless the server revokes on rotation.
 // Errors: apperr not_found.
 func (s *Server) RotateSecret(id string) (Client, Credentials, error) {
-	secret := ids.Secret()
+	secret := s.ids.Secret()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.clients[id]
@@ -400,7 +405,7 @@ func (s *Server) Issue(req TokenRequest) (Token, error) {
 	now := s.clock.Now()
 	iat := now.Unix()
 	claims := &token.Claims{
-		ID:         uuid.NewString(),
+		ID:         s.ids.UUID(),
 		Issuer:     s.keys.Issuer(),
 		IssuedAt:   iat,
 		NotBefore:  iat - 5,

@@ -325,6 +325,7 @@ func TestStateCoversEveryField(t *testing.T) {
 		"Client.CreatedAt":       "state: created_at",
 		"Client.SecretRotatedAt": "state: secret_rotated_at",
 
+		"Server.ids":             "configuration: the emulator's id generator",
 		"Server.clock":           "configuration",
 		"Server.keys":            "configuration; its own state is token.State",
 		"Server.ttl":             "configuration",

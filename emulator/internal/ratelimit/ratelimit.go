@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // MaxCounters bounds the live counters (one per rule and key value, one
@@ -140,16 +141,33 @@ type Limiter struct {
 	// latestStart, so a full map with none stale costs no scan.
 	nextExpiry, latestStart int64
 	untracked               int
+
+	// ids makes the custom tokens.
+	ids *ids.Generator
 }
 
+// Option configures a Limiter.
+type Option func(*Limiter)
+
+// WithIDs makes the Limiter draw its custom tokens from g (default: a
+// generator reading crypto/rand).
+func WithIDs(g *ids.Generator) Option { return func(l *Limiter) { l.ids = g } }
+
 // New returns a Limiter with no rules (profile "off") and no tokens.
-func New() *Limiter {
-	return &Limiter{
+func New(opts ...Option) *Limiter {
+	l := &Limiter{
 		profile:  ProfileOff,
 		counters: make(map[counterKey]*counter),
 		tokens:   make(map[string]token),
 		sweepAt:  minSweep,
 	}
+	for _, opt := range opts {
+		opt(l)
+	}
+	if l.ids == nil {
+		l.ids = ids.NewRandom()
+	}
+	return l
 }
 
 // Set validates cfg and, only if all of it is valid, replaces the rules

@@ -240,6 +240,7 @@ func cloneState(st State) State {
 // then checks that what is exported comes back.
 func TestStateCoversEveryField(t *testing.T) {
 	decided := map[string]string{
+		"Limiter.ids":         "configuration: the emulator's id generator",
 		"Limiter.active":      "derived: rules or tokens exist",
 		"Limiter.mu":          "a lock",
 		"Limiter.profile":     "state: profile",

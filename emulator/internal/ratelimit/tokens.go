@@ -1,10 +1,10 @@
 package ratelimit
 
 import (
-	"crypto/rand"
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/apperr"
+	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // TokenLen is the length of a custom rate-limit token: 50 ASCII letters,
@@ -35,9 +35,9 @@ func (l *Limiter) CreateToken(workspaceID string, window time.Duration, perWindo
 	if len(l.tokens) >= MaxTokens {
 		return "", apperr.Limit(LimitTokens, MaxTokens, "custom rate-limit tokens")
 	}
-	tok := newToken()
+	tok := newToken(l.ids)
 	for l.tokens[tok] != (token{}) {
-		tok = newToken() // 285 random bits: a repeat is a broken generator
+		tok = newToken(l.ids) // 285 random bits: a repeat is a broken generator
 	}
 	l.tokens[tok] = token{workspaceID: workspaceID, window: int64(window / time.Second), limit: perWindow}
 	l.active.Store(true)
@@ -47,13 +47,11 @@ func (l *Limiter) CreateToken(workspaceID string, window time.Duration, perWindo
 // newToken returns TokenLen random letters. Bytes past the largest
 // multiple of 52 are drawn again, so every letter is equally likely: the
 // token is a credential.
-func newToken() string {
+func newToken(g *ids.Generator) string {
 	out := make([]byte, 0, TokenLen)
 	var b [64]byte
 	for len(out) < TokenLen {
-		if _, err := rand.Read(b[:]); err != nil {
-			panic("ratelimit: crypto/rand failed: " + err.Error()) // unreachable since Go 1.24
-		}
+		_, _ = g.Read(b[:]) // never fails
 		for _, c := range b {
 			if int(c) < 256/len(letters)*len(letters) && len(out) < TokenLen {
 				out = append(out, letters[int(c)%len(letters)])

@@ -11,15 +11,17 @@ package redact
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"hash/maphash"
+	"io"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // Redactor replaces secrets by keyed fingerprints. Its zero value is not
@@ -41,9 +43,19 @@ type Redactor struct {
 const maxCachedMarks = 4096
 
 // New returns a Redactor with a fresh random key.
-func New() *Redactor {
+func New() *Redactor { return NewFromReader(ids.NewRandom()) }
+
+// NewFromReader returns a Redactor whose key is the first 32 bytes r
+// gives: from a seeded generator, markers are the same on every run (and
+// a guessable secret can be confirmed from its marker by whoever knows the
+// seed). A reader that fails, or ends early, panics: the emulator's
+// sources never do. The marker cache's hash seed stays random; it changes
+// no marker.
+func NewFromReader(r io.Reader) *Redactor {
 	key := make([]byte, 32)
-	_, _ = rand.Read(key) // crypto/rand.Read never fails (Go 1.24+)
+	if _, err := io.ReadFull(r, key); err != nil {
+		panic("redact: reading the key: " + err.Error())
+	}
 	return &Redactor{key: key, seed: maphash.MakeSeed()}
 }
 

@@ -142,6 +142,7 @@ func assertRefused(t *testing.T, k *Keys, st State, prefix string, pure bool) {
 func TestStateCoversEveryField(t *testing.T) {
 	decided := map[string]string{
 		"Keys.issuer":       "state: issuer",
+		"Keys.rand":         "configuration: the emulator's id generator",
 		"Keys.cacheSize":    "not state: configuration of the importing Keys",
 		"Keys.state":        "state: the fields of keyState",
 		"keyState.kid":      "state: kid",

@@ -10,11 +10,11 @@ package token
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"sync"
@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pdemu/pdemu/emulator/internal/ids"
 )
 
 // TypeAccess is the token_type claim of an OAuth access token.
@@ -84,7 +86,9 @@ const DefaultCacheSize = 4096
 type Keys struct {
 	issuer    string
 	cacheSize int
-	state     atomic.Pointer[keyState]
+	// rand is where key pairs and key ids come from.
+	rand  io.Reader
+	state atomic.Pointer[keyState]
 }
 
 // keyState is one key pair and the cache of tokens it verified. Rotating
@@ -98,13 +102,28 @@ type keyState struct {
 	verified map[string]*Claims
 }
 
+// Option configures Keys.
+type Option func(*Keys)
+
+// WithRand makes every key pair and key id come from r (default:
+// crypto/rand). The key is derived from r's bytes alone (Ed25519's
+// NewKeyFromSeed), so a deterministic r gives a deterministic key: for
+// tests only, since anyone who can reproduce r can sign tokens.
+func WithRand(r io.Reader) Option { return func(k *Keys) { k.rand = r } }
+
 // NewKeys returns Keys with a fresh key pair. Tokens name issuer in iss and
 // must name it to verify. cacheSize <= 0 selects DefaultCacheSize.
-func NewKeys(issuer string, cacheSize int) (*Keys, error) {
+func NewKeys(issuer string, cacheSize int, opts ...Option) (*Keys, error) {
 	if cacheSize <= 0 {
 		cacheSize = DefaultCacheSize
 	}
-	k := &Keys{issuer: issuer, cacheSize: cacheSize}
+	k := &Keys{issuer: issuer, cacheSize: cacheSize, rand: ids.NewRandom()}
+	for _, opt := range opts {
+		opt(k)
+	}
+	if k.rand == nil {
+		k.rand = ids.NewRandom()
+	}
 	if err := k.Rotate(); err != nil {
 		return nil, err
 	}
@@ -114,14 +133,20 @@ func NewKeys(issuer string, cacheSize int) (*Keys, error) {
 // Issuer returns the iss value of the tokens k signs.
 func (k *Keys) Issuer() string { return k.issuer }
 
-// Rotate replaces the key pair. Every token signed before stops verifying.
+// Rotate replaces the key pair with one drawn from the Keys' source of
+// randomness. Every token signed before stops verifying, unless that
+// source draws the same key again (a rewound seeded generator).
 func (k *Keys) Rotate() error {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
+	// ed25519.GenerateKey ignores its reader since Go 1.26; the key
+	// derived from a seed read here is what it would make of that reader.
+	var seed [ed25519.SeedSize]byte
+	if _, err := io.ReadFull(k.rand, seed[:]); err != nil {
 		return fmt.Errorf("token: generate key: %w", err)
 	}
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	pub := priv.Public().(ed25519.PublicKey)
 	var kid [9]byte
-	if _, err := rand.Read(kid[:]); err != nil {
+	if _, err := io.ReadFull(k.rand, kid[:]); err != nil {
 		return fmt.Errorf("token: generate key id: %w", err)
 	}
 	k.state.Store(&keyState{
