@@ -200,3 +200,18 @@ func TestStateFileRefusesGarbage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, garbage, after, "never overwritten")
 }
+
+func TestJournalHidesTheSigningKey(t *testing.T) {
+	srv := testutil.NewServer(t)
+	doc := getState(t, srv)
+	var parsed struct {
+		SigningKey struct {
+			Seed string `json:"ed25519_seed"`
+		} `json:"signing_key"`
+	}
+	require.NoError(t, json.Unmarshal(doc, &parsed))
+	require.NotEmpty(t, parsed.SigningKey.Seed)
+	got := srv.Requests(emulator.RequestFilter{Route: "state.export"})
+	require.Len(t, got, 1)
+	assert.NotContains(t, string(got[0].Response.Body), parsed.SigningKey.Seed, "a state document's key is a secret in the journal too")
+}

@@ -130,12 +130,13 @@ func sensitiveKey(k string) bool {
 		}
 	}
 	for _, yes := range [...]string{"token", "secret", "password", "api_key", "apikey", "private_key", "signing_key",
-		"client_assertion", "authorization", "credentials", "x_pd_rate_limit", "x_api_key"} {
+		"client_assertion", "authorization", "credentials", "x_pd_rate_limit", "x_api_key", "secret_hash"} {
 		if keyEqual(k, yes) {
 			return true
 		}
 	}
-	for _, suffix := range [...]string{"_secret", "_token", "_password"} {
+	// "_seed": a state document's ed25519_seed is the signing key itself.
+	for _, suffix := range [...]string{"_secret", "_token", "_password", "_seed"} {
 		if len(k) >= len(suffix) && keyEqual(k[len(k)-len(suffix):], suffix) {
 			return true
 		}

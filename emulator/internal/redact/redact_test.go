@@ -113,6 +113,7 @@ func TestSensitiveKey(t *testing.T) {
 	for k, want := range map[string]bool{
 		"client_secret": true, "Client-Secret": true, "access_token": true, "token": true, "signing_key": true,
 		"oauth_refresh_token": true, "password": true, "db_password": true, "credentials": true,
+		"ed25519_seed": true, "secret_hash": true,
 		"token_type": false, "client_id": false, "expires_in": false, "component_key": false, "name": false,
 	} {
 		if got := sensitiveKey(k); got != want {
