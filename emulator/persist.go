@@ -95,6 +95,29 @@ func (p *pinClock) Now() time.Time {
 	return p.Controllable.Now()
 }
 
+// Set sets the clock, and the pin if one is in place: a change that moves
+// the clock (PUT /_emulator/clock) reads the new instant after it, as it
+// would without a state file, and so does its replay.
+func (p *pinClock) Set(t time.Time) {
+	p.Controllable.Set(t)
+	if p.pinned.Load() != nil {
+		t := t
+		p.pinned.Store(&t)
+	}
+}
+
+// Advance advances the clock, and the pin if one is in place.
+func (p *pinClock) Advance(d time.Duration) error {
+	if err := p.Controllable.Advance(d); err != nil {
+		return err
+	}
+	if at := p.pinned.Load(); at != nil {
+		t := at.Add(d)
+		p.pinned.Store(&t)
+	}
+	return nil
+}
+
 // Frozen is the wrapped clock's.
 func (p *pinClock) Frozen() bool { return clock.Frozen(p.Controllable) }
 

@@ -215,3 +215,34 @@ func TestJournalHidesTheSigningKey(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.NotContains(t, string(got[0].Response.Body), parsed.SigningKey.Seed, "a state document's key is a secret in the journal too")
 }
+
+func TestStateFileClockMoves(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pdemu.state")
+	emu, err := emulator.New(emulator.WithStateFile(path))
+	require.NoError(t, err)
+	srv := testutil.Wrap(t, emu)
+	resp := srv.Do("PUT", "/_emulator/clock", "", map[string]string{"now": "2031-05-01T00:00:00Z"})
+	require.Equal(t, http.StatusOK, resp.Status)
+	assert.Equal(t, "2031-05-01T00:00:00Z", resp.JSON(t)["now"], "the answer shows the new instant")
+	resp = srv.Do("POST", "/_emulator/clock/advance", "", map[string]any{"seconds": 60})
+	assert.Equal(t, "2031-05-01T00:01:00Z", resp.JSON(t)["now"])
+	require.Equal(t, 201, srv.Do("POST", "/_emulator/oauth-clients", "", map[string]any{"name": "after the move"}).Status)
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	crashed := filepath.Join(t.TempDir(), "copy.state")
+	require.NoError(t, os.WriteFile(crashed, data, 0o600))
+	again, err := emulator.New(emulator.WithStateFile(crashed))
+	require.NoError(t, err)
+	defer again.Close()
+	assert.Equal(t, time.Date(2031, 5, 1, 0, 1, 0, 0, time.UTC), again.Clock().Now())
+	var found bool
+	for _, c := range again.Clients() {
+		if c.Name == "after the move" {
+			found = true
+			assert.Equal(t, time.Date(2031, 5, 1, 0, 1, 0, 0, time.UTC), c.CreatedAt, "replayed at the instant it was made")
+		}
+	}
+	assert.True(t, found)
+	require.NoError(t, emu.Close())
+}
