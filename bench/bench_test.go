@@ -340,3 +340,33 @@ func BenchmarkUsersPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSnapshotRestore takes a snapshot of a default emulator and
+// restores it, as a test suite would around every test case.
+func BenchmarkSnapshotRestore(b *testing.B) {
+	emu, _ := newBenchEmulator(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := emu.Snapshot("case"); err != nil {
+			b.Fatal(err)
+		}
+		if err := emu.Restore("case"); err != nil {
+			b.Fatal(err)
+		}
+		if err := emu.DeleteSnapshot("case"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExportState is GET /_emulator/state's work on a default
+// emulator, as JSON.
+func BenchmarkExportState(b *testing.B) {
+	emu, _ := newBenchEmulator(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := emu.ExportState(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
