@@ -122,9 +122,9 @@ func Markdown(scenarios []Scenario) string {
 		"`@requires:<capability>` needs that capability of the control plane (`@requires:second-client`:\n" +
 		"a second OAuth client); `@destructive` rotates or deletes clients and runs against a real server\n" +
 		"only with `--destructive`; `@serial` changes what every request shares (moves the clock, resets,\n" +
-		"sets rate limits, plans a fault anyone's request may meet, clears the request journal), so it\n" +
-		"runs alone and puts back what it can; `@pdemu-extension` checks a pdemu decision a real server\n" +
-		"may well not share.\n" +
+		"replaces the whole state, sets rate limits, plans a fault anyone's request may meet, clears the\n" +
+		"request journal), so it runs alone and puts back what it can; `@pdemu-extension` checks a pdemu\n" +
+		"decision a real server may well not share.\n" +
 		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
 		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n")
 	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))

@@ -42,5 +42,6 @@ func newSteps() steps {
 	registerJournalSteps(&s)
 	registerFaultSteps(&s)
 	registerRateLimitSteps(&s)
+	registerStateSteps(&s)
 	return s
 }

@@ -380,6 +380,30 @@ const minSecretLen = 12
 // usable), and values it remembered under a name with "token" or "secret"
 // in it.
 func (w *world) secrets() []namedSecret {
+	pairs := [][2]string{
+		{"the configured client's secret", w.cfg.Client.ClientSecret},
+		{"the second client's secret", w.cfg.SecondClient.ClientSecret},
+		{"the control token", w.cfg.ControlToken},
+		{"the created client's secret", w.createdClient.ClientSecret},
+		{"the scenario's access token", w.accessToken},
+		{"the scenario's Connect token", w.connectToken},
+		{"the access token of side requests", w.sideAccessToken},
+	}
+	for _, scope := range sortedKeys(w.scopedTokens) {
+		pairs = append(pairs, [2]string{"the access token of scope " + scope, w.scopedTokens[scope]})
+	}
+	for _, name := range sortedKeys(w.vars) {
+		if l := strings.ToLower(name); strings.Contains(l, "token") || strings.Contains(l, "secret") {
+			pairs = append(pairs, [2]string{"the value remembered as " + name, w.vars[name]})
+		}
+	}
+	return collectSecrets(pairs)
+}
+
+// collectSecrets turns (name, value) pairs into the secrets to look for:
+// each value long enough to be told apart from ordinary text, once, and
+// the signature of each JWT among them.
+func collectSecrets(pairs [][2]string) []namedSecret {
 	var out []namedSecret
 	var add func(name, value string)
 	add = func(name, value string) {
@@ -391,20 +415,8 @@ func (w *world) secrets() []namedSecret {
 			add("the signature of "+name, parts[2])
 		}
 	}
-	add("the configured client's secret", w.cfg.Client.ClientSecret)
-	add("the second client's secret", w.cfg.SecondClient.ClientSecret)
-	add("the control token", w.cfg.ControlToken)
-	add("the created client's secret", w.createdClient.ClientSecret)
-	add("the scenario's access token", w.accessToken)
-	add("the scenario's Connect token", w.connectToken)
-	add("the access token of side requests", w.sideAccessToken)
-	for _, scope := range sortedKeys(w.scopedTokens) {
-		add("the access token of scope "+scope, w.scopedTokens[scope])
-	}
-	for _, name := range sortedKeys(w.vars) {
-		if l := strings.ToLower(name); strings.Contains(l, "token") || strings.Contains(l, "secret") {
-			add("the value remembered as "+name, w.vars[name])
-		}
+	for _, p := range pairs {
+		add(p[0], p[1])
 	}
 	return out
 }

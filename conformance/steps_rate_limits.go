@@ -190,6 +190,9 @@ func repeatRequest(ctx context.Context, method, path string, n int, contentType,
 	if body, err = w.expand(body); err != nil {
 		return err
 	}
+	if err := w.beforeOwnRequest(ctx, method, path); err != nil {
+		return err
+	}
 	header := w.header
 	w.header = http.Header{}
 	w.calls = nil
@@ -199,6 +202,7 @@ func repeatRequest(ctx context.Context, method, path string, n int, contentType,
 		if err != nil {
 			return fmt.Errorf("request %d of %d: %w", i, n, err)
 		}
+		w.afterOwnRequest(method, path, x)
 		w.calls = append(w.calls, scopedCall{scope: fmt.Sprintf("request %d of %d", i, n), x: x})
 	}
 	return nil

@@ -233,6 +233,12 @@ func registerResponseSteps(s *steps) {
 			return isString && re.MatchString(s)
 		}, "matches")
 	})
+	s.add(`^the response field "([^"]*)" starts with "([^"]*)"$`, func(ctx context.Context, path, prefix string) error {
+		return checkField(ctx, path, prefix, func(got any, prefix string) bool {
+			s, isString := got.(string)
+			return isString && strings.HasPrefix(s, prefix)
+		}, "starts with")
+	})
 	s.add(`^the response field "([^"]*)" is present$`, func(ctx context.Context, path string) error {
 		return checkField(ctx, path, "", func(any, string) bool { return true }, "is present")
 	})

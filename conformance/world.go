@@ -58,6 +58,9 @@ type world struct {
 	// journal is where the scenario began watching the request journal
 	// (nil: it does not watch it).
 	journal *journalWatch
+	// exported is the state document the scenario exported last (nil:
+	// none).
+	exported []byte
 
 	// started is when the scenario started; steps are its steps'
 	// outcomes so far.
@@ -182,11 +185,24 @@ func (w *world) do(ctx context.Context, method, path, contentType, body string) 
 	if body, err = w.expand(body); err != nil {
 		return err
 	}
+	return w.doRaw(ctx, method, path, contentType, body)
+}
+
+// doRaw is do for a path and body sent exactly as given, ${name}s and all:
+// a state document may hold any text.
+func (w *world) doRaw(ctx context.Context, method, path, contentType, body string) error {
+	if err := w.beforeOwnRequest(ctx, method, path); err != nil {
+		return err
+	}
 	header := w.header
 	w.header = http.Header{}
-	_, err = w.send(ctx, request{method: method, path: path, contentType: contentType, body: body,
+	x, err := w.send(ctx, request{method: method, path: path, contentType: contentType, body: body,
 		token: w.token, env: w.env, header: header}, record)
-	return err
+	if err != nil {
+		return err
+	}
+	w.afterOwnRequest(method, path, x)
+	return nil
 }
 
 // response returns the last exchange, or an error if none happened.
@@ -221,7 +237,8 @@ func otherEnvironment(env string) string {
 // against a real server may end up in a CI log.
 var sensitiveFields = map[string]bool{"access_token": true, "token": true, "client_secret": true,
 	"signing_key": true, "webhook_signing_key": true, "oauth_access_token": true, "oauth_refresh_token": true,
-	"refresh_token": true, "id_token": true, "api_key": true, "connect_token": true}
+	"refresh_token": true, "id_token": true, "api_key": true, "connect_token": true,
+	"ed25519_seed": true, "secret_hash": true}
 
 func redact(v any) any {
 	switch t := v.(type) {

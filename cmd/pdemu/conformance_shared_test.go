@@ -95,7 +95,8 @@ func (tg target) ids(path, token, env, field string) []string {
 
 // state is what a run must leave as it found it: the OAuth clients, the
 // external users of both environments, the projects, the proxy's
-// allow-list, the fault plans and the rate-limit rules.
+// allow-list, the fault plans, the rate-limit rules and the snapshots
+// (the kit's own are deleted after it, its guards restored first).
 func (tg target) state(token string) map[string][]string {
 	tg.t.Helper()
 	project := "/v1/connect/" + tg.env["PIPEDREAM_PROJECT_ID"]
@@ -116,6 +117,16 @@ func (tg target) state(token string) map[string][]string {
 	for _, f := range faults.Data {
 		plans = append(plans, string(f))
 	}
+	var snaps struct {
+		Data []struct {
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	tg.do(http.MethodGet, "/_emulator/snapshots", "", "", "", http.StatusOK, &snaps)
+	snapshots := []string{}
+	for _, s := range snaps.Data {
+		snapshots = append(snapshots, s.Name)
+	}
 	return map[string][]string{
 		"clients":             tg.ids("/_emulator/oauth-clients", "", "", "client_id"),
 		"development users":   tg.ids(project+"/users", token, "development", "external_id"),
@@ -124,6 +135,7 @@ func (tg target) state(token string) map[string][]string {
 		"proxy allowed hosts": proxy.Hosts,
 		"faults":              plans,
 		"rate limits":         {limits.Profile, string(limits.Rules)},
+		"snapshots":           snapshots,
 	}
 }
 
@@ -140,9 +152,10 @@ func (tg target) clock() time.Time {
 // TestConformanceLeavesTheServerAsItFoundIt runs the kit against a shared
 // pdemu serve, whose clock follows real time, as the README promises one
 // can: after the run, a token minted before it still works, the clock
-// reads real time again, and no client, user or project the run made is
-// left. The @serial scenarios alone move the clock an hour and a quarter
-// forward. With --freeze-clock the clock stands exactly where it stood.
+// reads real time again, and no client, user, project or snapshot the run
+// made is left. The @serial scenarios alone move the clock hours forward,
+// and restore snapshots and state documents, which set it too. With
+// --freeze-clock the clock stands exactly where it stood.
 func TestConformanceLeavesTheServerAsItFoundIt(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -161,6 +174,8 @@ func TestConformanceLeavesTheServerAsItFoundIt(t *testing.T) {
 			pd := start(t, append([]string{"--addr", anyPort}, tc.serve...)...)
 			tg := target{t: t, env: pd.env}
 			token := tg.token()
+			// Another user's snapshot, which the run must leave alone.
+			tg.do(http.MethodPost, "/_emulator/snapshots", "", "", `{"name":"another user's"}`, http.StatusCreated, nil)
 			before := tg.state(token)
 			require.NotEmpty(t, before["clients"])
 			clockBefore, wallBefore := tg.clock(), time.Now()
