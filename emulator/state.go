@@ -168,6 +168,16 @@ func (e *Emulator) importLocked(doc *stateDoc) error {
 // decodeDoc reads a document strictly: an unknown field is an error, so a
 // document of another shape is not half-read.
 func decodeDoc(data []byte) (*stateDoc, error) {
+	// Every part must be there: a missing one would read as empty and
+	// delete what the state holds of it.
+	var parts map[string]json.RawMessage
+	if err := json.Unmarshal(data, &parts); err == nil {
+		for _, name := range []string{"format", "clock", "signing_key", "oauth", "connect", "faults", "rate_limits"} {
+			if v, ok := parts[name]; !ok || string(v) == "null" {
+				return nil, apperr.ErrInvalid.WithMessage("%s: missing; a %q document has every part", name, StateFormat)
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var doc stateDoc

@@ -27,11 +27,13 @@ const MaxSnapshots = 100
 type snapshots struct {
 	mu   sync.Mutex
 	byID map[string]*snapshot
+	seq  uint64 // orders them: the emulator clock may stand still or go back
 }
 
 type snapshot struct {
 	doc       stateDoc
 	createdAt time.Time
+	seq       uint64
 }
 
 // SnapshotInfo describes a snapshot.
@@ -123,7 +125,8 @@ func (e *Emulator) snapshotLocked(name string) (SnapshotInfo, error) {
 	if e.snaps.byID == nil {
 		e.snaps.byID = map[string]*snapshot{}
 	}
-	s := &snapshot{doc: e.exportLocked(), createdAt: e.clock.Now()}
+	e.snaps.seq++
+	s := &snapshot{doc: e.exportLocked(), createdAt: e.clock.Now(), seq: e.snaps.seq}
 	e.snaps.byID[name] = s
 	return SnapshotInfo{Name: name, CreatedAt: s.createdAt}, nil
 }
@@ -160,19 +163,22 @@ func cloneDoc(doc *stateDoc) (*stateDoc, error) {
 	return decodeDoc(raw)
 }
 
-// sortedSnapshots lists the snapshots oldest first.
+// sortedSnapshots lists the snapshots in the order they were taken.
 func (e *Emulator) sortedSnapshots() []SnapshotInfo {
 	e.snaps.mu.Lock()
 	defer e.snaps.mu.Unlock()
-	out := make([]SnapshotInfo, 0, len(e.snaps.byID))
-	for name, s := range e.snaps.byID {
-		out = append(out, SnapshotInfo{Name: name, CreatedAt: s.createdAt})
+	type taken struct {
+		info SnapshotInfo
+		seq  uint64
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.Before(out[j].CreatedAt)
-		}
-		return out[i].Name < out[j].Name
-	})
+	all := make([]taken, 0, len(e.snaps.byID))
+	for name, s := range e.snaps.byID {
+		all = append(all, taken{SnapshotInfo{Name: name, CreatedAt: s.createdAt}, s.seq})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	out := make([]SnapshotInfo, len(all))
+	for i, t := range all {
+		out[i] = t.info
+	}
 	return out
 }

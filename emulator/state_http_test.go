@@ -246,3 +246,30 @@ func TestStateFileClockMoves(t *testing.T) {
 	assert.True(t, found)
 	require.NoError(t, emu.Close())
 }
+
+func TestStateDocumentNeedsEveryPart(t *testing.T) {
+	src := testutil.NewServer(t)
+	good := getState(t, src)
+	for _, part := range []string{"oauth", "faults", "rate_limits", "signing_key", "connect", "clock"} {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(good, &doc))
+		delete(doc, part)
+		b, _ := json.Marshal(doc)
+		dst := testutil.NewServer(t)
+		resp := dst.Do("PUT", "/_emulator/state", "", b)
+		require.Equal(t, http.StatusBadRequest, resp.Status, part)
+		assert.True(t, strings.HasPrefix(resp.JSON(t)["error_description"].(string), part+": missing"), "%s: %s", part, resp.Body)
+	}
+}
+
+func TestSnapshotsListInTheOrderTaken(t *testing.T) {
+	srv := testutil.NewServer(t) // a clock that stands still
+	for _, name := range []string{"zeta", "alpha", "mid"} {
+		srv.Snapshot(name)
+	}
+	var names []string
+	for _, s := range srv.Emulator.Snapshots() {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{"zeta", "alpha", "mid"}, names)
+}
