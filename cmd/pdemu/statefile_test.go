@@ -30,11 +30,23 @@ import (
 // and a write in flight at the kill is either whole or absent, then stays
 // so. The cycle repeats on the same file; now and then the kill lands
 // during a start instead (the replay and the compaction that follows it).
+// It runs with random ids and with --id-seed, whose restarts must not draw
+// again the ids the file holds.
 func TestStateFileSurvivesKill9(t *testing.T) {
 	t.Parallel()
 	bin := pdemuBinary(t)
+	for name, extra := range map[string][]string{"random ids": nil, "id seed": {"--id-seed", "7"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			killAndRestart(t, bin, extra...)
+		})
+	}
+}
+
+// killAndRestart is TestStateFileSurvivesKill9 with extra flags.
+func killAndRestart(t *testing.T, bin string, extra ...string) {
 	file := filepath.Join(t.TempDir(), "pdemu.state")
-	args := []string{"serve", "--addr", anyPort, "--state-file", file, "--freeze-clock"}
+	args := append([]string{"serve", "--addr", anyPort, "--state-file", file, "--freeze-clock"}, extra...)
 
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PDEMU_KILL_SEED"); s != "" {
