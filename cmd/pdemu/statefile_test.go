@@ -27,8 +27,10 @@ import (
 // while writes stream in, at a random moment, restarts it on the same file
 // and checks the promise of --state-file: every write that was
 // acknowledged (a 2xx received) is there, every acknowledged delete holds,
-// and a write in flight at the kill is either whole or absent, then stays
-// so. The cycle repeats on the same file; now and then the kill lands
+// an acknowledged secret rotation holds (the new secret authenticates, the
+// old one does not), a write in flight at the kill is either whole or
+// absent, then stays so, and no replayed change answers otherwise than it
+// did. The cycle repeats on the same file; now and then the kill lands
 // during a start instead (the replay and the compaction that follows it).
 // It runs with random ids and with --id-seed, whose restarts must not draw
 // again the ids the file holds.
@@ -109,6 +111,9 @@ func killAndRestart(t *testing.T, bin string, extra ...string) {
 		p.waitReady(t)
 		logs := p.stderr.String()
 		torn.check(t, cycle, onDisk, logs, true)
+		if strings.Contains(logs, "answered otherwise") {
+			t.Errorf("cycle %d: a replayed change answered otherwise than when it was made:\n%s", cycle, logs)
+		}
 		if first == nil {
 			first = p.env
 		} else {
@@ -170,7 +175,7 @@ func killAndRestart(t *testing.T, bin string, extra ...string) {
 	if tmp, _ := filepath.Glob(file + ".tmp-*"); len(tmp) > 0 {
 		t.Errorf("temporary files of compactions the kills cut short are still there: %v", tmp)
 	}
-	t.Logf("%d cycles (%d killed while starting): %d writes acknowledged, %d in flight at a kill (%d found applied, %d not); "+
+	t.Logf("%d cycles (%d killed while starting): %d writes acknowledged, %d creates and deletes in flight at a kill (%d found applied, %d not); "+
 		"%d kills left a torn last record (%d reported by the start after); %d kills during a start left a compaction's temporary file",
 		cycles, startKills, w.acked, w.inFlight, w.applied, w.inFlight-w.applied, torn.found, torn.reported, tempsLeft)
 }
@@ -232,8 +237,11 @@ func tornTail(data []byte) (offset, n int, torn bool) {
 type item struct {
 	kind, name string
 	id, secret string // "" while unknown
-	st         itemState
-	writer     int
+	// oldSecret is a client's secret before an acknowledged rotation: it
+	// must no longer authenticate.
+	oldSecret string
+	st        itemState
+	writer    int
 	// cycle is when it was acknowledged or found.
 	cycle int
 }
@@ -295,13 +303,15 @@ func (w *world) token(t *testing.T, client *http.Client, p *proc) string {
 }
 
 // write sends writes until the process is gone: clients, users and
-// projects made, and clients this writer made deleted.
+// projects made, and clients this writer made deleted or given a new
+// secret.
 func (w *world) write(t *testing.T, client *http.Client, p *proc, tok string, writer int, rng *rand.Rand, counter *atomic.Int64, killed *atomic.Bool) {
 	for {
 		n := counter.Add(1)
 		var err error
-		switch op := rng.IntN(4); {
+		switch op := rng.IntN(5); {
 		case op == 3 && w.deleteOne(t, client, p, writer, rng, &err):
+		case op == 4 && w.rotateOne(t, client, p, writer, rng, &err):
 		case op == 1:
 			err = w.create(t, client, p, kindUser, fmt.Sprintf("u-%d-%d", w.cycle, n), writer,
 				http.MethodPost, "/_emulator/projects/"+p.env["PIPEDREAM_PROJECT_ID"]+"/users", "", `{"external_id":%q,"environment":"development"}`)
@@ -361,22 +371,64 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// deleteOne deletes one of the clients writer made, if there is one; it
-// reports false when there is none.
-func (w *world) deleteOne(t *testing.T, client *http.Client, p *proc, writer int, rng *rand.Rand, errp *error) bool {
-	w.mu.Lock()
+// pick picks one of the clients writer made whose id (and, withSecret,
+// secret) is known, or returns nil; the caller holds w.mu.
+func (w *world) pick(writer int, rng *rand.Rand, withSecret bool) *item {
 	var mine []*item
 	for _, it := range w.items[kindClient] {
-		if it.writer == writer && it.st == present && it.id != "" && strings.HasPrefix(it.name, "w-") {
+		if it.writer == writer && it.st == present && it.id != "" && (!withSecret || it.secret != "") && strings.HasPrefix(it.name, "w-") {
 			mine = append(mine, it)
 		}
 	}
 	if len(mine) == 0 {
+		return nil
+	}
+	slices.SortFunc(mine, func(a, b *item) int { return strings.Compare(a.name, b.name) })
+	return mine[rng.IntN(len(mine))]
+}
+
+// rotateOne gives one of the clients writer made a new secret, if there is
+// one; it reports false when there is none.
+func (w *world) rotateOne(t *testing.T, client *http.Client, p *proc, writer int, rng *rand.Rand, errp *error) bool {
+	w.mu.Lock()
+	it := w.pick(writer, rng, true)
+	if it == nil {
 		w.mu.Unlock()
 		return false
 	}
-	slices.SortFunc(mine, func(a, b *item) int { return strings.Compare(a.name, b.name) })
-	it := mine[rng.IntN(len(mine))]
+	old := it.secret
+	it.secret, it.oldSecret = "", "" // the old or the new one, until the answer
+	w.mu.Unlock()
+
+	status, raw, err := send(client, http.MethodPost, p.base()+"/_emulator/oauth-clients/"+url.PathEscape(it.id)+"/rotate-secret", "", "")
+	var body struct {
+		ClientSecret string `json:"client_secret"`
+	}
+	switch {
+	case status == 0:
+		*errp = err
+	case status != http.StatusOK || (err == nil && (json.Unmarshal(raw, &body) != nil || body.ClientSecret == "")):
+		t.Errorf("cycle %d: rotate the secret of client %q (%s): %d %s", w.cycle, it.name, it.id, status, raw)
+		*errp = errAnswer
+	default:
+		w.mu.Lock()
+		it.secret, it.oldSecret = body.ClientSecret, old
+		w.acked++
+		w.mu.Unlock()
+		*errp = err
+	}
+	return true
+}
+
+// deleteOne deletes one of the clients writer made, if there is one; it
+// reports false when there is none.
+func (w *world) deleteOne(t *testing.T, client *http.Client, p *proc, writer int, rng *rand.Rand, errp *error) bool {
+	w.mu.Lock()
+	it := w.pick(writer, rng, false)
+	if it == nil {
+		w.mu.Unlock()
+		return false
+	}
 	it.st = deleting
 	w.mu.Unlock()
 
@@ -532,9 +584,13 @@ func (w *world) verify(t *testing.T, client *http.Client, p *proc, tok string, r
 				t.Errorf("cycle %d: GET client %q (%s): %d %s %v", w.cycle, it.name, it.id, status, raw, err)
 			}
 			if it.secret != "" {
-				body, _ := json.Marshal(map[string]string{"grant_type": "client_credentials", "client_id": it.id, "client_secret": it.secret})
-				if status, raw, err := send(client, http.MethodPost, base+"/v1/oauth/token", "", string(body)); err != nil || status != http.StatusOK {
-					t.Errorf("cycle %d: client %q (%s) cannot authenticate with its secret: %d %s %v", w.cycle, it.name, it.id, status, raw, err)
+				if _, status, raw := clientToken(client, base, it.id, it.secret); status != http.StatusOK {
+					t.Errorf("cycle %d: client %q (%s) cannot authenticate with its secret: %d %s", w.cycle, it.name, it.id, status, raw)
+				}
+			}
+			if it.oldSecret != "" {
+				if _, status, raw := clientToken(client, base, it.id, it.oldSecret); status != http.StatusUnauthorized && status != http.StatusBadRequest {
+					t.Errorf("cycle %d: client %q (%s) authenticates with the secret it had before a rotation: %d %s", w.cycle, it.name, it.id, status, raw)
 				}
 			}
 		case kindProject:
