@@ -662,7 +662,11 @@ func (e *Emulator) ImportState(document []byte) error {
 	}
 	e.resetMu.Lock()
 	defer e.resetMu.Unlock()
-	return e.importLocked(doc)
+	if err := e.importLocked(doc); err != nil {
+		return err
+	}
+	e.reseedFrom(document)
+	return nil
 }
 
 // Snapshot keeps the whole state in memory under name (1..200

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -166,6 +168,11 @@ func (e *Emulator) openStateFile(path string) error {
 			f.Close()
 			return err
 		}
+		parts := make([][]byte, len(recs))
+		for i, r := range recs {
+			parts[i] = r.Payload
+		}
+		e.reseedFrom(parts...)
 	}
 	e.persist = &persister{file: f}
 	// A fresh file gets its first snapshot, and a loaded one is compacted:
@@ -176,6 +183,32 @@ func (e *Emulator) openStateFile(path string) error {
 		return err
 	}
 	return nil
+}
+
+// reseedFrom moves a seeded id generator onto a stream keyed by its seed
+// and by parts, the state that was just loaded from elsewhere: a state
+// file's records at a start, or an imported document. Its own stream goes
+// on from where this process stands, which is where the process that made
+// the state stood before it drew the ids that state holds (every process
+// with one seed draws one stream), so a new client, user or project would
+// take the id of one that exists. The stream keyed by the state is
+// disjoint from the ones before it, and as reproducible: the same seed and
+// state give the same ids. A random generator is left alone.
+func (e *Emulator) reseedFrom(parts ...[]byte) {
+	seed, ok := e.ids.Seed()
+	if !ok {
+		return
+	}
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], seed)
+	h.Write(b[:])
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(b[:], uint64(len(p)))
+		h.Write(b[:])
+		h.Write(p)
+	}
+	e.ids.Reseed(binary.BigEndian.Uint64(h.Sum(nil)))
 }
 
 // replay loads the snapshot and applies every change after it.

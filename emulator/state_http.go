@@ -64,6 +64,7 @@ func (e *Emulator) putState(r *http.Request, _ *call) (response, error) {
 	if err := e.importLocked(doc); err != nil {
 		return response{}, err
 	}
+	e.reseedFrom(raw)
 	return ok(map[string]any{"status": "ok", "clock": e.clockJSON()})
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +139,87 @@ func TestServeIDSeedFlag(t *testing.T) {
 	}
 	if !strings.Contains(help, "--id-seed integer") || !strings.Contains(help, "golden files only") {
 		t.Errorf("help lacks --id-seed:\n%s", help)
+	}
+}
+
+// TestServeIDSeedAcrossProcesses starts a seeded pdemu from state another
+// seeded pdemu made (its state file, or a document it exported): what it
+// makes must not take the ids of what that state holds (every process
+// with one seed draws one stream, so it would draw them again), and the
+// same state and seed must still give the same ids.
+func TestServeIDSeedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	// create creates a user and a client named name and returns their ids.
+	create := func(t *testing.T, pd *instance, name string) []string {
+		t.Helper()
+		base := pd.env["PIPEDREAM_BASE_URL"]
+		var ids []string
+		for _, c := range []struct{ path, body, field string }{
+			{"/_emulator/projects/" + pd.env["PIPEDREAM_PROJECT_ID"] + "/users", `{"external_id":"` + name + `"}`, "id"},
+			{"/_emulator/oauth-clients", `{"name":"` + name + `"}`, "client_id"},
+		} {
+			status, body := call(t, http.MethodPost, base+c.path, "", c.body)
+			if status != http.StatusCreated {
+				t.Fatalf("POST %s %s: %d %v", c.path, c.body, status, body)
+			}
+			ids = append(ids, body[c.field].(string))
+		}
+		return ids
+	}
+	serve := []string{"serve", "--addr", anyPort, "--freeze-clock", "--id-seed", "7"}
+	copyFile := func(t *testing.T, from, to string) {
+		t.Helper()
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		// first makes state, second starts from it; both take the
+		// directory's file a (and second its copy b, alike).
+		first, second func(file string) []string
+	}{
+		{"state file", func(f string) []string { return []string{"--state-file", f} }, func(f string) []string { return []string{"--state-file", f} }},
+		// An exporter that itself started from a document draws as an
+		// importer does.
+		{"import", func(f string) []string { return []string{"--import", f + ".0", "--export-on-exit", f} }, func(f string) []string { return []string{"--import", f} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+			if tt.name == "import" {
+				pd := start(t, append(serve, "--export-on-exit", a+".0")...)
+				if err := pd.stop(t); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pd := start(t, append(serve, tt.first(a)...)...)
+			before := create(t, pd, "before")
+			if err := pd.stop(t); err != nil {
+				t.Fatal(err)
+			}
+			copyFile(t, a, b)
+			var after [][]string
+			for _, file := range []string{a, b} {
+				pd := start(t, append(serve, tt.second(file)...)...)
+				after = append(after, create(t, pd, "after"))
+				if err := pd.stop(t); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, id := range after[0] {
+				if id == before[i] {
+					t.Errorf("made with id %s, the id of one the state holds", id)
+				}
+			}
+			if !slices.Equal(after[0], after[1]) {
+				t.Errorf("two starts from one state and one seed made %v and %v", after[0], after[1])
+			}
+		})
 	}
 }

@@ -98,6 +98,18 @@ func (g *Generator) Rewind() {
 	g.mu.Unlock()
 }
 
+// Reseed restarts a seeded generator's stream from seed: it draws what
+// NewSeeded(seed) would, while its mark stays where it was. It does nothing
+// to a random generator.
+func (g *Generator) Reseed(seed uint64) {
+	if g == nil || !g.seeded {
+		return
+	}
+	g.mu.Lock()
+	g.stream = *mrand.NewChaCha8(expand(seed))
+	g.mu.Unlock()
+}
+
 // Read fills p with random bytes. It always returns len(p) and a nil error,
 // so a Generator can be the io.Reader that crypto and uuid functions take.
 func (g *Generator) Read(p []byte) (int, error) {

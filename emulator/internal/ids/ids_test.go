@@ -90,6 +90,24 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+func TestReseed(t *testing.T) {
+	g := NewSeeded(9)
+	g.Mark()
+	first := draws(g)
+	g.Reseed(10)
+	assert.Equal(t, draws(NewSeeded(10)), draws(g), "a reseeded generator draws what NewSeeded does")
+	g.Rewind()
+	assert.Equal(t, first, draws(g), "the mark stays")
+
+	r := NewRandom()
+	r.Reseed(10) // a no-op
+	_, seeded := r.Seed()
+	assert.False(t, seeded)
+	assert.NotEqual(t, draws(NewSeeded(10)), draws(r))
+	var none *Generator
+	none.Reseed(1)
+}
+
 func TestMarkAndRewind(t *testing.T) {
 	g := NewSeeded(9)
 	start := draws(g)

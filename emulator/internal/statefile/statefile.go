@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Magic starts every state file; its version changes with the framing.
@@ -136,6 +137,7 @@ func Open(path string) (*File, []Record, Report, error) {
 			rep.TornOffset = good
 		}
 	}
+	removeStaleTemps(path)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fail(err)
@@ -297,6 +299,26 @@ func (f *File) Compact(snapshot []byte) error {
 	f.size = int64(len(Magic) + headerLen + len(snapshot))
 	f.changes, f.logBytes = 0, 0
 	return old.Close()
+}
+
+// removeStaleTemps removes the temporary files of compactions a crash cut
+// short, which nothing else would: each holds a whole snapshot (the
+// signing key, the seeded client's secret). Open calls it holding the lock
+// (where there are locks), so no compaction is under way, and only once
+// the file has read well: a temporary file that was never renamed holds
+// nothing that file does not, while beside a file Open refuses it is left,
+// as everything is. Errors are ignored: a file left is litter, not harm.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+".tmp-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) && e.Type().IsRegular() {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // syncDir makes a rename in dir durable.

@@ -178,3 +178,37 @@ func FuzzParse(f *testing.F) {
 		_ = recs
 	})
 }
+
+func TestOpenRemovesStaleTemps(t *testing.T) {
+	path := newFile(t, "snap", "c1")
+	dir := filepath.Dir(path)
+	// What a crash in the middle of a compaction leaves, and files that
+	// only look alike.
+	for name, content := range map[string]string{
+		"state.tmp-123": Magic + "half a snapshot", "state.tmp-456": "",
+		"other.tmp-1": "keep", "state.tmp": "keep", "xstate.tmp-1": "keep",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600))
+	}
+	f, recs, _, err := Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.Equal(t, []string{"S:snap", "C:c1"}, payloads(recs))
+	var names []string
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"state", "state.lock", "other.tmp-1", "state.tmp", "xstate.tmp-1"}, names)
+}
+
+func TestOpenKeepsTempsBesideAnUnreadableFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state")
+	require.NoError(t, os.WriteFile(path, []byte("garbage"), 0o600))
+	tmp := path + ".tmp-1"
+	require.NoError(t, os.WriteFile(tmp, []byte(Magic), 0o600))
+	_, _, _, err := Open(path)
+	require.Error(t, err)
+	assert.FileExists(t, tmp)
+}
