@@ -144,24 +144,21 @@ func (e *Emulator) restoreLocked(name string) (SnapshotInfo, error) {
 	// A snapshot's document is restored through a copy: importing hands
 	// its records to the live state, which must not share them with the
 	// snapshot kept for the next restore.
-	doc, err := cloneDoc(&s.doc)
+	raw, err := json.Marshal(&s.doc)
+	if err != nil {
+		return SnapshotInfo{}, err
+	}
+	doc, err := decodeDoc(raw)
 	if err != nil {
 		return SnapshotInfo{}, err
 	}
 	if err := e.importLocked(doc); err != nil {
 		return SnapshotInfo{}, err
 	}
+	// A seeded generator may stand (after a reset) where it stood before
+	// it drew the ids the snapshot holds: move it to a stream of its own.
+	e.reseedFrom(raw)
 	return SnapshotInfo{Name: name, CreatedAt: s.createdAt}, nil
-}
-
-// cloneDoc deep-copies a document through JSON: simple, and as exact as
-// an export and an import are.
-func cloneDoc(doc *stateDoc) (*stateDoc, error) {
-	raw, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
-	}
-	return decodeDoc(raw)
 }
 
 // sortedSnapshots lists the snapshots in the order they were taken.

@@ -273,3 +273,16 @@ func TestSnapshotsListInTheOrderTaken(t *testing.T) {
 	}
 	assert.Equal(t, []string{"zeta", "alpha", "mid"}, names)
 }
+
+// With a seed, a reset rewinds the id generator to where it stood before
+// it drew the ids a snapshot holds; a restore must not hand them out again.
+func TestSeededRestoreAfterResetDrawsNewIDs(t *testing.T) {
+	srv := testutil.NewServer(t) // seeded
+	tok := srv.Token()
+	require.Equal(t, 201, srv.Do("POST", "/v1/connect/projects", tok, map[string]any{"name": "p1"}).Status)
+	srv.Snapshot("with-p1")
+	srv.Reset()
+	srv.Restore("with-p1")
+	resp := srv.Do("POST", "/v1/connect/projects", srv.Token(), map[string]any{"name": "p2"})
+	assert.Equal(t, 201, resp.Status, "%s", resp.Body)
+}
