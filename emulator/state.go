@@ -184,10 +184,11 @@ func decodeDoc(data []byte) (*stateDoc, error) {
 	if err := dec.Decode(&doc); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, apperr.ErrInvalid.WithMessage("%s: must be a JSON %s", te.Field, jsonKind(te.Type.Kind().String()))
+			return nil, apperr.ErrInvalid.WithMessage("%s: must be a JSON %s", pathAt(data, te.Offset, te.Field), jsonKind(te.Type.Kind().String()))
 		}
 		if msg, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return nil, apperr.ErrInvalid.WithMessage("unknown field %s: not part of a %q document", msg, StateFormat)
+			field := strings.Trim(msg, `"`)
+			return nil, apperr.ErrInvalid.WithMessage("%s: unknown field, not part of a %q document", pathAt(data, -1, field), StateFormat)
 		}
 		return nil, apperr.ErrInvalid.WithMessage("the state document is not valid JSON: %v", err)
 	}
@@ -195,4 +196,84 @@ func decodeDoc(data []byte) (*stateDoc, error) {
 		return nil, apperr.ErrInvalid.WithMessage("the state document has data after its end")
 	}
 	return &doc, nil
+}
+
+// pathAt names the JSON path of the value that ends near offset in data,
+// with array indexes ("connect.projects[3].id"), for decoding errors,
+// which name fields without them; fallback is what the error named. With
+// offset -1 it names the first key called fallback instead (an unknown
+// field's error says only its name).
+func pathAt(data []byte, offset int64, fallback string) string {
+	type level struct {
+		array bool
+		index int
+		key   string
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(data))
+	expectKey := false
+	path := func() string {
+		var b strings.Builder
+		for _, l := range stack {
+			switch {
+			case l.array:
+				fmt.Fprintf(&b, "[%d]", l.index)
+			case l.key != "":
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(l.key)
+			}
+		}
+		return b.String()
+	}
+	last := fallback
+	for {
+		tok, err := dec.Token()
+		if err != nil || (offset >= 0 && dec.InputOffset() > offset) {
+			if offset < 0 {
+				return fallback
+			}
+			if len(stack) > 0 {
+				return path()
+			}
+			return last
+		}
+		// A value completes an element of the container it sits in.
+		value := func() {
+			if n := len(stack); n > 0 {
+				if stack[n-1].array {
+					stack[n-1].index++
+				} else {
+					expectKey = true
+				}
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, level{})
+				expectKey = true
+			case '[':
+				stack = append(stack, level{array: true, index: 0})
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				value()
+			}
+		case string:
+			if expectKey && len(stack) > 0 && !stack[len(stack)-1].array {
+				stack[len(stack)-1].key = t
+				expectKey = false
+				last = path()
+				if offset < 0 && t == fallback {
+					return last
+				}
+				continue
+			}
+			value()
+		default:
+			value()
+		}
+	}
 }

@@ -286,3 +286,35 @@ func TestSeededRestoreAfterResetDrawsNewIDs(t *testing.T) {
 	resp := srv.Do("POST", "/v1/connect/projects", srv.Token(), map[string]any{"name": "p2"})
 	assert.Equal(t, 201, resp.Status, "%s", resp.Body)
 }
+
+func TestStateDecodingErrorsNameThePath(t *testing.T) {
+	src := testutil.NewServer(t)
+	populate(t, src)
+	good := getState(t, src)
+	for _, tc := range []struct {
+		name, want string
+		edit       func(d map[string]any)
+	}{
+		{"type", "connect.projects[1].name: must be a JSON string", func(d map[string]any) {
+			d["connect"].(map[string]any)["projects"].([]any)[1].(map[string]any)["name"] = 5
+		}},
+		{"unknown nested field", "oauth.clients[1].bogus: unknown field", func(d map[string]any) {
+			d["oauth"].(map[string]any)["clients"].([]any)[1].(map[string]any)["bogus"] = true
+		}},
+	} {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(good, &doc))
+		tc.edit(doc)
+		b, _ := json.Marshal(doc)
+		resp := testutil.NewServer(t).Do("PUT", "/_emulator/state", "", b)
+		require.Equal(t, http.StatusBadRequest, resp.Status, tc.name)
+		assert.True(t, strings.HasPrefix(resp.JSON(t)["error_description"].(string), tc.want), "%s: %s", tc.name, resp.Body)
+	}
+}
+
+func FuzzPathAt(f *testing.F) {
+	f.Add([]byte(`{"a":[{"b":1},{"c":[2,3]}]}`), int64(10), "b")
+	f.Fuzz(func(t *testing.T, data []byte, offset int64, field string) {
+		emulator.PathAtForTest(data, offset, field) // must not panic
+	})
+}

@@ -1,0 +1,4 @@
+package emulator
+
+// PathAtForTest exposes pathAt to the external tests' fuzz target.
+var PathAtForTest = pathAt
