@@ -151,7 +151,7 @@ func TestImportRefusesInvalidDocuments(t *testing.T) {
 			clients[1].(map[string]any)["workspace_id"] = "o_nowhere"
 		}), "oauth.clients[1].workspace_id"},
 		{"a value of the wrong type", edit(func(doc map[string]any) { doc["signing_key"] = 5 }), "signing_key"},
-		{"an unknown field", edit(func(doc map[string]any) { doc["extra"] = true }), `"extra"`},
+		{"an unknown field", edit(func(doc map[string]any) { doc["extra"] = true }), `extra: unknown field`},
 		{"another format", edit(func(doc map[string]any) { doc["format"] = "pdemu-state/9" }), "format"},
 		{"not JSON", []byte(`{"format": "pdemu-state/1",`), "not valid JSON"},
 		{"no file", nil, "no such file"},
