@@ -14,6 +14,7 @@ import (
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/ratelimit"
+	"github.com/pdemu/pdemu/emulator/internal/statefile"
 	"github.com/pdemu/pdemu/emulator/internal/scope"
 )
 
@@ -646,6 +647,17 @@ func (e *Emulator) ExportState() ([]byte, error) {
 	doc := e.exportLocked()
 	e.resetMu.Unlock()
 	return json.Marshal(doc)
+}
+
+// ExportStateTo writes the state document to path atomically (a temporary
+// file beside it, synced, then renamed over it), readable by its owner
+// only, since it holds the signing key.
+func (e *Emulator) ExportStateTo(path string) error {
+	doc, err := e.ExportState()
+	if err != nil {
+		return err
+	}
+	return statefile.WriteFileAtomic(path, append(doc, '\n'))
 }
 
 // ImportState replaces the whole state with a document ExportState (or GET

@@ -16,24 +16,13 @@ import (
 // fired fault is answered. Faults never apply to the control plane: a
 // fault that matched /_emulator/ could not be deleted.
 
-// faultMatchJSON, faultActionJSON and faultJSON are a fault on the wire.
-type faultMatchJSON struct {
-	Route          string `json:"route,omitempty"`
-	Method         string `json:"method,omitempty"`
-	Path           string `json:"path,omitempty"`
-	ClientID       string `json:"client_id,omitempty"`
-	ExternalUserID string `json:"external_user_id,omitempty"`
-}
-
-type faultActionJSON struct {
-	Status            int               `json:"status,omitempty"`
-	Headers           map[string]string `json:"headers,omitempty"`
-	Body              json.RawMessage   `json:"body,omitempty"`
-	Preset            string            `json:"preset,omitempty"`
-	RetryAfterSeconds int               `json:"retry_after_seconds,omitempty"`
-	DelayMS           int               `json:"delay_ms,omitempty"`
-	Drop              bool              `json:"drop,omitempty"`
-}
+// A fault's match and action on the wire: the fault plan's own state
+// types, so that POST /_emulator/faults and a state document spell them
+// alike.
+type (
+	faultMatchJSON  = faults.MatchState
+	faultActionJSON = faults.ActionState
+)
 
 // faultSpecJSON is the body of POST /_emulator/faults.
 type faultSpecJSON struct {

@@ -266,32 +266,11 @@ func (f *File) Compact(snapshot []byte) error {
 	if len(snapshot) > MaxRecord {
 		return fmt.Errorf("state file: a snapshot of %d bytes is larger than %d", len(snapshot), MaxRecord)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), filepath.Base(f.path)+".tmp-*")
+	tmp, err := replace(f.path, func(w *bufio.Writer) {
+		_, _ = w.WriteString(Magic)
+		_, _ = w.Write(frame(KindSnapshot, snapshot))
+	})
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	w := bufio.NewWriter(tmp)
-	_, _ = w.WriteString(Magic)
-	_, _ = w.Write(frame(KindSnapshot, snapshot))
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := syncDir(filepath.Dir(f.path)); err != nil {
-		tmp.Close()
 		return err
 	}
 	old := f.f
@@ -319,6 +298,51 @@ func removeStaleTemps(path string) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
+}
+
+// WriteFileAtomic writes data to path so that path names either its old
+// content or all of data, never a part, private to its owner: what a
+// compaction does, for a state document (pdemu serve --export-on-exit).
+func WriteFileAtomic(path string, data []byte) error {
+	f, err := replace(path, func(w *bufio.Writer) { _, _ = w.Write(data) })
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// replace writes a temporary file beside path with write, makes it
+// private, syncs it, renames it over path and syncs the directory, so a
+// crash at any point leaves either the old file or the new one whole. It
+// returns the new file, open for appending.
+func replace(path string, write func(*bufio.Writer)) (*os.File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name()) // a no-op after the rename
+	fail := func(err error) (*os.File, error) {
+		tmp.Close()
+		return nil, err
+	}
+	w := bufio.NewWriter(tmp)
+	write(w)
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fail(err)
+	}
+	return tmp, nil
 }
 
 // syncDir makes a rename in dir durable.
