@@ -14,8 +14,8 @@ import (
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 	"github.com/pdemu/pdemu/emulator/internal/oauth"
 	"github.com/pdemu/pdemu/emulator/internal/ratelimit"
-	"github.com/pdemu/pdemu/emulator/internal/statefile"
 	"github.com/pdemu/pdemu/emulator/internal/scope"
+	"github.com/pdemu/pdemu/emulator/internal/statefile"
 )
 
 // The Go API: every exported method of *Emulator is in this file, so that
