@@ -580,14 +580,8 @@ func (b *stateBuilder) overrides(st State) error {
 			return stateErr(path+".name", "project %s has another app override named %q", so.OwnerID, so.Name)
 		}
 		taken[[2]string{so.OwnerID, so.Name}] = true
-		if so.OAuthAppID != "" {
-			oa, ok := b.s.oauthApp(so.OwnerID, so.OAuthAppID)
-			if !ok {
-				return stateErr(path+".oauth_app_id", "no OAuth client %q in project %s", clipInput(so.OAuthAppID, 100), so.OwnerID)
-			}
-			if oa.App.NameSlug != app.NameSlug {
-				return stateErr(path+".oauth_app_id", "OAuth client %s is for %q, not %q", oa.ID, oa.App.NameSlug, app.NameSlug)
-			}
+		if err := b.checkOAuthApp(path, so.OwnerID, so.OAuthAppID, app); err != nil {
+			return err
 		}
 		r, err := newValueReader(path, so.ExactNumbers)
 		if err != nil {
@@ -614,6 +608,22 @@ func (b *stateBuilder) overrides(st State) error {
 				OwnerID: so.OwnerID, CreatedAt: so.CreatedAt, UpdatedAt: so.UpdatedAt},
 			seq: so.Seq,
 		})
+	}
+	return nil
+}
+
+// checkOAuthApp checks that a record's OAuth client, when it names one,
+// exists in its project and is for the record's app.
+func (b *stateBuilder) checkOAuthApp(path, projectID, id string, app App) error {
+	if id == "" {
+		return nil
+	}
+	oa, ok := b.s.oauthApp(projectID, id)
+	if !ok {
+		return stateErr(path+".oauth_app_id", "no OAuth client %q in project %s", clipInput(id, 100), projectID)
+	}
+	if oa.App.ID != app.ID {
+		return stateErr(path+".oauth_app_id", "OAuth client %s is for %q, not %q", oa.ID, oa.App.NameSlug, app.NameSlug)
 	}
 	return nil
 }
@@ -645,16 +655,10 @@ func (b *stateBuilder) accounts(st State) error {
 		case len(sa.Error) > 1000:
 			return stateErr(path+".error", "is longer than 1000 characters")
 		}
-		if sa.OAuthAppID != "" {
-			// An OAuth client in use can't be deleted, so an account's
-			// client always exists.
-			oa, ok := b.s.oauthApp(sa.ProjectID, sa.OAuthAppID)
-			if !ok {
-				return stateErr(path+".oauth_app_id", "no OAuth client %q in project %s", clipInput(sa.OAuthAppID, 100), sa.ProjectID)
-			}
-			if oa.App.ID != app.ID {
-				return stateErr(path+".oauth_app_id", "OAuth client %s is for %q, not %q", oa.ID, oa.App.NameSlug, app.NameSlug)
-			}
+		// An OAuth client in use can't be deleted, so an account's client
+		// always exists.
+		if err := b.checkOAuthApp(path, sa.ProjectID, sa.OAuthAppID, app); err != nil {
+			return err
 		}
 		r, err := newValueReader(path, sa.ExactNumbers)
 		if err != nil {
