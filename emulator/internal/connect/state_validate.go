@@ -502,16 +502,8 @@ func (b *stateBuilder) oauthApps(st State) error {
 	}
 	for i, so := range st.OAuthApps {
 		path := at("oauth_apps", i)
-		if err := checkID(path+".id", so.ID, "oa_"); err != nil {
-			return err
-		}
-		if _, dup := b.s.oauthApps.get(so.ID); dup {
-			return stateErr(path+".id", "%q is listed twice", so.ID)
-		}
-		if _, err := b.project(path+".owner_id", so.OwnerID); err != nil {
-			return err
-		}
-		app, err := b.catalogApp(path+".app", so.App)
+		_, dup := b.s.oauthApps.get(so.ID)
+		app, err := b.projectRecord(path, so.ID, "oa_", dup, so.OwnerID, so.App)
 		if err != nil {
 			return err
 		}
@@ -560,16 +552,8 @@ func (b *stateBuilder) overrides(st State) error {
 	taken := map[[2]string]bool{} // owner, name
 	for i, so := range st.AppOverrides {
 		path := at("app_overrides", i)
-		if err := checkID(path+".id", so.ID, "ao_"); err != nil {
-			return err
-		}
-		if _, dup := b.s.overrides.get(so.ID); dup {
-			return stateErr(path+".id", "%q is listed twice", so.ID)
-		}
-		if _, err := b.project(path+".owner_id", so.OwnerID); err != nil {
-			return err
-		}
-		app, err := b.catalogApp(path+".app", so.App)
+		_, dup := b.s.overrides.get(so.ID)
+		app, err := b.projectRecord(path, so.ID, "ao_", dup, so.OwnerID, so.App)
 		if err != nil {
 			return err
 		}
@@ -610,6 +594,22 @@ func (b *stateBuilder) overrides(st State) error {
 		})
 	}
 	return nil
+}
+
+// projectRecord checks what OAuth apps and app overrides share: an id of
+// their prefix, listed once (dup says it was seen already), a project
+// owner that exists, and an app of the catalog, which it returns.
+func (b *stateBuilder) projectRecord(path, id, prefix string, dup bool, ownerID, appSlug string) (App, error) {
+	if err := checkID(path+".id", id, prefix); err != nil {
+		return App{}, err
+	}
+	if dup {
+		return App{}, stateErr(path+".id", "%q is listed twice", id)
+	}
+	if _, err := b.project(path+".owner_id", ownerID); err != nil {
+		return App{}, err
+	}
+	return b.catalogApp(path+".app", appSlug)
 }
 
 // checkOAuthApp checks that a record's OAuth client, when it names one,
