@@ -376,30 +376,63 @@ func (s *Server) authenticateClient(id, secret string) (*record, bool) {
 // ErrInvalidClient (unknown client or wrong secret), ErrInvalidScope
 // (malformed, unknown, or beyond what the client may have).
 func (s *Server) Issue(req TokenRequest) (Token, error) {
+	rec, err := s.authenticate(req)
+	if err != nil {
+		return Token{}, err
+	}
+	return s.issue(rec, req.Scope)
+}
+
+// Mint issues an access token to a client without its secret: the
+// control plane's power, for a console or a script that holds no secret.
+// The token is of the same kind as one Issue makes, checked the same way;
+// scopes is the request's scope parameter as on the token endpoint (blank
+// means the client's own scopes). Errors: apperr not_found (unknown
+// client), ErrInvalidScope (malformed, unknown, or beyond the client's).
+func (s *Server) Mint(clientID, scopes string) (Token, error) {
+	s.mu.RLock()
+	rec, ok := s.clients[clientID]
+	s.mu.RUnlock()
+	if !ok {
+		return Token{}, notFound(clientID)
+	}
+	return s.issue(rec, scopes)
+}
+
+// authenticate checks a token request's grant type and client
+// credentials, and returns the client's record.
+func (s *Server) authenticate(req TokenRequest) (*record, error) {
 	switch {
 	case req.GrantType == "":
-		return Token{}, ErrInvalidRequest.WithMessage("grant_type is required")
+		return nil, ErrInvalidRequest.WithMessage("grant_type is required")
 	case req.GrantType != GrantClientCredentials:
-		return Token{}, ErrUnsupportedGrantType.WithMessage("grant_type must be %q", GrantClientCredentials)
+		return nil, ErrUnsupportedGrantType.WithMessage("grant_type must be %q", GrantClientCredentials)
 	case req.ClientID == "":
-		return Token{}, ErrInvalidRequest.WithMessage("client_id is required")
+		return nil, ErrInvalidRequest.WithMessage("client_id is required")
 	case req.ClientSecret == "":
-		return Token{}, ErrInvalidRequest.WithMessage("client_secret is required")
+		return nil, ErrInvalidRequest.WithMessage("client_secret is required")
 	}
 	rec, ok := s.authenticateClient(req.ClientID, req.ClientSecret)
 	if !ok {
-		return Token{}, ErrInvalidClient.WithMessage("unknown client or wrong client secret")
+		return nil, ErrInvalidClient.WithMessage("unknown client or wrong client secret")
 	}
+	return rec, nil
+}
+
+// issue signs an access token for the client of rec with the scopes
+// requested (blank: all the client may have). Issue and Mint share it, so
+// that a minted token cannot differ from an issued one.
+func (s *Server) issue(rec *record, requested string) (Token, error) {
 	granted := rec.Scopes
-	if strings.Trim(req.Scope, " ") != "" {
-		requested, err := scope.Parse(req.Scope)
+	if strings.Trim(requested, " ") != "" {
+		parsed, err := scope.Parse(requested)
 		if err != nil {
 			return Token{}, ErrInvalidScope.WithMessage("%v", err)
 		}
-		if !rec.Scopes.CoversAll(requested) {
+		if !rec.Scopes.CoversAll(parsed) {
 			return Token{}, ErrInvalidScope.WithMessage("this client may be granted at most %q", rec.Scopes.String())
 		}
-		granted = requested
+		granted = parsed
 	}
 
 	now := s.clock.Now()
@@ -432,33 +465,28 @@ func (s *Server) Issue(req TokenRequest) (Token, error) {
 // ErrInvalidToken for one that is malformed, forged, expired, not yet valid,
 // or revoked (client deleted, secret rotated with revocation on, or the
 // token revoked by Revoke). The verified-token cache of token.Keys holds
-// claims only: revocation is looked up here on every call.
+// claims only: revocation is looked up here on every call. Inspect judges
+// with the same function, so the two never disagree.
 func (s *Server) Authenticate(raw string) (Principal, error) {
 	if raw == "" {
 		return Principal{}, ErrMissingToken.WithMessage("a bearer token is required")
 	}
-	c, err := s.keys.Verify(raw)
-	if err != nil {
+	v := s.judge(raw, s.clock.Now())
+	switch v.status {
+	case StatusValid:
+	case StatusExpired:
+		return Principal{}, ErrInvalidToken.WithMessage("the access token expired at %s", v.expiresAt().Format(time.RFC3339))
+	case StatusNotYetValid:
+		return Principal{}, ErrInvalidToken.WithMessage("the access token is not valid yet")
+	case StatusRevoked, StatusClientDeleted:
+		return Principal{}, ErrInvalidToken.WithMessage("the access token was revoked")
+	default:
 		return Principal{}, ErrInvalidToken.WithMessage("the access token is malformed or was not issued by this server")
 	}
-	now := s.clock.Now()
-	exp := time.Unix(c.Expiry, 0)
-	if !now.Before(exp) {
-		return Principal{}, ErrInvalidToken.WithMessage("the access token expired at %s", exp.UTC().Format(time.RFC3339))
-	}
-	if now.Before(time.Unix(c.NotBefore, 0)) {
-		return Principal{}, ErrInvalidToken.WithMessage("the access token is not valid yet")
-	}
-	s.mu.RLock()
-	r, ok := s.clients[c.ClientID]
-	_, revoked := s.revoked[c.ID]
-	s.mu.RUnlock()
-	if !ok || r.generation != c.Generation || r.WorkspaceID != c.Subject || revoked {
-		return Principal{}, ErrInvalidToken.WithMessage("the access token was revoked")
-	}
+	c := v.claims
 	return Principal{
 		ClientID: c.ClientID, WorkspaceID: c.Subject, Scopes: scope.Set(c.Scopes),
-		ProjectIDs: r.ProjectIDs, TokenID: c.ID, ExpiresAt: exp.UTC(),
+		ProjectIDs: v.client.ProjectIDs, TokenID: c.ID, ExpiresAt: v.expiresAt(),
 	}, nil
 }
 
