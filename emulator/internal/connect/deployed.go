@@ -75,14 +75,16 @@ const EmitterSource = "source"
 // emitterTypes are the SDK's EmitterType values.
 var emitterTypes = []string{"email", "http", EmitterSource, "timer"}
 
-// deployedKind files deployed triggers by id, in their user's index.
+// deployedKind files deployed triggers by id, in their user's index and
+// their project environment's.
 var deployedKind = ownedKind[DeployedTrigger]{
 	limit: LimitDeployedTriggers,
 	key:   func(t *DeployedTrigger) string { return t.ID },
 	seq:   func(t *DeployedTrigger) uint64 { return t.seq },
 	indexes: func(s *Store, t *DeployedTrigger) []*seqset.Set[*DeployedTrigger] {
 		return ownerIndexes(s, t.ProjectID, t.Environment, t.ExternalUserID,
-			func(u *userRecord) *seqset.Set[*DeployedTrigger] { return &u.triggers }, nil)
+			func(u *userRecord) *seqset.Set[*DeployedTrigger] { return &u.triggers },
+			func(p *projectRecord) *seqset.Set[*DeployedTrigger] { return &p.triggers[t.Environment.index()] })
 	},
 	ofUser: func(u *userRecord) *seqset.Set[*DeployedTrigger] { return &u.triggers },
 }
@@ -398,12 +400,7 @@ func (s *Store) TriggerEvents(a Access, o TriggerOwner, id string, n int) ([]Emi
 	if err != nil {
 		return nil, err
 	}
-	evs := t.events[max(0, len(t.events)-n):]
-	out := make([]EmittedEvent, len(evs))
-	for i, ev := range evs {
-		out[len(evs)-1-i] = ev
-	}
-	return out, nil
+	return newestEvents(t, n), nil
 }
 
 // SetTriggerWorkflows replaces the workflows a trigger delivers to

@@ -73,10 +73,30 @@ func checkIndexes(t *testing.T, s *Store) {
 			}
 		}), "projects of %s", wid)
 	}
+	allProjects := map[uint64]string{}
+	for _, p := range s.projects {
+		allProjects[p.seq] = p.ID
+	}
+	require.Equal(t, sortedIDs(allProjects), setIDs(func(yield func(uint64, string) bool) {
+		for seq, p := range s.allProjects.All() {
+			yield(seq, p.ID)
+		}
+	}), "every workspace's projects")
 	for _, p := range s.projects {
 		for _, env := range []Environment{Development, Production} {
 			require.Equal(t, scanned(func(u *userRecord) bool { return u.ProjectID == p.ID && u.Environment == env }),
 				ids(&p.users[env.index()]), "users of %s %s", p.ID, env)
+			triggers := map[uint64]string{}
+			for _, tr := range s.deployed.byKey {
+				if tr.ProjectID == p.ID && tr.Environment == env {
+					triggers[tr.seq] = tr.ID
+				}
+			}
+			require.Equal(t, sortedIDs(triggers), setIDs(func(yield func(uint64, string) bool) {
+				for seq, tr := range p.triggers[env.index()].All() {
+					yield(seq, tr.ID)
+				}
+			}), "triggers of %s %s", p.ID, env)
 			want := map[uint64]string{}
 			for _, a := range s.accounts.byKey {
 				if a.ProjectID == p.ID && a.Environment == env {

@@ -111,6 +111,7 @@ func (s *Store) CreateProject(workspaceID string, spec ProjectSpec) (Project, er
 	}
 	p.seq = s.nextSeq()
 	s.projects[p.ID] = p
+	s.allProjects.Add(p.seq, p)
 	w.projects.Add(p.seq, p)
 	return p.Project, nil
 }
@@ -211,6 +212,7 @@ func (s *Store) DeleteProject(a Access, id string) error {
 	if w, ok := s.workspaces[p.WorkspaceID]; ok {
 		w.projects.Delete(p.seq)
 	}
+	s.allProjects.Delete(p.seq)
 	delete(s.projects, id)
 	return nil
 }

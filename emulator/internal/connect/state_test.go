@@ -740,14 +740,14 @@ func TestStateCoversEveryField(t *testing.T) {
 		{reflect.TypeFor[Store](), reflect.TypeFor[State](), map[string]string{
 			"gen":   "configuration: the emulator's id generator, whose draws are not state",
 			"clock": "the importing store's own", "mu": "the importing store's own",
-			"workspaces": "Workspaces", "projects": "Projects", "users": "Users", "accounts": "Accounts",
+			"workspaces": "Workspaces", "projects": "Projects", "allProjects": index, "users": "Users", "accounts": "Accounts",
 			"deployed": "DeployedTriggers", "tokens": "Tokens", "dynamic": "DynamicProps", "oauthApps": "OAuthApps",
 			"overrides": "AppOverrides", "files": "Files", "apps": "Apps", "components": "Components",
 			"usage": "Usage", "workflows": "Workflows, WorkflowInvocations", "proxy": "Proxy",
 		}},
 		{reflect.TypeFor[workspaceRecord](), reflect.TypeFor[StateWorkspace](), map[string]string{"projects": index}},
 		{reflect.TypeFor[projectRecord](), reflect.TypeFor[StateProject](), map[string]string{
-			"users": index, "accounts": index, "oauthApps": index, "overrides": index, "files": index}},
+			"users": index, "accounts": index, "triggers": index, "oauthApps": index, "overrides": index, "files": index}},
 		{reflect.TypeFor[ProjectWebhook](), reflect.TypeFor[StateProjectWebhook](), map[string]string{"ProjectID": "the project it is listed under"}},
 		{reflect.TypeFor[ProjectLogo](), reflect.TypeFor[StateLogo](), nil},
 		{reflect.TypeFor[userRecord](), reflect.TypeFor[StateUser](), map[string]string{

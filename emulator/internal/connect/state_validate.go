@@ -54,7 +54,7 @@ func (s *Store) Import(st State) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq, s.limits = n.seq, n.limits
-	s.workspaces, s.projects, s.users = n.workspaces, n.projects, n.users
+	s.workspaces, s.projects, s.allProjects, s.users = n.workspaces, n.projects, n.allProjects, n.users
 	s.accounts, s.deployed, s.tokens, s.dynamic = n.accounts, n.deployed, n.tokens, n.dynamic
 	s.oauthApps, s.overrides, s.files = n.oauthApps, n.overrides, n.files
 	s.apps, s.components, s.usage, s.workflows, s.proxy = n.apps, n.components, n.usage, n.workflows, n.proxy
@@ -439,6 +439,7 @@ func (b *stateBuilder) projects(st State) error {
 			p.logo = &ProjectLogo{MediaType: l.MediaType, Data: slices.Clone(l.Data), UpdatedAt: l.UpdatedAt}
 		}
 		b.s.projects[p.ID] = p
+		b.s.allProjects.Add(p.seq, p)
 		w.projects.Add(p.seq, p)
 	}
 	return nil

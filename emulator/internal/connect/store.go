@@ -70,8 +70,11 @@ type (
 	}
 	projectRecord struct {
 		Project
-		users     [numEnvironments]seqset.Set[*userRecord]
-		accounts  [numEnvironments]seqset.Set[*Account]
+		users    [numEnvironments]seqset.Set[*userRecord]
+		accounts [numEnvironments]seqset.Set[*Account]
+		// triggers are the environments' deployed triggers, whoever's, for
+		// the control plane's lists.
+		triggers  [numEnvironments]seqset.Set[*DeployedTrigger]
 		oauthApps seqset.Set[*oauthAppRecord]
 		overrides seqset.Set[*overrideRecord]
 		files     seqset.Set[*StashFile]
@@ -104,7 +107,10 @@ type Store struct {
 	limits     Limits
 	workspaces map[string]*workspaceRecord
 	projects   map[string]*projectRecord
-	users      map[userKey]*userRecord
+	// allProjects lists every workspace's projects in creation order, for
+	// the control plane, which sees them all.
+	allProjects seqset.Set[*projectRecord]
+	users       map[userKey]*userRecord
 
 	// The families owned by external users or projects (see owned).
 	accounts  owned[Account]
@@ -181,6 +187,7 @@ func (s *Store) Reset() {
 	defer s.mu.Unlock()
 	s.workspaces = make(map[string]*workspaceRecord)
 	s.projects = make(map[string]*projectRecord)
+	s.allProjects = seqset.Set[*projectRecord]{}
 	s.users = make(map[userKey]*userRecord)
 	for _, c := range s.cascades() {
 		c.reset()

@@ -233,11 +233,15 @@ func (s *Store) RevokeToken(a Access, raw string) bool {
 	return true
 }
 
-func (s *Store) usable(t ConnectToken, found bool) error {
+func (s *Store) usable(t ConnectToken, found bool) error { return usableAt(t, found, s.clock.Now()) }
+
+// usableAt is the one rule of whether a Connect token may be used at now,
+// which AuthenticateToken, ValidateToken and InspectToken share.
+func usableAt(t ConnectToken, found bool, now time.Time) error {
 	switch {
 	case !found:
 		return errInvalidToken.WithMessage("unknown Connect token")
-	case !s.clock.Now().Before(t.ExpiresAt):
+	case !now.Before(t.ExpiresAt):
 		return errInvalidToken.WithMessage("the Connect token expired at %s", t.ExpiresAt.UTC().Format(time.RFC3339))
 	case t.Used:
 		return errInvalidToken.WithMessage("the Connect token was already used to connect an account")
