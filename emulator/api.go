@@ -140,7 +140,7 @@ func (e *Emulator) Capabilities() []string {
 	if e.journal.Enabled() {
 		caps = append(caps, "journal")
 	}
-	caps = append(caps, "faults", "rate_limits", "state")
+	caps = append(caps, "faults", "rate_limits", "state", "console")
 	return caps
 }
 
@@ -197,6 +197,17 @@ func (e *Emulator) IssueToken(req TokenRequest) (Token, error) {
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
 	return e.auth.Issue(req)
+}
+
+// MintToken issues an access token to a client without its secret, as
+// POST /_emulator/oauth-clients/{client_id}/tokens does: a token like
+// IssueToken's in every way. scopes is space-separated; "" means the
+// client's own scopes. Errors: *apperr.Error not_found (unknown client),
+// invalid_scope (malformed, unknown, or beyond the client's scopes).
+func (e *Emulator) MintToken(clientID, scopes string) (Token, error) {
+	e.resetMu.RLock()
+	defer e.resetMu.RUnlock()
+	return e.auth.Mint(clientID, scopes)
 }
 
 // RevokeToken revokes an access token or a Connect token (ctok_…) of any

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pdemu/pdemu/emulator/apperr"
 	"github.com/pdemu/pdemu/emulator/clock"
 	"github.com/pdemu/pdemu/emulator/internal/journal"
 )
@@ -77,14 +78,45 @@ func (e *Emulator) finish(x *exchange) {
 		e.journal.Add(entry)
 	}
 	if e.logger != nil {
-		e.logExchange(x.req.Context(), &entry)
+		level := slog.LevelInfo
+		if x.consoleRead() {
+			level = slog.LevelDebug
+		}
+		e.logExchange(x.req.Context(), &entry, level)
 	}
 }
 
-// skipJournal keeps the journal's own reads out of it: a console or a
-// script polling the journal would otherwise fill it with its polling.
+// skipJournal keeps the journal's own reads out of it, and a console's
+// reads: a console or a script polling the journal, or a console
+// refreshing its views, would otherwise fill it with its polling.
 func (x *exchange) skipJournal() bool {
-	return x.route == "requests.list" || x.route == "requests.count"
+	return x.route == "requests.list" || x.route == "requests.count" || x.consoleRead()
+}
+
+// ConsoleHeader marks the requests a console sends. Its reads of the
+// control plane (GET, with the value "1") stay out of the journal and are
+// logged at debug level; its writes are recorded as any other.
+const ConsoleHeader = "X-Pdemu-Console"
+
+// consoleRead reports whether the exchange is a console's read of a
+// control-plane route that the guard let through. One the guard refused
+// is recorded as always (a page that sends the header is not thereby the
+// console, and a refusal is worth seeing), and so is a path no route
+// matched, whose near misses show a console's mistake.
+func (x *exchange) consoleRead() bool {
+	return x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
+		x.req.Header.Get(ConsoleHeader) == "1" && !isControlRefusal(x.errCode)
+}
+
+// isControlRefusal reports whether code is one of the control plane
+// guard's refusals.
+func isControlRefusal(code string) bool {
+	for _, e := range [...]*apperr.Error{errControlHost, errControlOrigin, errControlTokenMissing, errControlTokenWrong, errControlRelayed} {
+		if code == e.Code {
+			return true
+		}
+	}
+	return false
 }
 
 // keepPrefix returns at most n bytes of b, copied when cut so the rest can
@@ -165,9 +197,13 @@ func (e *Emulator) logBodies() bool {
 	return e.logger != nil && e.logger.Enabled(context.Background(), slog.LevelDebug)
 }
 
-// logExchange writes the request's log line: what the journal knows of it,
-// and at debug level its redacted headers and bodies.
-func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry) {
+// logExchange writes the request's log line at level: what the journal
+// knows of it, and when debug lines are logged its redacted headers and
+// bodies.
+func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry, level slog.Level) {
+	if !e.logger.Enabled(ctx, level) {
+		return // a console's read, below the logger's level: build nothing
+	}
 	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("method", en.Method),
@@ -185,5 +221,5 @@ func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry) {
 		req, resp := e.messageJSON(en.Request), e.messageJSON(en.Response)
 		attrs = append(attrs, slog.Any("request", req), slog.Any("response", resp))
 	}
-	e.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	e.logger.LogAttrs(ctx, level, "request", attrs...)
 }

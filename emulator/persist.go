@@ -133,16 +133,19 @@ func unwrapClock(c clock.Controllable) clock.Controllable {
 
 // mutates reports whether a row changes the state, so that, with a state
 // file, its requests are recorded. Reads never do; nor do the token
-// endpoint (tokens are self-contained), the proxy (it relays), the journal
-// (not state) or snapshots (kept in memory). State imports, restores and
-// resets replace the whole state, so they compact the file instead.
+// endpoint and the control plane's minting (tokens are self-contained),
+// token inspection (a read; recording it would write the token to disk),
+// the proxy (it relays), the journal (not state) or snapshots (kept in
+// memory). State imports, restores and resets replace the whole state, so
+// they compact the file instead.
 func (ep Endpoint) mutates() bool {
 	switch ep.Method {
 	case "", http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	}
 	switch {
-	case ep.Name == "oauthTokens.create", strings.HasPrefix(ep.Name, "proxy."), strings.HasPrefix(ep.Name, "requests."),
+	case ep.Name == "oauthTokens.create", ep.Name == "oauthClients.mintToken", ep.Name == "tokens.inspect",
+		strings.HasPrefix(ep.Name, "proxy."), strings.HasPrefix(ep.Name, "requests."),
 		strings.HasPrefix(ep.Name, "snapshots."), ep.Name == "state.import", ep.Name == "reset":
 		return false
 	}

@@ -239,6 +239,18 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "rateLimits.get", Method: http.MethodGet, Path: "/_emulator/rate-limits", Auth: ControlPlane, handle: e.getRateLimits},
 		{Name: "rateLimits.set", Method: http.MethodPut, Path: "/_emulator/rate-limits", Auth: ControlPlane, handle: e.setRateLimits},
 		{Name: "faults.clear", Method: http.MethodDelete, Path: "/_emulator/faults", Auth: ControlPlane, handle: e.clearFaults},
+		// For a browser console (console_api_http.go): scopes, a token for
+		// any client, a token explained, every workspace's Connect resources.
+		{Name: "scopes.list", Method: http.MethodGet, Path: "/_emulator/scopes", Auth: ControlPlane, handle: e.listScopes},
+		{Name: "oauthClients.mintToken", Method: http.MethodPost, Path: "/_emulator/oauth-clients/{client_id}/tokens", Auth: ControlPlane, handle: e.mintToken},
+		{Name: "tokens.inspect", Method: http.MethodPost, Path: "/_emulator/tokens/inspect", Auth: ControlPlane, handle: e.inspectToken},
+		{Name: "projects.listAll", Method: http.MethodGet, Path: "/_emulator/projects", Auth: ControlPlane, handle: e.listAllProjects},
+		{Name: "users.listAll", Method: http.MethodGet, Path: "/_emulator/projects/{project_id}/users", Auth: ControlPlane, handle: e.listAnyUsers},
+		{Name: "users.deleteAny", Method: http.MethodDelete, Path: "/_emulator/projects/{project_id}/users/{external_user_id}", Auth: ControlPlane, handle: e.deleteAnyUser},
+		{Name: "accounts.listAll", Method: http.MethodGet, Path: "/_emulator/projects/{project_id}/accounts", Auth: ControlPlane, handle: e.listAnyAccounts},
+		{Name: "accounts.deleteAny", Method: http.MethodDelete, Path: "/_emulator/projects/{project_id}/accounts/{account_id}", Auth: ControlPlane, handle: e.deleteAnyAccount},
+		{Name: "deployedTriggers.listAll", Method: http.MethodGet, Path: "/_emulator/projects/{project_id}/deployed-triggers", Auth: ControlPlane, handle: e.listAnyDeployedTriggers},
+		{Name: "deployedTriggers.events", Method: http.MethodGet, Path: "/_emulator/deployed-triggers/{trigger_id}/events", Auth: ControlPlane, handle: e.listAnyTriggerEvents},
 	}, e.workflowEndpoints()...)
 }
 

@@ -24,8 +24,9 @@ const (
 	// JSON objects).
 	StatusMalformed Status = "malformed"
 	// StatusWrongKey: a JWT, but not signed with this emulator's current
-	// key, or not an access token of its issuer. A reset replaces the key,
-	// so every token from before one is here.
+	// key, or not an access token of its issuer. A reset replaces the key
+	// (unless ids come from a seed, which draws the same key again), so
+	// tokens from before one are here.
 	StatusWrongKey Status = "wrong_key"
 	// StatusExpired: the clock has reached the exp claim.
 	StatusExpired Status = "expired"
@@ -141,7 +142,7 @@ func (s *Server) Inspect(raw string) Inspection {
 	switch v.status {
 	case StatusWrongKey:
 		in.Message = "the token was not signed with this emulator's current key, or is not an access token of its issuer " +
-			"(a reset replaces the key: tokens from before it fail)"
+			"(a reset replaces the key unless ids are seeded: tokens from before it fail)"
 	case StatusExpired:
 		in.Message = fmt.Sprintf("the access token expired at %s", in.ExpiresAt.Format(time.RFC3339))
 	case StatusNotYetValid:
@@ -152,7 +153,8 @@ func (s *Server) Inspect(raw string) Inspection {
 		if v.jtiRevoked {
 			in.Message = "the access token was revoked (POST /v1/oauth/revoke)"
 		} else {
-			in.Message = fmt.Sprintf("the access token was revoked: its client %s was re-created, or had its secret rotated with revocation on, since the token was issued", in.ClientID)
+			in.Message = fmt.Sprintf("the access token was revoked: its client %s was re-created (as a reset re-creates the seeded clients), "+
+				"or had its secret rotated with revocation on, since the token was issued", in.ClientID)
 		}
 	case StatusValid:
 		in.Message = fmt.Sprintf("the access token is valid until %s", in.ExpiresAt.Format(time.RFC3339))
