@@ -36,6 +36,8 @@ type exchange struct {
 	reqBody []byte
 	// dropped says the connection was closed on purpose with no answer.
 	dropped bool
+	// page says the request loaded one of the console's files.
+	page bool
 }
 
 // begin starts an exchange for r. Recording (capturing the answer) costs
@@ -84,7 +86,7 @@ func (e *Emulator) finish(x *exchange) {
 // skipJournal keeps the journal's own reads out of it: a console or a
 // script polling the journal would otherwise fill it with its polling.
 func (x *exchange) skipJournal() bool {
-	return x.route == "requests.list" || x.route == "requests.count"
+	return x.page || x.route == "requests.list" || x.route == "requests.count"
 }
 
 // keepPrefix returns at most n bytes of b, copied when cut so the rest can
