@@ -214,7 +214,8 @@ function confirmDialog(title, text, confirmLabel, {danger} = {}) {
       h('button', {type: 'button', onclick: () => dlg.close()}, 'Cancel'),
       h('button', {type: 'submit', class: danger ? 'danger' : 'primary'}, confirmLabel),
     ], {onsubmit: () => { yes = true; return true; }, onclose: () => resolve(yes)});
-    dlg.form.querySelector('button[type=submit]').focus();
+    // A destructive choice is never the one Enter takes by default.
+    dlg.form.querySelector(danger ? 'button[type=button]' : 'button[type=submit]').focus();
   });
 }
 
@@ -925,7 +926,7 @@ async function triggerEvents(t, cell) {
     try {
       const evs = await api('GET', `/_emulator/deployed-triggers/${enc(t.id)}/events?n=20`);
       list.replaceChildren(evs.data.length ? h('ul', {}, evs.data.map((ev) => h('li', {}, h('span', {class: 'muted'}, fmtTime(ev.ts ? new Date(ev.ts).toISOString() : ev.created_at || ''), ' '),
-        h('code', {}, ev.id || ''), ' ', ev.summary || '', h('pre', {}, JSON.stringify(ev.e ?? ev.event ?? ev, null, 2))))) : h('p', {class: 'muted'}, 'No events yet.'));
+        h('code', {}, ev.id || ''), ' ', ev.sum || ev.summary || '', h('pre', {}, JSON.stringify(ev.e ?? ev.event ?? ev, null, 2))))) : h('p', {class: 'muted'}, 'No events yet.'));
     } catch (e) { list.replaceChildren(errorNotice(e)); }
   };
   cell.replaceChildren(h('div', {style: 'padding:12px 14px'}, h('h3', {style: 'margin-top:0'}, `Events of ${t.id}`), list,
