@@ -167,7 +167,9 @@ func newControlPolicy(token *string, advertise string) (controlPolicy, error) {
 // wrap calls it for every ControlPlane row, and for unrouted paths under
 // /_emulator/, before the body is read and before resetMu is taken: a
 // refused request costs nothing and waits for nothing.
-func (e *Emulator) authorizeControl(r *http.Request) error {
+//
+// needToken is false for the console's page rows, which take no token.
+func (e *Emulator) authorizeControl(r *http.Request, needToken bool) error {
 	p := &e.control
 	if proxy.RelayedBy(r.Header) {
 		return errControlRelayed
@@ -180,7 +182,7 @@ func (e *Emulator) authorizeControl(r *http.Request) error {
 	if err := p.checkOrigin(r); err != nil {
 		return err
 	}
-	if p.tokenDigest != nil {
+	if p.tokenDigest != nil && needToken {
 		if err := p.checkToken(r.Header.Get("Authorization")); err != nil {
 			return err
 		}

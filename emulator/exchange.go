@@ -37,6 +37,8 @@ type exchange struct {
 	reqBody []byte
 	// dropped says the connection was closed on purpose with no answer.
 	dropped bool
+	// page says the request loaded one of the console's files.
+	page bool
 }
 
 // begin starts an exchange for r. Recording (capturing the answer) costs
@@ -87,8 +89,8 @@ func (e *Emulator) finish(x *exchange) {
 }
 
 // skipJournal keeps the journal's own reads out of it, and a console's
-// reads: a console or a script polling the journal, or a console
-// refreshing its views, would otherwise fill it with its polling.
+// reads and page loads: a console or a script polling the journal, or a
+// console refreshing its views, would otherwise fill it with its polling.
 func (x *exchange) skipJournal() bool {
 	return x.route == "requests.list" || x.route == "requests.count" || x.consoleRead()
 }
@@ -103,9 +105,15 @@ const ConsoleHeader = "X-Pdemu-Console"
 // is recorded as always (a page that sends the header is not thereby the
 // console, and a refusal is worth seeing), and so is a path no route
 // matched, whose near misses show a console's mistake.
+//
+// Loading the console's own files (page rows) counts as such a read: it is
+// a browser opening the console, not a call to the emulator.
 func (x *exchange) consoleRead() bool {
-	return x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
-		x.req.Header.Get(ConsoleHeader) == "1" && !isControlRefusal(x.errCode)
+	if isControlRefusal(x.errCode) {
+		return false
+	}
+	return x.page || x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
+		x.req.Header.Get(ConsoleHeader) == "1"
 }
 
 // isControlRefusal reports whether code is one of the control plane

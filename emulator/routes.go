@@ -82,6 +82,11 @@ type Endpoint struct {
 	// maxBody, when set, bounds this row's request body instead of the
 	// emulator's limit (a state document is larger than any API body).
 	maxBody int64
+	// page rows serve the console's files: the control plane's guard
+	// judges their Host and Origin, but asks no control token, which a
+	// browser cannot send when it navigates (console_http.go). Their
+	// exchanges are not journaled: loading the console is not a call.
+	page bool
 }
 
 // Scope sets used by several rows.
@@ -201,6 +206,10 @@ func (e *Emulator) endpoints() []Endpoint {
 		{Name: "fileStash.downloadFile", Method: http.MethodGet, Path: p + "/file_stash/download", Auth: AnyToken, Scopes: scopesUnnamed, ProjectScoped: true, handle: e.downloadFile},
 
 		// Control plane (emulator only).
+		// The web console: its page and files (console_http.go).
+		{Name: "console.redirect", Method: http.MethodGet, Path: "/_emulator/ui", Auth: ControlPlane, page: true, handle: e.consoleRedirect},
+		{Name: "console.page", Method: http.MethodGet, Path: ConsolePath, Auth: ControlPlane, page: true, handle: e.consoleFile},
+		{Name: "console.file", Method: http.MethodGet, Path: ConsolePath + "{file}", Auth: ControlPlane, page: true, handle: e.consoleFile},
 		{Name: "health", Method: http.MethodGet, Path: "/_emulator/health", Auth: ControlPlane, handle: e.health},
 		{Name: "capabilities", Method: http.MethodGet, Path: "/_emulator/capabilities", Auth: ControlPlane, handle: e.capabilities},
 		{Name: "oauthClients.create", Method: http.MethodPost, Path: "/_emulator/oauth-clients", Auth: ControlPlane, handle: e.createClient},

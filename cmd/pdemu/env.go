@@ -21,8 +21,8 @@ type exports struct {
 	controlToken string
 }
 
-// writeEnv prints the block a user pastes into a shell: a comment, so the
-// whole block pastes cleanly, then the variables the official SDKs read,
+// writeEnv prints the block a user pastes into a shell: comments (where
+// pdemu listens, where its web console is), so the whole block pastes cleanly, then the variables the official SDKs read,
 // and the control token when there is one (for the conformance kit and
 // scripts). PIPEDREAM_PROJECT_ENVIRONMENT stays the last line, so a reader
 // waiting for it knows the block is complete. It is the only place the
@@ -40,6 +40,7 @@ func writeEnv(w io.Writer, x exports) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# pdemu listening on http://%s\n", x.bound)
+	fmt.Fprintf(&b, "# console: %s%s\n", x.baseURL, emulator.ConsolePath)
 	for _, v := range vars {
 		if v.name == envControlToken && v.value == "" {
 			continue // the control plane needs none: nothing to say

@@ -49,8 +49,9 @@ func TestExportsPasteIntoShell(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-	if len(lines) != 6 || !strings.HasPrefix(lines[0], "# pdemu listening on http://127.0.0.1:") {
-		t.Fatalf("want a comment and five export lines, got:\n%s", stdout)
+	if len(lines) != 7 || !strings.HasPrefix(lines[0], "# pdemu listening on http://127.0.0.1:") ||
+		!strings.HasPrefix(lines[1], "# console: http://127.0.0.1:") || !strings.HasSuffix(lines[1], "/_emulator/ui/") {
+		t.Fatalf("want two comments and five export lines, got:\n%s", stdout)
 	}
 	script := stdout + `printf '%s\n%s\n%s\n' "$PIPEDREAM_CLIENT_SECRET" "$PIPEDREAM_CLIENT_ID" "$PIPEDREAM_PROJECT_ENVIRONMENT"`
 	out, err := exec.Command(sh, "-c", script).CombinedOutput()
