@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,16 +89,20 @@ func tab(t *testing.T) context.Context {
 		t.Skipf("no browser: %v", browserErr)
 	}
 	ctx, cancel := chromedp.NewContext(browserCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 	return ctx
 }
 
+var loads atomic.Int64
+
 // open loads the console of srv at the view and waits until it is ready.
 func open(t *testing.T, ctx context.Context, srv *testutil.Server, view string) {
 	t.Helper()
+	// A query that changes every time makes each open a new document:
+	// a change of the fragment alone is no load for Navigate to wait for.
 	do(t, ctx,
-		chromedp.Navigate(srv.URL+"/_emulator/ui/#/"+view),
+		chromedp.Navigate(fmt.Sprintf("%s/_emulator/ui/?load=%d#/%s", srv.URL, loads.Add(1), view)),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`)),
 	)
 }
@@ -122,7 +127,11 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 func fail(t *testing.T, ctx context.Context, err error) {
 	t.Helper()
-	text, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	// The tab's own context may be the one that ran out: read the page
+	// under a fresh, short deadline.
+	quick, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	text, _ := chromedp.Run(quick, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
 	t.Fatalf("browser: %v\npage text:\n%s", err, truncate(text, 3000))
 }
 
@@ -178,7 +187,22 @@ func click(xpath string) chromedp.Action[chromedp.Void] {
 
 // typeInto replaces a control's value with text, typed as keys.
 func typeInto(xpath, text string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(chromedp.SetValue(xpath, ""), chromedp.SendKeys(xpath, text))
+	return chromedp.Steps(setValue(xpath, ""), chromedp.SendKeys(xpath, text))
+}
+
+// setValue sets a control's value (any value: chromedp.SetValue cannot set
+// an empty one) and fires input and change, as a user's edit does.
+func setValue(xpath, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitReady(xpath),
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const n = document.evaluate(`+jsString(xpath)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+			if (!n) throw new Error('no node at ' + `+jsString(xpath)+`);
+			n.value = `+jsString(v)+`;
+			if (n.value !== `+jsString(v)+`) throw new Error('the value did not take');
+			n.dispatchEvent(new Event('input', {bubbles: true}));
+			n.dispatchEvent(new Event('change', {bubbles: true}));
+		})()`))
 }
 
 // screenshot saves the page as docs/images/NAME.png when -update is given
@@ -197,7 +221,7 @@ func screenshot(t *testing.T, ctx context.Context, name string, dark bool) {
 			})
 			return err
 		}),
-		chromedp.Evaluate[chromedp.Void](`localStorage.removeItem('pdemu.theme'); document.documentElement.removeAttribute('data-theme'); if (document.activeElement) document.activeElement.blur()`),
+		chromedp.Evaluate[chromedp.Void](`localStorage.removeItem('pdemu.theme'); document.documentElement.removeAttribute('data-theme'); if (document.activeElement) document.activeElement.blur(); window.scrollTo(0, 0); document.querySelectorAll('.toast').forEach(t => t.remove()); document.getElementById('theme-toggle').setAttribute('aria-pressed', `+jsString(fmt.Sprint(dark))+`)`),
 	)
 	png := get(t, ctx, chromedp.FullScreenshot(100))
 	dir := t.TempDir()

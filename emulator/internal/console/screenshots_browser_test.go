@@ -46,8 +46,8 @@ func TestConsoleScreenshots(t *testing.T) {
 
 	open(t, ctx, srv, "tokens")
 	do(t, ctx,
-		visible(`//select/option[@value="`+staging.ClientID+`"]`),
-		chromedp.SetValue(labelled("Client"), staging.ClientID),
+		chromedp.WaitReady(`//select/option[@value="`+staging.ClientID+`"]`),
+		setValue(labelled("Client"), staging.ClientID),
 		click(button("Mint token")),
 		chromedp.WaitVisible(chromedp.CSS(`#token-status`)),
 	)

@@ -29,7 +29,7 @@ func inspect(t *testing.T, ctx context.Context, tok string) string {
 	t.Helper()
 	do(t, ctx,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('token-status') && document.getElementById('token-status').remove()`),
-		chromedp.SetValue(labelled("Access token"), tok),
+		setValue(labelled("Access token"), tok),
 		click(button("Inspect")),
 		chromedp.WaitVisible(chromedp.CSS(`#token-status`)),
 	)
@@ -46,8 +46,8 @@ func TestConsoleTokenInspector(t *testing.T) {
 	open(t, ctx, srv, "tokens")
 
 	do(t, ctx,
-		visible(`//select/option[@value="`+creds.ClientID+`"]`),
-		chromedp.SetValue(labelled("Client"), creds.ClientID),
+		chromedp.WaitReady(`//select/option[@value="`+creds.ClientID+`"]`),
+		setValue(labelled("Client"), creds.ClientID),
 		click(`//form[.//h2[normalize-space(.)="Mint a token"]]//label[normalize-space(.)="connect:users:read"]/input`),
 		click(button("Mint token")),
 		chromedp.WaitVisible(chromedp.CSS(`#token-status`)),
@@ -190,15 +190,14 @@ func TestConsoleRequests(t *testing.T) {
 
 	// Filter by status.
 	do(t, ctx,
-		chromedp.SetValue(labelled("Status"), "4xx"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById((()=>{for (const l of document.querySelectorAll('label')) if (l.textContent.trim()==='Status') return l.htmlFor})()).dispatchEvent(new Event('change'))`),
+		setValue(labelled("Status"), "4xx"),
 		waitJS(`![...document.querySelectorAll('td')].some(td => td.textContent.trim() === '/v1/oauth/token')`),
 		visible(`//td[normalize-space(.)="/v1/connect/projects"]`),
 	)
 	// Expand the token request: headers and body show, the secret does not.
 	do(t, ctx,
-		chromedp.SetValue(labelled("Status"), ""),
-		chromedp.SetValue(labelled("Route"), "oauthTokens.create"),
+		setValue(labelled("Status"), ""),
+		setValue(labelled("Route"), "oauthTokens.create"),
 		click(button("Apply")),
 		click(button("Details of POST /v1/oauth/token")),
 		visible(`//tr[@class="detail"]//h3[normalize-space(.)="Request"]`),
@@ -270,8 +269,8 @@ func TestConsoleConnect(t *testing.T) {
 	do(t, ctx,
 		click(button("Events of "+trigger)),
 		visible(`//*[normalize-space(.)="No events yet."]`),
-		chromedp.SetValue(labelled("Event (JSON)"), `{"n": 42}`),
-		chromedp.SetValue(labelled("Summary"), "answer"),
+		setValue(labelled("Event (JSON)"), `{"n": 42}`),
+		setValue(labelled("Summary"), "answer"),
 		click(button("Emit event")),
 		visible(`//li[contains(., "answer")]`),
 	)

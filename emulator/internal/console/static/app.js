@@ -84,6 +84,12 @@ function fmtTime(s) {
   return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z').replace('Z', ' UTC');
 }
 
+/** timeOfDay is the UTC time of an instant, to the millisecond. */
+function timeOfDay(s) {
+  const d = new Date(s);
+  return isNaN(d) ? s : d.toISOString().slice(11, 23);
+}
+
 function fmtDuration(sec) {
   const neg = sec < 0;
   sec = Math.abs(Math.floor(sec));
@@ -372,11 +378,11 @@ function viewClients(main) {
     let clients;
     try { clients = await pageAll('/_emulator/oauth-clients'); } catch (e) { listArea.replaceChildren(errorNotice(e)); return; }
     const rows = clients.map((c) => h('tr', {},
-      h('td', {}, h('strong', {}, c.name)),
-      h('td', {}, h('span', {class: 'id'}, h('code', {}, c.client_id), copyButton(() => c.client_id, 'Client ID', `Copy client ID of ${c.name}`))),
-      h('td', {class: 'muted'}, fmtTime(c.created_at)),
+      h('td', {class: 'name'}, h('strong', {}, c.name)),
+      h('td', {class: 'nowrap'}, h('span', {class: 'id'}, h('code', {}, c.client_id), copyButton(() => c.client_id, 'Client ID', `Copy client ID of ${c.name}`))),
+      h('td', {class: 'muted nowrap'}, fmtTime(c.created_at)),
       h('td', {}, h('span', {class: 'tags'}, (c.scopes || []).map((s) => h('span', {class: 'tag'}, s)))),
-      h('td', {}, c.project_ids && c.project_ids.length ? h('span', {class: 'tags'}, c.project_ids.map((p) => h('span', {class: 'tag'}, p))) : h('span', {class: 'muted'}, 'All projects')),
+      h('td', {}, c.project_ids && c.project_ids.length ? h('span', {class: 'tags'}, c.project_ids.map((p) => h('span', {class: 'tag'}, p))) : h('span', {class: 'muted nowrap'}, 'All projects')),
       h('td', {class: 'actions'}, menuButton(`Actions for ${c.name}`, [
         {label: 'Rotate client secret', run: () => rotateClient(c, load)},
         {label: 'Delete', danger: true, run: () => deleteClient(c, load)},
@@ -476,7 +482,8 @@ function viewTokens(main) {
   const tokenField = field('Access token', tokenInput, {hint: 'An OAuth access token (JWT) or a Connect token (ctok_…). It is checked by the control plane, on the emulator clock.'});
   const result = h('div', {'aria-live': 'polite'});
   let timer = null;
-  let current = null; // {inspection, at}
+  let current = null; // {r: the inspection, tok, at}
+  let clients = [], projects = [];
 
   main.append(pageHead('Tokens', 'Mint a token for a client without its secret, or paste one, and see what pdemu makes of it now.'),
     h('div', {class: 'grid-2'},
@@ -495,7 +502,7 @@ function viewTokens(main) {
 
   (async () => {
     try {
-      const clients = await pageAll('/_emulator/oauth-clients');
+      [clients, projects] = await Promise.all([pageAll('/_emulator/oauth-clients'), pageAll('/_emulator/projects')]);
       clientSel.replaceChildren(...clients.map((c) => h('option', {value: c.client_id}, `${c.name} (${c.client_id})`)));
       if (!clients.length) clientSel.append(h('option', {value: ''}, 'No clients: create one first'));
     } catch (e) { mintError.textContent = e.message; mintError.hidden = false; }
@@ -538,7 +545,8 @@ function viewTokens(main) {
       if ((k === 'iat' || k === 'nbf' || k === 'exp') && typeof v === 'number') meaning += ': ' + fmtTime(new Date(v * 1000).toISOString());
       return h('tr', {}, h('td', {}, k), h('td', {}, typeof v === 'string' ? v : JSON.stringify(v)), h('td', {}, meaning));
     }) : [];
-    const curl = curlLine(current.tok, r);
+    const client = clients.find((c) => c.client_id === r.client_id);
+    const curl = curlLine(current.tok, r, (client && client.project_ids[0]) || (projects[0] && projects[0].id));
     result.replaceChildren(h('section', {class: 'card', 'aria-labelledby': 'inspection-title'},
       h('h2', {id: 'inspection-title'}, 'Inspection'),
       h('div', {class: 'verdict'},
@@ -570,14 +578,14 @@ function viewTokens(main) {
   return () => { clearInterval(timer); window.removeEventListener('pdemu:clock-moved', onClock); };
 }
 
-function curlLine(tok, r) {
+function curlLine(tok, r, projectID) {
   const base = location.origin;
   const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
   if (r.kind === 'connect') {
     return `curl -s ${q(base + '/v1/connect/accounts')} \\\n  -H ${q('Authorization: Bearer ' + tok)}`;
   }
   if (r.kind !== 'oauth') return null;
-  const pid = r.project_id || '<project_id>';
+  const pid = r.project_id || projectID || '<project_id>';
   return `curl -s ${q(base + '/v1/connect/' + pid + '/users')} \\\n  -H ${q('Authorization: Bearer ' + tok)} \\\n  -H 'x-pd-environment: development'`;
 }
 
@@ -587,7 +595,7 @@ function viewClock(main) {
   const face = h('div', {class: 'clock-face', id: 'clock-face', 'aria-live': 'off'});
   const badge = h('span', {class: 'badge'});
   const setInput = h('input', {type: 'text', spellcheck: 'false', placeholder: '2030-01-01T00:00:00Z'});
-  const setField = field('New time (RFC 3339)', setInput, {hint: 'For example 2030-01-01T00:00:00Z. The clock is frozen at the time you set.'});
+  const setField = field('New time (RFC 3339)', setInput, {hint: 'For example 2030-01-01T00:00:00Z, earlier times too. A running clock goes on from there; a frozen one stays.'});
   const live = h('p', {class: 'visually-hidden', 'aria-live': 'polite', id: 'clock-announce'});
   const advance = async (seconds, what) => {
     try {
@@ -706,13 +714,13 @@ function viewRequests(main) {
         'aria-label': `Details of ${en.method} ${en.path}`}, h('span', {class: 'chev', 'aria-hidden': 'true'}, '▸'));
       const row = h('tr', {},
         h('td', {}, toggle),
-        h('td', {class: 'mono muted'}, fmtTime(en.at).replace(' UTC', '')),
-        h('td', {}, h('span', {class: 'method'}, en.method)),
-        h('td', {class: 'mono'}, en.path + (en.query ? '?' + en.query : '')),
-        h('td', {}, h('span', {class: `status-${String(en.status)[0]}`}, en.status || 'dropped'), en.fault_id ? h('span', {class: 'tag', title: 'answered by a fault'}, ' ' + en.fault_id) : null),
-        h('td', {class: 'mono'}, en.route || h('span', {class: 'muted'}, 'unmatched')),
-        h('td', {class: 'mono'}, en.client_id || ''),
-        h('td', {class: 'num'}, en.duration_ms.toFixed(2)));
+        h('td', {class: 'mono muted nowrap', title: fmtTime(en.at)}, timeOfDay(en.at)),
+        h('td', {class: 'nowrap'}, h('span', {class: 'method'}, en.method)),
+        h('td', {class: 'mono wrap'}, en.path + (en.query ? '?' + en.query : '')),
+        h('td', {class: 'nowrap'}, h('span', {class: `status-${String(en.status)[0]}`}, en.status || 'dropped'), en.fault_id ? [' ', h('span', {class: 'tag', title: 'answered by a fault'}, en.fault_id)] : null),
+        h('td', {class: 'mono nowrap'}, en.route || h('span', {class: 'muted'}, 'unmatched')),
+        h('td', {class: 'mono nowrap'}, en.client_id || ''),
+        h('td', {class: 'num nowrap'}, en.duration_ms.toFixed(2)));
       const detail = h('tr', {class: 'detail', id: detailId, hidden: !open}, h('td', {colspan: 8}, open ? exchangeView(en) : null));
       toggle.addEventListener('click', () => {
         const now = !expanded.has(en.id);
@@ -820,7 +828,7 @@ function faultForm(reload) {
     } catch (e) { err.textContent = e.message; err.hidden = false; }
   }},
   h('h3', {}, 'Add a fault'),
-  h('div', {class: 'row'}, routeField, field('Method', method), field('Answer', preset), h('div', {class: 'field narrow'}, h('label', {for: 'fault-times'}, 'Times'), Object.assign(times, {id: 'fault-times'}), h('p', {class: 'hint'}, '0: until removed'))),
+  h('div', {class: 'form-grid'}, routeField, field('Method', method), field('Answer', preset), field('Times', times, {hint: '0 means until removed.'})),
   err,
   h('div', {class: 'form-actions'}, h('button', {type: 'submit', class: 'primary'}, 'Add fault')));
 }
