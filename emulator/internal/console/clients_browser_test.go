@@ -178,3 +178,35 @@ func TestConsoleActionsMenuKeyboard(t *testing.T) {
 		t.Errorf("cancelling Delete left %d clients, want 1", n)
 	}
 }
+
+// TestConsoleTheme: the console follows the system's scheme until the
+// toggle picks one, which it remembers.
+func TestConsoleTheme(t *testing.T) {
+	srv := testutil.NewServer(t)
+	ctx := tab(t)
+	open(t, ctx, srv, "clients")
+	bg := func() string {
+		return get(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+	}
+	light := bg()
+	pressed := get(t, ctx, chromedp.AttributeValue(button("Dark theme"), "aria-pressed")).Value
+	if pressed != "false" {
+		t.Fatalf("a light system shows the dark theme pressed: %q", pressed)
+	}
+	do(t, ctx, click(button("Dark theme")))
+	dark := bg()
+	if dark == light {
+		t.Fatalf("the dark theme has the light background %s", dark)
+	}
+	open(t, ctx, srv, "clock")
+	if got := bg(); got != dark {
+		t.Errorf("after a reload the background is %s, want the chosen dark %s", got, dark)
+	}
+	if p := get(t, ctx, chromedp.AttributeValue(button("Dark theme"), "aria-pressed")).Value; p != "true" {
+		t.Errorf("after a reload the toggle says aria-pressed=%q", p)
+	}
+	do(t, ctx, click(button("Dark theme")))
+	if got := bg(); got != light {
+		t.Errorf("toggled back, the background is %s, want %s", got, light)
+	}
+}
