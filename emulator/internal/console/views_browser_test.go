@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pdemu/pdemu/emulator"
@@ -423,7 +425,11 @@ func TestConsoleClosedToOtherOrigins(t *testing.T) {
 	srv := testutil.NewServer(t)
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write([]byte(`<!doctype html><title>other</title><iframe id="f" src="` + srv.URL + `/_emulator/ui/"></iframe>`))
+		// Two frames: the console, which must not load, and a control-plane
+		// read that carries no framing rule, to show the check can tell.
+		_, _ = w.Write([]byte(`<!doctype html><title>other</title><script>window.loaded = 0</script>` +
+			`<iframe id="console" onload="window.loaded++" src="` + srv.URL + `/_emulator/ui/"></iframe>` +
+			`<iframe id="health" onload="window.loaded++" src="` + srv.URL + `/_emulator/health"></iframe>`))
 	}))
 	t.Cleanup(evil.Close)
 	ctx := tab(t)
@@ -447,8 +453,27 @@ func TestConsoleClosedToOtherOrigins(t *testing.T) {
 			t.Error("a page of another origin created a client")
 		}
 	}
-	framed := get(t, ctx, chromedp.Evaluate[bool](`(() => { try { const d = document.getElementById('f').contentDocument; return !!(d && d.body && d.body.dataset.ready); } catch (e) { return false; } })()`))
-	if framed {
-		t.Error("another origin framed the console")
+	do(t, ctx, waitJS(`window.loaded === 2`))
+	frames := get(t, ctx, func(ctx context.Context, tg *chromedp.Target) (map[string]string, error) {
+		res, err := cdp.Call(ctx, tg, page.GetFrameTree, cdp.Empty{})
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]string{}
+		for _, c := range res.FrameTree.ChildFrames {
+			out[c.Frame.Name+c.Frame.URL] = c.Frame.URL
+		}
+		return out, nil
+	})
+	var consoleLoaded, healthLoaded bool
+	for _, u := range frames {
+		consoleLoaded = consoleLoaded || strings.HasPrefix(u, srv.URL+"/_emulator/ui/")
+		healthLoaded = healthLoaded || u == srv.URL+"/_emulator/health"
+	}
+	if !healthLoaded {
+		t.Fatalf("the control frame did not load, so framing cannot be judged: %v", frames)
+	}
+	if consoleLoaded {
+		t.Errorf("another origin framed the console: %v", frames)
 	}
 }
