@@ -126,7 +126,16 @@ func Markdown(scenarios []Scenario) string {
 		"request journal), so it runs alone and puts back what it can; `@pdemu-extension` checks a pdemu\n" +
 		"decision a real server may well not share.\n" +
 		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
-		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n")
+		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n" +
+		"Sources named in the spec clauses: Pipedream's OpenAPI document\n" +
+		"(<https://pipedream.com/docs/pipedream_openapi_swagger.json>, version 2026-05-22; the SDK types are\n" +
+		"`@pipedream/sdk` 3.1.6's, generated from it); Pipedream's Connect authentication docs\n" +
+		"(<https://pipedream.com/docs/connect/api-reference/authentication>); Pipedream's token endpoint docs\n" +
+		"(<https://pipedream.com/docs/rest-api/api-reference/oauth/get-a-new-access-token>); Pipedream's REST API\n" +
+		"auth docs (<https://pipedream.com/docs/rest-api/auth>); Pipedream's Connect token docs\n" +
+		"(<https://pipedream.com/docs/connect/api-reference/create-connect-token>); Pipedream's rate limits\n" +
+		"(<https://pipedream.com/docs/connect/api-reference/rate-limits>); the RFCs by number. A \"pdemu\n" +
+		"decision\" is behaviour Pipedream does not document, chosen and explained in the docs file named.\n\n")
 	fmt.Fprintf(&b, "%s in %s", plural(len(scenarios), "scenario"), plural(len(groups), "feature"))
 	var tags []string
 	for _, tc := range tagCounts(scenarios) {

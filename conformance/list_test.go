@@ -23,7 +23,7 @@ var listFS = fstest.MapFS{
 
   @emulator-only @serial
   Scenario Outline: Outline with <what> | pipe
-    Spec: pdemu decision (README: clock)
+    Spec: pdemu decision (docs/control-plane.md — clocks)
     Then the status is 200
     Examples:
       | what |
@@ -49,10 +49,10 @@ func TestListAndMarkdown(t *testing.T) {
       spec: RFC 6749 §5.2
   Outline with x | pipe
       tags: @emulator-only @serial
-      spec: pdemu decision (README: clock)
+      spec: pdemu decision (docs/control-plane.md — clocks)
   Outline with y | pipe
       tags: @emulator-only @serial
-      spec: pdemu decision (README: clock)
+      spec: pdemu decision (docs/control-plane.md — clocks)
 
 Feature: Second feature (features/b.feature)
   No spec line
@@ -66,7 +66,7 @@ Feature: Second feature (features/b.feature)
 	assert.Contains(t, md, "4 scenarios in 2 features: `@emulator-only` 2, `@serial` 2, `@core` 1.\n")
 	assert.Contains(t, md, "\n## First feature\n\n`features/a.feature`\n\n| Scenario | Tags | Spec clause |\n|---|---|---|\n"+
 		"| Plain one | `@core` | RFC 6749 §5.2 |\n"+
-		"| Outline with x \\| pipe | `@emulator-only` `@serial` | pdemu decision (README: clock) |\n")
+		"| Outline with x \\| pipe | `@emulator-only` `@serial` | pdemu decision (docs/control-plane.md — clocks) |\n")
 	assert.Contains(t, md, "| No spec line |  | (no Spec: line) |\n")
 	assert.Contains(t, md, conformance.MarkdownRegenerate)
 }
@@ -97,8 +97,8 @@ func TestManifest(t *testing.T) {
 		Tags: map[string]int{"@core": 1, "@emulator-only": 2, "@serial": 2},
 		Scenarios: []conformance.ManifestScenario{
 			{Name: "Plain one", Feature: "First feature", File: "a.feature", Line: 4, Tags: []string{"@core"}, Spec: "RFC 6749 §5.2"},
-			{Name: "Outline with x | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (README: clock)"},
-			{Name: "Outline with y | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (README: clock)"},
+			{Name: "Outline with x | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (docs/control-plane.md — clocks)"},
+			{Name: "Outline with y | pipe", Feature: "First feature", File: "a.feature", Line: 9, Tags: []string{"@emulator-only", "@serial"}, Spec: "pdemu decision (docs/control-plane.md — clocks)"},
 			{Name: "No spec line", Feature: "Second feature", File: "b.feature", Line: 2, Tags: []string{}, Spec: ""},
 		},
 	}, m)

@@ -5,8 +5,7 @@
 // tests (see package testutil), or run it with `pdemu serve`. Time comes only
 // from its clock, which tests move through the Go API or the control plane
 // under /_emulator/, so a token's one-hour expiry can be tested in a
-// microsecond. What is emulated, and how, is in the README's "Features and
-// limitations".
+// microsecond. What is emulated, and how, is in docs/behaviour.md.
 package emulator
 
 import (

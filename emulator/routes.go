@@ -52,7 +52,8 @@ func (a Auth) AcceptsConnectToken() bool {
 func (a Auth) RequiresToken() bool { return a == OAuthToken || a == ConnectTokenOnly || a == AnyToken }
 
 // Endpoint is one row of the route table: a route, who may call it, and the
-// scope it demands. The table is data so that the README's endpoint table,
+// scope it demands. The table is data so that the endpoint table of
+// docs/endpoints.md,
 // the scope-enforcement tests and the router all come from the same rows.
 type Endpoint struct {
 	// Name is the official SDK's method name, or a descriptive one.

@@ -9,7 +9,7 @@ Feature: OAuth clients of the control plane
   scenario.
 
   Scenario: A new OAuth client's secret is shown once
-    Spec: Pipedream Connect API, Authentication ("Copy the client ID and secret (the secret will not be accessible again)"); DESIGN: The control plane
+    Spec: Pipedream Connect API, Authentication ("Copy the client ID and secret (the secret will not be accessible again)"); docs/control-plane.md
     When I create an OAuth client with JSON:
       """
       {"name": "conformance-${unique}"}
@@ -36,7 +36,7 @@ Feature: OAuth clients of the control plane
     And the response does not contain "${created_client_secret}"
 
   Scenario: A new OAuth client gets a token of its workspace
-    Spec: Pipedream Connect API, Authentication (clients "are tied to the Pipedream workspace"; tokens' sub is the workspace, reference A.2, F)
+    Spec: Pipedream Connect API, Authentication (clients "are tied to the Pipedream workspace"; tokens' sub is the workspace, Pipedream's token endpoint docs, Pipedream's REST API auth docs)
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token
     And I remember the issued token's claim "sub" as "workspace"
@@ -53,7 +53,7 @@ Feature: OAuth clients of the control plane
 
   @destructive
   Scenario: Rotating a secret refuses the old one at once
-    Spec: Pipedream Connect API, Authentication ("Revoking a client secret … Rotate client secret"); pdemu decision (README: Features and limitations — Secret rotation; reference F, G.13)
+    Spec: Pipedream Connect API, Authentication ("Revoking a client secret … Rotate client secret"); pdemu decision (docs/behaviour.md — Secret rotation; Pipedream's REST API auth docs)
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token as the created client
     And I remember the response field "access_token" as "token_before"
@@ -79,7 +79,7 @@ Feature: OAuth clients of the control plane
 
   @destructive
   Scenario: Deleting a client refuses its tokens at once
-    Spec: pdemu decision (README: Features and limitations — "Deleting a client makes its tokens fail at once"; reference F: deletion is undocumented, G.14)
+    Spec: pdemu decision (docs/behaviour.md — "Deleting a client makes its tokens fail at once"; Pipedream's REST API auth docs: deletion is undocumented)
     Given I have created an OAuth client named "conformance-${unique}"
     And I have an access token as the created client
     When I DELETE "/_emulator/oauth-clients/${created_client_id}"
@@ -97,7 +97,7 @@ Feature: OAuth clients of the control plane
     Then the status is 404
 
   Scenario Outline: An OAuth client name of <length> characters padded with "<pad>" is answered <status>
-    Spec: pdemu decision (DESIGN: "a client or project name is required, 1..200 characters; anything else is a 400"; README: Features and limitations — Names, "characters (not bytes), not only blank")
+    Spec: pdemu decision ("a client or project name is required, 1..200 characters; anything else is a 400"; docs/behaviour.md — Names, "characters (not bytes), not only blank")
     When I create an OAuth client whose name is <length> characters long, padded with "<pad>"
     Then the status is <status>
 
@@ -111,7 +111,7 @@ Feature: OAuth clients of the control plane
       | 201    | é   | 400    |
 
   Scenario: A blank OAuth client name is refused
-    Spec: pdemu decision (README: Features and limitations — Names, "not only blank")
+    Spec: pdemu decision (docs/behaviour.md — Names, "not only blank")
     When I create an OAuth client with JSON:
       """
       {"name": "   "}
@@ -120,7 +120,7 @@ Feature: OAuth clients of the control plane
     And the answer is a JSON error
 
   Scenario: A client limited to a scope gets at most that scope
-    Spec: pdemu decision (README: Features and limitations — OAuth clients, "optionally a client is limited to some scopes"; RFC 6749 §3.3)
+    Spec: pdemu decision (docs/behaviour.md — OAuth clients, "optionally a client is limited to some scopes"; RFC 6749 §3.3)
     When I create an OAuth client with JSON:
       """
       {"name": "conformance-${unique}", "scopes": "connect:users:read"}

@@ -7,7 +7,7 @@ Feature: Connect accounts
 
   @core
   Scenario: A key-based account is connected, retrieved, listed and deleted
-    Spec: OpenAPI accounts.create (Connect token only; cfmap_json a JSON string), accounts.retrieve/list/delete, accounts.listByExternalUser; SDK types Account, ListAccountsResponse (reference C.1)
+    Spec: OpenAPI accounts.create (Connect token only; cfmap_json a JSON string), accounts.retrieve/list/delete, accounts.listByExternalUser; SDK types Account, ListAccountsResponse (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -46,7 +46,7 @@ Feature: Connect accounts
 
   @core
   Scenario: Credentials appear only when include_credentials=true asks for them
-    Spec: SDK type Account ("credentials … only with include_credentials=true", plus the app's own keys) (reference C.1)
+    Spec: SDK type Account ("credentials … only with include_credentials=true", plus the app's own keys) (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -67,7 +67,7 @@ Feature: Connect accounts
     And the response field "data.0.credentials.api_key" is "sk-conf-${unique}"
 
   Scenario: A Connect-token caller never sees credentials
-    Spec: pdemu decision (README: The Connect API — Accounts "credentials … never to Connect-token callers")
+    Spec: pdemu decision (docs/connect-api.md — Accounts "credentials … never to Connect-token callers")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -85,7 +85,7 @@ Feature: Connect accounts
 
   @core
   Scenario: A Connect token connects one account only
-    Spec: Pipedream docs "Connect tokens" ("can only be used once"; "the token expires once it's used to create a connected account") (reference D "Single use")
+    Spec: Pipedream docs "Connect tokens" ("can only be used once"; "the token expires once it's used to create a connected account") (Pipedream's Connect token docs)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -101,7 +101,7 @@ Feature: Connect accounts
     And the response field "id" is absent
 
   Scenario: A used Connect token is refused everywhere
-    Spec: pdemu decision (README: The Connect API — "once accounts.create succeeded with it, it is refused everywhere")
+    Spec: pdemu decision (docs/connect-api.md — "once accounts.create succeeded with it, it is refused everywhere")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -114,7 +114,7 @@ Feature: Connect accounts
 
   @core
   Scenario: A Connect token lists its own accounts on the project-less path the SDK uses
-    Spec: SDK wire test connectTokenProjectId ("the backend derives [the project] from the token": GET /v1/connect/accounts) (reference C.0)
+    Spec: SDK wire test connectTokenProjectId ("the backend derives [the project] from the token": GET /v1/connect/accounts) (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -131,7 +131,7 @@ Feature: Connect accounts
 
   @core
   Scenario: A Connect token's user does not see another user's accounts
-    Spec: Pipedream docs "Connect tokens" (a token is scoped to its external_user_id and environment) (reference D "Binding")
+    Spec: Pipedream docs "Connect tokens" (a token is scoped to its external_user_id and environment) (Pipedream's Connect token docs)
     Given I have a Connect token for external user "u-${unique}-owner"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-owner" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -151,7 +151,7 @@ Feature: Connect accounts
     And the response does not contain "sk-conf-${unique}"
 
   Scenario: Another user's account looks absent to a Connect token
-    Spec: pdemu decision (README: The Connect API — "another user's resources are 404s"; a Connect token naming another external_user_id is a 400)
+    Spec: pdemu decision (docs/connect-api.md — "another user's resources are 404s"; a Connect token naming another external_user_id is a 400)
     Given I have a Connect token for external user "u-${unique}-owner"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-owner" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -178,7 +178,7 @@ Feature: Connect accounts
 
   @core
   Scenario: An account of one environment is not listed in the other
-    Spec: Pipedream docs "Environments" (accounts and credentials of development "remain separate from" production) (reference C.0 "Environment isolation")
+    Spec: Pipedream docs "Environments" (accounts and credentials of development "remain separate from" production) (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -198,7 +198,7 @@ Feature: Connect accounts
     And the response list "data" has no item whose "id" is "${acct}"
 
   Scenario: An account of one environment cannot be retrieved or deleted from the other
-    Spec: pdemu decision (README: The Connect API — resources never leak across environments: they look absent, 404)
+    Spec: pdemu decision (docs/connect-api.md — resources never leak across environments: they look absent, 404)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -222,7 +222,7 @@ Feature: Connect accounts
     And the response field "id" is "${acct}"
 
   Scenario: A Connect token for one environment is refused with the other's header
-    Spec: pdemu decision (README: The Connect API — "an x-pd-environment other than the token's is a 400")
+    Spec: pdemu decision (docs/connect-api.md — "an x-pd-environment other than the token's is a 400")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I remember the other environment as "other_env"
@@ -232,7 +232,7 @@ Feature: Connect accounts
     And the answer is a JSON error
 
   Scenario Outline: accounts.create with <case> is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — Accounts: "cfmap_json must hold a JSON object; keys apps must supply every required custom field; connect_token must equal the bearer"; every malformed body a 400)
+    Spec: pdemu decision (docs/connect-api.md — Accounts: "cfmap_json must hold a JSON object; keys apps must supply every required custom field; connect_token must equal the bearer"; every malformed body a 400)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -253,7 +253,7 @@ Feature: Connect accounts
       | another connect_token            | {"app_slug": "openai", "cfmap_json": "{\"api_key\": \"sk-${unique}\"}", "connect_token": "ctok_00000000000000000000000000000000"} |
 
   Scenario: accounts.create takes a Connect token, not an OAuth access token
-    Spec: OpenAPI accounts.create security (Connect token only); pdemu decision for the answer (README: The Connect API — "The wrong kind is a 401 invalid_token")
+    Spec: OpenAPI accounts.create security (Connect token only); pdemu decision for the answer (docs/connect-api.md — "The wrong kind is a 401 invalid_token")
     Given I have an access token
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
       """
@@ -262,7 +262,7 @@ Feature: Connect accounts
     Then the error is "invalid_token" with status 401
 
   Scenario Outline: <method> of an unknown account is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I <method> "/v1/connect/${project_id}/accounts/apn_conf${unique}"
     Then the status is 404
@@ -274,7 +274,7 @@ Feature: Connect accounts
       | DELETE |
 
   Scenario: A deleted account is gone
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -297,14 +297,14 @@ Feature: Connect accounts
     And the response field "." has 0 items
 
   Scenario: A query boolean other than true or false is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — Accounts "Query booleans accept only true/false")
+    Spec: pdemu decision (docs/connect-api.md — Accounts "Query booleans accept only true/false")
     Given I have an access token
     When I GET "/v1/connect/${project_id}/accounts?include_credentials=yes"
     Then the status is 400
     And the answer is a JSON error
 
   Scenario: Reconnecting with account_id replaces the credentials of the same account
-    Spec: SDK CreateAccountOpts account_id ("reconnect"); pdemu decision for the outcome (README: The Connect API — Accounts "account_id reconnects")
+    Spec: SDK CreateAccountOpts account_id ("reconnect"); pdemu decision for the outcome (docs/connect-api.md — Accounts "account_id reconnects")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -330,7 +330,7 @@ Feature: Connect accounts
 
   @destructive
   Scenario: deleteByApp with a Connect token removes that user's accounts of the app
-    Spec: SDK accounts.deleteByApp (DELETE …/apps/{app_id}/accounts, 204); pdemu decision that a Connect token removes only its own user's (README: The Connect API). Destructive: on a real server the scope of deleteByApp is not documented and it could remove other users' accounts
+    Spec: SDK accounts.deleteByApp (DELETE …/apps/{app_id}/accounts, 204); pdemu decision that a Connect token removes only its own user's (docs/connect-api.md). Destructive: on a real server the scope of deleteByApp is not documented and it could remove other users' accounts
     Given I have a Connect token for external user "u-${unique}-other"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-other" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -358,7 +358,7 @@ Feature: Connect accounts
 
   @emulator-only @requires:connect_accounts
   Scenario: An OAuth account connected by the control plane shows its token in development
-    Spec: pdemu decision (README: Control plane — POST /_emulator/projects/{project_id}/accounts; The Connect API — Accounts "OAuth accounts show a one-hour access token"); production rule: Pipedream docs list-accounts (reference C.1 "Credentials rule")
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/projects/{project_id}/accounts; The Connect API — Accounts "OAuth accounts show a one-hour access token"); production rule: Pipedream docs list-accounts (Pipedream's OpenAPI document)
     Given I switch to the environment "development"
     And the emulator has connected an account of app "slack" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
@@ -372,7 +372,7 @@ Feature: Connect accounts
 
   @emulator-only @requires:connect_accounts
   Scenario: Production OAuth credentials are withheld without the developer's own OAuth client
-    Spec: Pipedream docs list-accounts ("production OAuth credentials are only returned for accounts using your own OAuth client") (reference C.1 "Credentials rule")
+    Spec: Pipedream docs list-accounts ("production OAuth credentials are only returned for accounts using your own OAuth client") (Pipedream's OpenAPI document)
     Given I switch to the environment "production"
     And the emulator has connected an account of app "slack" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
@@ -384,7 +384,7 @@ Feature: Connect accounts
 
   @emulator-only @requires:connect_accounts
   Scenario: listByExternalUser filters by app
-    Spec: SDK accounts.listByExternalUser (query app; a bare array) (reference C.1)
+    Spec: SDK accounts.listByExternalUser (query app; a bare array) (Pipedream's OpenAPI document)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "openai_acct"
     And the emulator has connected an account of app "github" for external user "u-${unique}" as "github_acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
@@ -401,7 +401,7 @@ Feature: Connect accounts
 
   @emulator-only @requires:connect_accounts
   Scenario: Deleting an external user removes their accounts
-    Spec: OpenAPI users.deleteExternalUser ("and all their associated accounts and resources") (reference C.2)
+    Spec: OpenAPI users.deleteExternalUser ("and all their associated accounts and resources") (Pipedream's OpenAPI document)
     Given the emulator has connected an account of app "github" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token

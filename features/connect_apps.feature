@@ -6,7 +6,7 @@ Feature: Connect apps and app categories
 
   @core
   Scenario: The app list has the paginated shape the SDK reads
-    Spec: OpenAPI apps.list; SDK ListAppsResponse, App, PageInfo (reference C.8, C.1 "App", C.0)
+    Spec: OpenAPI apps.list; SDK ListAppsResponse, App, PageInfo (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/apps?limit=5"
     Then the status is 200
@@ -19,7 +19,7 @@ Feature: Connect apps and app categories
 
   @core
   Scenario: An app is retrieved by name slug and by id, wrapped in data
-    Spec: OpenAPI apps.retrieve ("app_id = id or name slug"; response {data: App}) (reference C.8)
+    Spec: OpenAPI apps.retrieve ("app_id = id or name slug"; response {data: App}) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/apps/slack"
     Then the status is 200
@@ -36,7 +36,7 @@ Feature: Connect apps and app categories
 
   @core
   Scenario: A key-based app describes its custom fields as a JSON string
-    Spec: SDK type App (custom_fields_json is a JSON string; auth_type keys) (reference C.1 "App")
+    Spec: SDK type App (custom_fields_json is a JSON string; auth_type keys) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/apps/openai"
     Then the status is 200
@@ -46,7 +46,7 @@ Feature: Connect apps and app categories
 
   @core
   Scenario: App categories are a bare array and each is retrieved bare
-    Spec: SDK appCategories.list (a bare array of {id, name, description}) and appCategories.retrieve (reference C.8)
+    Spec: SDK appCategories.list (a bare array of {id, name, description}) and appCategories.retrieve (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/app_categories"
     Then the status is 200
@@ -65,7 +65,7 @@ Feature: Connect apps and app categories
 
   @core
   Scenario: A Connect token reads the app catalog
-    Spec: OpenAPI security of apps.list/retrieve, appCategories.list (Connect token or OAuth) (reference B.3 rows 49–52)
+    Spec: OpenAPI security of apps.list/retrieve, appCategories.list (Connect token or OAuth) (Pipedream's Connect authentication docs rows 49–52)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I GET "/v1/connect/apps?limit=1"
@@ -79,21 +79,21 @@ Feature: Connect apps and app categories
     And the response body is a JSON array
 
   Scenario: An unknown app is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/apps/conf_${unique}_nope"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario: An unknown app category is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/app_categories/appcat_conf${unique}"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario Outline: apps.list with <case> is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — every bad query value a 400; Accounts "Query booleans accept only true/false")
+    Spec: pdemu decision (docs/connect-api.md — every bad query value a 400; Accounts "Query booleans accept only true/false")
     Given I have an access token
     When I GET "/v1/connect/apps?<query>"
     Then the status is 400
@@ -106,14 +106,14 @@ Feature: Connect apps and app categories
       | a non-boolean has_actions | has_actions=maybe  |
 
   Scenario: q finds an app by part of its name
-    Spec: OpenAPI apps.list q; pdemu decision for what q matches (README: Features and limitations — "q filters case-insensitively")
+    Spec: OpenAPI apps.list q; pdemu decision for what q matches (docs/behaviour.md — "q filters case-insensitively")
     Given I have an access token
     When I GET "/v1/connect/apps?q=SLAC&limit=100"
     Then the status is 200
     And the response list "data" has an item whose "name_slug" is "slack"
 
   Scenario: sort_direction desc reverses the default name_slug order
-    Spec: OpenAPI apps.list sort_key/sort_direction; pdemu decision for the default order (README: The Connect API — Apps "Default order is name_slug ascending")
+    Spec: OpenAPI apps.list sort_key/sort_direction; pdemu decision for the default order (docs/connect-api.md — Apps "Default order is name_slug ascending")
     Given I have an access token
     When I GET "/v1/connect/apps?q=google_&sort_key=name_slug&sort_direction=asc&limit=100"
     Then the status is 200
@@ -123,7 +123,7 @@ Feature: Connect apps and app categories
     And the response field "data.0.name_slug" is "google_sheets"
 
   Scenario: category_ids filters the apps of a category
-    Spec: OpenAPI apps.list category_ids; pdemu decision for the filter's meaning (README: The Connect API — Apps and categories)
+    Spec: OpenAPI apps.list category_ids; pdemu decision for the filter's meaning (docs/connect-api.md — Apps and categories)
     Given I have an access token
     When I GET "/v1/connect/app_categories"
     Then the status is 200
@@ -135,7 +135,7 @@ Feature: Connect apps and app categories
     And every item of the response list "data" has "categories" containing "${category_name}"
 
   Scenario: The /v1 aliases serve the same catalog
-    Spec: pdemu decision (README: Endpoints and scopes — /v1/apps, /v1/app_categories aliases)
+    Spec: pdemu decision (docs/endpoints.md — /v1/apps, /v1/app_categories aliases)
     Given I have an access token
     When I GET "/v1/apps/slack"
     Then the status is 200
@@ -146,7 +146,7 @@ Feature: Connect apps and app categories
 
   @emulator-only @requires:apps
   Scenario: An app added through the control plane is listed and retrieved
-    Spec: pdemu decision (README: Control plane — POST /_emulator/apps; The Connect API — Apps and categories)
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/apps; The Connect API — Apps and categories)
     Given the control plane accepts POST "/_emulator/apps" with JSON:
       """
       {"name_slug": "conf_${unique}", "name": "Conformance ${unique}", "auth_type": "keys",
@@ -163,7 +163,7 @@ Feature: Connect apps and app categories
 
   @emulator-only @requires:apps
   Scenario: Adding an app whose slug is taken is a 409
-    Spec: pdemu decision (README: Control plane — POST /_emulator/apps "409 for a taken slug")
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/apps "409 for a taken slug")
     When I POST "/_emulator/apps" with JSON:
       """
       {"name_slug": "slack", "name": "Another Slack", "auth_type": "oauth"}

@@ -5,7 +5,7 @@ Feature: Connect components, actions and triggers
 
   @core
   Scenario Outline: The <kind> list has the paginated shape the SDK reads
-    Spec: OpenAPI <kind>.list; SDK types Component, PageInfo (reference C.4, C.0)
+    Spec: OpenAPI <kind>.list; SDK types Component, PageInfo (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/<kind>?limit=3"
     Then the status is 200
@@ -24,7 +24,7 @@ Feature: Connect components, actions and triggers
 
   @core
   Scenario Outline: An entry of the <kind> list is retrieved by key, wrapped in data
-    Spec: OpenAPI <kind>.retrieve (component_id = the key; response {data: Component}) (reference C.4)
+    Spec: OpenAPI <kind>.retrieve (component_id = the key; response {data: Component}) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/<kind>?limit=1"
     Then the status is 200
@@ -43,7 +43,7 @@ Feature: Connect components, actions and triggers
 
   @core
   Scenario: The HTTP source is a trigger with an HTTP interface prop
-    Spec: OpenAPI triggers.retrieve; Pipedream component registry http-new-requests (reference C.4)
+    Spec: OpenAPI triggers.retrieve; Pipedream component registry http-new-requests (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/triggers/http-new-requests"
     Then the status is 200
@@ -52,7 +52,7 @@ Feature: Connect components, actions and triggers
 
   @core
   Scenario: An invalid registry is a 400 JSON error
-    Spec: OpenAPI components.list registry (public | private | all; invalid → 400 ErrorResponse) (reference C.4)
+    Spec: OpenAPI components.list registry (public | private | all; invalid → 400 ErrorResponse) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/components?registry=everything"
     Then the status is 400
@@ -60,7 +60,7 @@ Feature: Connect components, actions and triggers
 
   @core
   Scenario: A Connect token reads the component catalog
-    Spec: OpenAPI security of components/actions/triggers list and retrieve (Connect token or OAuth) (reference B.3 rows 9–20)
+    Spec: OpenAPI security of components/actions/triggers list and retrieve (Connect token or OAuth) (Pipedream's Connect authentication docs rows 9–20)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I GET "/v1/connect/${project_id}/actions?limit=1"
@@ -68,7 +68,7 @@ Feature: Connect components, actions and triggers
     And the response field "data" has 1 item
 
   Scenario: component_type narrows the components list
-    Spec: OpenAPI components.list component_type (trigger | action); pdemu decision for the answer's component_type field (README: The Connect API — Components)
+    Spec: OpenAPI components.list component_type (trigger | action); pdemu decision for the answer's component_type field (docs/connect-api.md — Components)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/components?component_type=trigger&limit=100"
     Then the status is 200
@@ -79,7 +79,7 @@ Feature: Connect components, actions and triggers
     And every item of the response list "data" has "component_type" matching "^action$"
 
   Scenario: The app filter narrows the actions list
-    Spec: OpenAPI actions.list app; pdemu decision for the match (README: The Connect API — Components)
+    Spec: OpenAPI actions.list app; pdemu decision for the match (docs/connect-api.md — Components)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/actions?app=github&limit=100"
     Then the status is 200
@@ -87,7 +87,7 @@ Feature: Connect components, actions and triggers
     And every item of the response list "data" has "key" matching "^github-"
 
   Scenario Outline: An unknown <kind> key is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/<kind>/conf-${unique}-nope"
     Then the status is 404
@@ -100,14 +100,14 @@ Feature: Connect components, actions and triggers
       | triggers   |
 
   Scenario: An action is not found among triggers
-    Spec: pdemu decision (README: The Connect API — Components; actions and triggers are separate kinds)
+    Spec: pdemu decision (docs/connect-api.md — Components; actions and triggers are separate kinds)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/triggers/slack-send-message"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario Outline: <endpoint> with a malformed body is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — every malformed body a 400)
+    Spec: pdemu decision (docs/connect-api.md — every malformed body a 400)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/<endpoint>" with JSON:
       """
@@ -130,7 +130,7 @@ Feature: Connect components, actions and triggers
       | triggers/deploy      |
 
   Scenario: actions.run without an external user is a 400 JSON error
-    Spec: OpenAPI actions.run body (external_user_id required); pdemu decision for the status (README: The Connect API)
+    Spec: OpenAPI actions.run body (external_user_id required); pdemu decision for the status (docs/connect-api.md)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/actions/run" with JSON:
       """
@@ -141,7 +141,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: A registered action runs and returns what was registered
-    Spec: pdemu decision (README: Control plane — POST /_emulator/components; The Connect API — Components "what actions.run returns for it"); SDK RunActionResponse {exports, os, ret} (reference C.4)
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/components; The Connect API — Components "what actions.run returns for it"); SDK RunActionResponse {exports, os, ret} (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-echo", "name": "Echo ${unique}", "version": "1.2.0", "component_type": "action",
@@ -164,7 +164,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: A run missing a required prop is a 400 naming it
-    Spec: pdemu decision (README: The Connect API — Components "actions.run checks required props, value types")
+    Spec: pdemu decision (docs/connect-api.md — Components "actions.run checks required props, value types")
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-needs", "name": "Needs ${unique}", "version": "0.1.0", "component_type": "action",
@@ -187,7 +187,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: By default a run echoes the input and leaves secret props out
-    Spec: pdemu decision (README: The Connect API — Components "by default it returns ret {component, version, external_user_id, configured_props} (secret props left out)")
+    Spec: pdemu decision (docs/connect-api.md — Components "by default it returns ret {component, version, external_user_id, configured_props} (secret props left out)")
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-plain", "name": "Plain ${unique}", "version": "2.0.0", "component_type": "action",
@@ -209,7 +209,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: A newer registered version becomes the default and older ones stay reachable
-    Spec: pdemu decision (README: The Connect API — Components "its versions (newest SemVer is the default)"); OpenAPI retrieve query version (reference C.4)
+    Spec: pdemu decision (docs/connect-api.md — Components "its versions (newest SemVer is the default)"); OpenAPI retrieve query version (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-versioned", "name": "Versioned", "version": "1.9.0", "component_type": "action"}
@@ -228,7 +228,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: configureProp answers a registered prop's options
-    Spec: pdemu decision (README: The Connect API — Components "configureProp answers registered options"); SDK ConfigurePropResponse (reference C.4)
+    Spec: pdemu decision (docs/connect-api.md — Components "configureProp answers registered options"); SDK ConfigurePropResponse (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-pick", "name": "Pick", "version": "0.0.1", "component_type": "action",
@@ -252,7 +252,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:components
   Scenario: reloadProps answers a dyp_ id and the dynamic props
-    Spec: pdemu decision (README: The Connect API — Components "reloadProps answers a dyp_ id usable by configure, run and deploy"); SDK ReloadPropsResponse (reference C.4)
+    Spec: pdemu decision (docs/connect-api.md — Components "reloadProps answers a dyp_ id usable by configure, run and deploy"); SDK ReloadPropsResponse (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/components" with JSON:
       """
       {"key": "conf-${unique}-dyn", "name": "Dynamic", "version": "0.0.1", "component_type": "action",
@@ -277,7 +277,7 @@ Feature: Connect components, actions and triggers
 
   @emulator-only @requires:connect_accounts
   Scenario: An action's app prop must name the caller's own account
-    Spec: pdemu decision (README: The Connect API — Components "every app prop names the caller's own account for the right app")
+    Spec: pdemu decision (docs/connect-api.md — Components "every app prop names the caller's own account for the right app")
     Given the emulator has connected an account of app "slack" for external user "u-${unique}-owner" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-owner" after the scenario
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-other" after the scenario

@@ -7,7 +7,7 @@ Feature: Connect deployed triggers
 
   @core
   Scenario: A trigger is deployed, retrieved, listed, updated and deleted
-    Spec: OpenAPI triggers.deploy ({data: Emitter}), deployedTriggers.retrieve/list/update/delete; SDK DeployedComponent (reference C.3, C.4)
+    Spec: OpenAPI triggers.deploy ({data: Emitter}), deployedTriggers.retrieve/list/update/delete; SDK DeployedComponent (Pipedream's OpenAPI document)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -50,7 +50,7 @@ Feature: Connect deployed triggers
 
   @core
   Scenario: Events, workflows and webhooks of a deployed trigger have the SDK's shapes
-    Spec: OpenAPI deployedTriggers.listEvents ({data}, no page_info), listWorkflows ({workflow_ids}), listWebhooks/updateWebhooks ({webhook_urls, webhooks}) (reference C.3)
+    Spec: OpenAPI deployedTriggers.listEvents ({data}, no page_info), listWorkflows ({workflow_ids}), listWebhooks/updateWebhooks ({webhook_urls, webhooks}) (Pipedream's OpenAPI document)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -86,7 +86,7 @@ Feature: Connect deployed triggers
 
   @core
   Scenario: An OAuth deploy with a webhook URL shows the signing key
-    Spec: SDK DeployedComponent.webhook_signing_key ("only returned for OAuth-authenticated requests when webhook_url is supplied"); deployedTriggers.listWebhooks {webhook_urls} (reference C.3)
+    Spec: SDK DeployedComponent.webhook_signing_key ("only returned for OAuth-authenticated requests when webhook_url is supplied"); deployedTriggers.listWebhooks {webhook_urls} (Pipedream's OpenAPI document)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -102,7 +102,7 @@ Feature: Connect deployed triggers
     And the response list "webhook_urls" contains the value "https://example.com/conf-${unique}"
 
   Scenario: A trigger webhook is retrieved with its signing key, which can be regenerated
-    Spec: SDK deployedTriggers.retrieveWebhook / regenerateWebhookSigningKey (OAuth only; {data: {id, url, signing_key, signing_key_set, …}}) (reference C.3); the webhook id comes from listWebhooks' optional webhooks field
+    Spec: SDK deployedTriggers.retrieveWebhook / regenerateWebhookSigningKey (OAuth only; {data: {id, url, signing_key, signing_key_set, …}}) (Pipedream's OpenAPI document); the webhook id comes from listWebhooks' optional webhooks field
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -138,7 +138,7 @@ Feature: Connect deployed triggers
 
   @core
   Scenario: A Connect token deploys and manages its own trigger without seeing signing keys
-    Spec: OpenAPI security of triggers.deploy and deployedTriggers.* (Connect token or OAuth); "signing_key is only returned for OAuth-authenticated requests" (reference C.3)
+    Spec: OpenAPI security of triggers.deploy and deployedTriggers.* (Connect token or OAuth); "signing_key is only returned for OAuth-authenticated requests" (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -161,7 +161,7 @@ Feature: Connect deployed triggers
     Then the status is 204
 
   Scenario: Another external user's trigger looks absent
-    Spec: pdemu decision (README: The Connect API — "another user's resources are 404s"; Deployed triggers)
+    Spec: pdemu decision (docs/connect-api.md — "another user's resources are 404s"; Deployed triggers)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -188,7 +188,7 @@ Feature: Connect deployed triggers
     And the response field "data.id" is "${trigger}"
 
   Scenario: A trigger deployed in one environment is absent from the other
-    Spec: Pipedream docs "Environments"; pdemu decision for the 404 (README: The Connect API — resources never leak across environments)
+    Spec: Pipedream docs "Environments"; pdemu decision for the 404 (docs/connect-api.md — resources never leak across environments)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -208,7 +208,7 @@ Feature: Connect deployed triggers
     And the response list "data" has no item whose "id" is "${trigger}"
 
   Scenario: Workflows of a deployed trigger are replaced as a whole
-    Spec: OpenAPI deployedTriggers.updateWorkflows (body workflow_ids, ids p_…) (reference C.3, C.0 id formats); pdemu decision for accepting unknown ids (README: Deployed triggers)
+    Spec: OpenAPI deployedTriggers.updateWorkflows (body workflow_ids, ids p_…) (Pipedream's OpenAPI document id formats); pdemu decision for accepting unknown ids (docs/connect-api.md — Deployed triggers)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -232,7 +232,7 @@ Feature: Connect deployed triggers
     Then the response list "workflow_ids" contains the value "p_conf${unique}b"
 
   Scenario Outline: <case> is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — every malformed body or bad query value a 400); OpenAPI external_user_id required (reference C.3)
+    Spec: pdemu decision (docs/connect-api.md — every malformed body or bad query value a 400); OpenAPI external_user_id required (Pipedream's OpenAPI document)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -258,7 +258,7 @@ Feature: Connect deployed triggers
       | An OAuth call without external_user_id | PUT | /webhooks                                   | {"webhook_urls": []}         |
 
   Scenario: Deploying an unknown trigger is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
       """
@@ -268,7 +268,7 @@ Feature: Connect deployed triggers
     And the answer is a JSON error
 
   Scenario: A deleted trigger is gone
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -290,7 +290,7 @@ Feature: Connect deployed triggers
     And the answer is a JSON error
 
   Scenario: An unknown deployed trigger is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/deployed-triggers/dc_conf${unique}?external_user_id=u-${unique}"
     Then the status is 404
@@ -298,7 +298,7 @@ Feature: Connect deployed triggers
 
   @emulator-only @requires:trigger_events
   Scenario: Emitted events are listed newest first and n limits them
-    Spec: SDK EmittedEvent {e, k, ts, id, sum} (reference C.3); pdemu decision (README: Deployed triggers — events come from POST /_emulator/deployed-triggers/{trigger_id}/events, "listEvents returns the newest first")
+    Spec: SDK EmittedEvent {e, k, ts, id, sum} (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Deployed triggers — events come from POST /_emulator/deployed-triggers/{trigger_id}/events, "listEvents returns the newest first")
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -330,7 +330,7 @@ Feature: Connect deployed triggers
 
   @emulator-only @requires:trigger_events
   Scenario: An inactive trigger emits nothing
-    Spec: pdemu decision (README: Deployed triggers — the control plane "returns 409 for an inactive trigger")
+    Spec: pdemu decision (docs/connect-api.md — Deployed triggers — the control plane "returns 409 for an inactive trigger")
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:
@@ -356,7 +356,7 @@ Feature: Connect deployed triggers
 
   @emulator-only @requires:connect_accounts
   Scenario: A trigger of an app is deployed with the user's own account
-    Spec: OpenAPI triggers.deploy configured_props (an app prop is {"authProvisionId": "apn_…"}) (reference C.4); pdemu decision that the account must be the user's (README: The Connect API — Components)
+    Spec: OpenAPI triggers.deploy configured_props (an app prop is {"authProvisionId": "apn_…"}) (Pipedream's OpenAPI document); pdemu decision that the account must be the user's (docs/connect-api.md — Components)
     Given the emulator has connected an account of app "github" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token
@@ -378,7 +378,7 @@ Feature: Connect deployed triggers
     And the answer is a JSON error
 
   Scenario: Deleting an external user removes their deployed triggers
-    Spec: OpenAPI users.deleteExternalUser ("and all their associated accounts and resources") (reference C.2); pdemu decision for the 404 (README: The Connect API)
+    Spec: OpenAPI users.deleteExternalUser ("and all their associated accounts and resources") (Pipedream's OpenAPI document); pdemu decision for the 404 (docs/connect-api.md)
     Given I have an access token
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/triggers/deploy" with JSON:

@@ -9,7 +9,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: A project webhook is created, read, changed, re-keyed and deleted
-    Spec: SDK projectEnvironment.updateWebhook/retrieveWebhook/regenerateWebhookSigningKey/deleteWebhook ("Creating a webhook returns signing_key; updating an existing webhook does not") (reference C.9)
+    Spec: SDK projectEnvironment.updateWebhook/retrieveWebhook/regenerateWebhookSigningKey/deleteWebhook ("Creating a webhook returns signing_key; updating an existing webhook does not") (Pipedream's OpenAPI document)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -51,7 +51,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the response field "data" is null or absent
 
   Scenario: Each environment of a project has its own webhook
-    Spec: OpenAPI x-pd-environment on /v1/connect/{project_id}/webhook (a project-environment resource) (reference C.9); pdemu decision (README: The Connect API — "The project webhook is per project and environment")
+    Spec: OpenAPI x-pd-environment on /v1/connect/{project_id}/webhook (a project-environment resource) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — "The project webhook is per project and environment")
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -79,7 +79,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the answer is a JSON error
 
   Scenario Outline: A project webhook with <case> is a 400 JSON error
-    Spec: OpenAPI projectEnvironment.updateWebhook (url required) (reference C.9); pdemu decision for the status (README: The Connect API — every malformed body a 400)
+    Spec: OpenAPI projectEnvironment.updateWebhook (url required) (Pipedream's OpenAPI document); pdemu decision for the status (docs/connect-api.md — every malformed body a 400)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -104,7 +104,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
       | a truncated body | {"url": "https://exa  |
 
   Scenario: The project webhook of an unknown project is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/proj_conf${unique}nope/webhook"
     Then the status is 404
@@ -114,7 +114,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: A custom OAuth client is created, read, listed, updated and deleted, its secret never shown
-    Spec: SDK oauthApps.create/retrieve/list/update/delete; types OauthApp (no client_secret: write-only), ListOauthAppsResponse (reference C.9, C.0 id formats oa_…)
+    Spec: SDK oauthApps.create/retrieve/list/update/delete; types OauthApp (no client_secret: write-only), ListOauthAppsResponse (Pipedream's OpenAPI document id formats oa_…)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -148,7 +148,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     Then the collected values do not include "${oauth_app}"
 
   Scenario: An OAuth client update is partial and shows the given name
-    Spec: SDK UpdateOauthAppOpts (every field optional); pdemu decision (README: The Connect API — "updates are partial"; owner_id = proj_…)
+    Spec: SDK UpdateOauthAppOpts (every field optional); pdemu decision (docs/connect-api.md — "updates are partial"; owner_id = proj_…)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -174,7 +174,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And every item of the response list "data" has "name_slug" matching "^github$"
 
   Scenario: OAuth clients belong to the project, in both environments
-    Spec: pdemu decision (README: The Connect API — "OAuth apps … and app overrides … belong to the project (owner_id = proj_…) across both environments")
+    Spec: pdemu decision (docs/connect-api.md — "OAuth apps … and app overrides … belong to the project (owner_id = proj_…) across both environments")
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -190,7 +190,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the response field "id" is "${oauth_app}"
 
   Scenario Outline: Creating an OAuth client with <case> is a 400 JSON error
-    Spec: SDK CreateOauthAppOpts (app, client_id, client_secret required; BadRequestError on create) (reference C.9, E "Error classes"); pdemu decision (README: The Connect API — "OAuth apps (oa_…, OAuth apps only)")
+    Spec: SDK CreateOauthAppOpts (app, client_id, client_secret required; BadRequestError on create) (Pipedream's OpenAPI document, @pipedream/sdk 3.1.6); pdemu decision (docs/connect-api.md — "OAuth apps (oa_…, OAuth apps only)")
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -209,7 +209,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
       | a truncated body  | {"app": "slack",                                                                       |
 
   Scenario: A deleted OAuth client and a deleted app override are gone
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -246,7 +246,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the answer is a JSON error
 
   Scenario Outline: <method> of an unknown OAuth client is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I <method> "/v1/connect/${project_id}/oauth_apps/oa_conf${unique}"
     Then the status is 404
@@ -261,7 +261,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: An app override is created, read, listed, updated and deleted
-    Spec: SDK appOverrides.create/retrieve/list/update/delete; types AppOverride, ListAppOverridesResponse (reference C.9)
+    Spec: SDK appOverrides.create/retrieve/list/update/delete; types AppOverride, ListAppOverridesResponse (Pipedream's OpenAPI document)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/app_overrides" with JSON:
       """
@@ -290,7 +290,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     Then the collected values do not include "${override}"
 
   Scenario: An app override pre-fills custom fields and selects a custom OAuth client, which then cannot be deleted
-    Spec: SDK AppOverride {cfmap, oauth_app_id} (reference C.9); pdemu decision (README: The Connect API — "an OAuth app in use by an override or account cannot be deleted (400)"; ids ao_…)
+    Spec: SDK AppOverride {cfmap, oauth_app_id} (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — "an OAuth app in use by an override or account cannot be deleted (400)"; ids ao_…)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/oauth_apps" with JSON:
       """
@@ -331,7 +331,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And I will DELETE "/v1/connect/${project_id}/app_overrides/${override_ai}" after the scenario
 
   Scenario Outline: Creating an app override with <case> is a 400 JSON error
-    Spec: SDK CreateAppOverrideOpts (app and name required; BadRequestError on create) (reference C.9, E "Error classes"); pdemu decision (README: The Connect API)
+    Spec: SDK CreateAppOverrideOpts (app and name required; BadRequestError on create) (Pipedream's OpenAPI document, @pipedream/sdk 3.1.6); pdemu decision (docs/connect-api.md)
     Given I have an access token
     When I POST "/v1/connect/${project_id}/app_overrides" with JSON:
       """
@@ -351,7 +351,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
       | a truncated body             | {"app": "slack", "name":                                                      |
 
   Scenario: An unknown app override is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/app_overrides/ao_conf${unique}"
     Then the status is 404
@@ -361,7 +361,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: Usage is reported for a time window
-    Spec: SDK usage.list (start_ts, end_ts Unix seconds; {data: [{credits_used, usage_start_ts, usage_end_ts, …}]}) (reference C.9)
+    Spec: SDK usage.list (start_ts, end_ts Unix seconds; {data: [{credits_used, usage_start_ts, usage_end_ts, …}]}) (Pipedream's OpenAPI document)
     Given I have an access token
     And I remember the Unix time 2 days ago as "start"
     And I remember the Unix time now as "end"
@@ -372,7 +372,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And every item of the response list "data" has "usage_start_ts" present
 
   Scenario: Usage comes as one record per UTC day of the window
-    Spec: pdemu decision (README: The Connect API — Usage "reports the window [start_ts, end_ts) … as one record per UTC day")
+    Spec: pdemu decision (docs/connect-api.md — Usage "reports the window [start_ts, end_ts) … as one record per UTC day")
     Given I have an access token
     When I GET "/v1/connect/usage?start_ts=1893369600&end_ts=1893542400"
     Then the status is 200
@@ -385,7 +385,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario Outline: A usage window with <case> is a 400 JSON error
-    Spec: SDK usage.list (BadRequestError; "invalid timestamps" → 400 ErrorResponse) (reference C.9, C.0 "Error body")
+    Spec: SDK usage.list (BadRequestError; "invalid timestamps" → 400 ErrorResponse) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/usage?<query>"
     Then the status is 400
@@ -397,7 +397,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
       | no start                 | end_ts=1700000000            |
 
   Scenario: A usage window that ends before it starts is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — Usage "the window [start_ts, end_ts) (at most 90 days)")
+    Spec: pdemu decision (docs/connect-api.md — Usage "the window [start_ts, end_ts) (at most 90 days)")
     Given I have an access token
     When I GET "/v1/connect/usage?start_ts=1700000000&end_ts=1690000000"
     Then the status is 400
@@ -408,7 +408,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @emulator-only @requires:connect_accounts
   Scenario: An answered proxy call counts as proxy usage
-    Spec: pdemu decision (README: The Connect API — Usage "One credit per action run, answered proxy call and trigger event")
+    Spec: pdemu decision (docs/connect-api.md — Usage "One credit per action run, answered proxy call and trigger event")
     Given I remember the base URL as "base_url"
     And I remember the base64 of "${base_url}/.well-known/jwks.json" as "upstream_64"
     And I remember the Unix time now as "start"
@@ -427,7 +427,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @emulator-only @requires:file_stash
   Scenario: A stashed file is downloaded with its bytes and type
-    Spec: SDK fileStash.downloadFile (query s3_key; 200 with the bytes) (reference C.9); pdemu decision (README: Usage and the file stash "download answers 200 with the bytes (never a 302)")
+    Spec: SDK fileStash.downloadFile (query s3_key; 200 with the bytes) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Usage and the file stash "download answers 200 with the bytes (never a 302)")
     Given I remember the base64 of "hello from ${unique}" as "content"
     And the control plane accepts PUT "/_emulator/projects/${project_id}/files" with JSON:
       """
@@ -441,7 +441,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @emulator-only @requires:file_stash
   Scenario: A stashed file belongs to its environment
-    Spec: pdemu decision (README: The Connect API — resources never leak across environments)
+    Spec: pdemu decision (docs/connect-api.md — resources never leak across environments)
     Given I remember the base64 of "dev only ${unique}" as "content"
     And the control plane accepts PUT "/_emulator/projects/${project_id}/files" with JSON:
       """
@@ -455,14 +455,14 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the answer is a JSON error
 
   Scenario: Downloading an unknown file is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/file_stash/download?s3_key=1day/conf/${unique}/z/u/none.txt"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario: Downloading without s3_key is a 400 JSON error
-    Spec: SDK fileStash.downloadFile (s3_key required) (reference C.9); pdemu decision for the status (README: The Connect API — every bad query value a 400)
+    Spec: SDK fileStash.downloadFile (s3_key required) (Pipedream's OpenAPI document); pdemu decision for the status (docs/connect-api.md — every bad query value a 400)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/file_stash/download"
     Then the status is 400
@@ -472,7 +472,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: A PNG data URI is accepted as the project logo
-    Spec: SDK projects.updateLogo ({logo: "data:image/png;base64,…"}; 200) (reference C.7)
+    Spec: SDK projects.updateLogo ({logo: "data:image/png;base64,…"}; 200) (Pipedream's OpenAPI document)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -489,7 +489,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: A logo that is not an image data URI is a 400
-    Spec: SDK projects.updateLogo (400 "invalid logo data", BadRequestError) (reference C.7, E "Error classes")
+    Spec: SDK projects.updateLogo (400 "invalid logo data", BadRequestError) (Pipedream's OpenAPI document, @pipedream/sdk 3.1.6)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -506,7 +506,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And the answer is a JSON error
 
   Scenario Outline: A logo with <case> is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — "projects.updateLogo takes a png/jpeg/gif/webp/svg data URI of at most 32 KiB whose bytes match its type")
+    Spec: pdemu decision (docs/connect-api.md — "projects.updateLogo takes a png/jpeg/gif/webp/svg data URI of at most 32 KiB whose bytes match its type")
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -532,7 +532,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: Project info lists the apps of the project
-    Spec: SDK projects.retrieveInfo ({apps: [{id?, name_slug?}]}) (reference C.7)
+    Spec: SDK projects.retrieveInfo ({apps: [{id?, name_slug?}]}) (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/projects/info"
     Then the status is 200
@@ -540,7 +540,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @emulator-only @requires:connect_accounts
   Scenario: Project info names an app once an account of it is connected
-    Spec: pdemu decision (README: The Connect API — "projects.retrieveInfo lists the apps the project uses")
+    Spec: pdemu decision (docs/connect-api.md — "projects.retrieveInfo lists the apps the project uses")
     Given the emulator has connected an account of app "notion" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token

@@ -5,7 +5,7 @@ Feature: Pagination of Connect lists
 
   @core
   Scenario: Walking the project list by end_cursor sees every project once
-    Spec: OpenAPI PageInfo; SDK pager ("next page with after=end_cursor; stops when end_cursor is null") (reference C.0 "Pagination response", "SDK paging rule")
+    Spec: OpenAPI PageInfo; SDK pager ("next page with after=end_cursor; stops when end_cursor is null") (Pipedream's OpenAPI document, "SDK paging rule")
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -37,7 +37,7 @@ Feature: Pagination of Connect lists
 
   @core
   Scenario: Walking a user's accounts by end_cursor sees every account once
-    Spec: OpenAPI accounts.list (after, limit; PageInfo); SDK pager (reference C.1, C.0)
+    Spec: OpenAPI accounts.list (after, limit; PageInfo); SDK pager (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -69,7 +69,7 @@ Feature: Pagination of Connect lists
 
   @emulator-only @requires:connect_accounts
   Scenario: Walking five accounts two at a time takes three pages
-    Spec: OpenAPI PageInfo (count, end_cursor); pdemu decision for exact page sizes (README: Features and limitations — Pagination)
+    Spec: OpenAPI PageInfo (count, end_cursor); pdemu decision for exact page sizes (docs/behaviour.md — Pagination)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct_1"
     And the emulator has connected an account of app "github" for external user "u-${unique}" as "acct_2"
     And the emulator has connected an account of app "slack" for external user "u-${unique}" as "acct_3"
@@ -88,7 +88,7 @@ Feature: Pagination of Connect lists
 
   @emulator-only @requires:external_users
   Scenario: Walking the users found by q sees every user once
-    Spec: OpenAPI users.list (q, after, limit) (reference C.2, C.0)
+    Spec: OpenAPI users.list (q, after, limit) (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/projects/${project_id}/users" with JSON:
       """
       {"external_id": "u-${unique}-1", "environment": "${environment}"}
@@ -114,7 +114,7 @@ Feature: Pagination of Connect lists
 
   @emulator-only @requires:connect_accounts
   Scenario: A cursor stays valid when items before it are deleted
-    Spec: pdemu decision (README: Features and limitations — Pagination "cursors … stay valid when earlier items are deleted")
+    Spec: pdemu decision (docs/behaviour.md — Pagination "cursors … stay valid when earlier items are deleted")
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct_1"
     And the emulator has connected an account of app "github" for external user "u-${unique}" as "acct_2"
     And the emulator has connected an account of app "slack" for external user "u-${unique}" as "acct_3"
@@ -133,7 +133,7 @@ Feature: Pagination of Connect lists
 
   @emulator-only @requires:connect_accounts
   Scenario: before returns the page that precedes the cursor
-    Spec: OpenAPI list parameter before; pdemu decision for its meaning (README: Features and limitations — Pagination "before returns the page that precedes the cursor")
+    Spec: OpenAPI list parameter before; pdemu decision for its meaning (docs/behaviour.md — Pagination "before returns the page that precedes the cursor")
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct_1"
     And the emulator has connected an account of app "github" for external user "u-${unique}" as "acct_2"
     And the emulator has connected an account of app "slack" for external user "u-${unique}" as "acct_3"
@@ -154,7 +154,7 @@ Feature: Pagination of Connect lists
     And the response field "data.1.id" is "${acct_2}"
 
   Scenario: Walking apps found by q sees every app once
-    Spec: OpenAPI apps.list (q, after, limit); pdemu decision for what q matches (README: Features and limitations — "q filters case-insensitively")
+    Spec: OpenAPI apps.list (q, after, limit); pdemu decision for what q matches (docs/behaviour.md — "q filters case-insensitively")
     Given I have an access token
     When I walk the pages of "/v1/connect/apps?q=google_&limit=1" collecting "name_slug"
     Then the collected values include "google_sheets"
@@ -163,14 +163,14 @@ Feature: Pagination of Connect lists
     And the walk took at least 2 pages
 
   Scenario: Walking the components list by end_cursor sees every component once
-    Spec: OpenAPI components.list (after, limit; PageInfo); SDK pager (reference C.4, C.0)
+    Spec: OpenAPI components.list (after, limit; PageInfo); SDK pager (Pipedream's OpenAPI document)
     Given I have an access token
     When I walk the pages of "/v1/connect/${project_id}/triggers?limit=3&registry=public" collecting "key"
     Then the collected values include "http-new-requests"
     And the collected values have no duplicates
 
   Scenario Outline: A list asked for <case> is a 400 JSON error
-    Spec: Pipedream REST API pagination (limit 1..100) (reference C.0 "Page size"); pdemu decision for the 400 and for cursors it did not issue (README: Features and limitations — Pagination)
+    Spec: Pipedream REST API pagination (limit 1..100) (Pipedream's OpenAPI document); pdemu decision for the 400 and for cursors it did not issue (docs/behaviour.md — Pagination)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/users?<query>"
     Then the status is 400
@@ -184,7 +184,7 @@ Feature: Pagination of Connect lists
       | a cursor it did not issue  | after=%21%21%21  |
 
   Scenario Outline: The <family> list answers page_info even when it is empty
-    Spec: OpenAPI PageInfo; SDK pager dereferences page_info.end_cursor (reference C.0 "SDK paging rule"); pdemu decision (README: Features and limitations — "page_info is always present, with end_cursor: null on the last page")
+    Spec: OpenAPI PageInfo; SDK pager dereferences page_info.end_cursor (Pipedream's OpenAPI document); pdemu decision (docs/behaviour.md — "page_info is always present, with end_cursor: null on the last page")
     Given I have an access token
     When I GET "<path>"
     Then the status is 200

@@ -5,7 +5,7 @@ Feature: Connect projects
 
   @core
   Scenario: A project is created, retrieved, listed, updated and deleted
-    Spec: OpenAPI "Pipedream API" projects.create/retrieve/update/delete/list; SDK types Project, ListProjectsResponse (reference C.7)
+    Spec: OpenAPI "Pipedream API" projects.create/retrieve/update/delete/list; SDK types Project, ListProjectsResponse (Pipedream's OpenAPI document)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -43,7 +43,7 @@ Feature: Connect projects
 
   @core
   Scenario: The project list has the paginated shape the SDK reads
-    Spec: OpenAPI PageInfo; SDK ListProjectsResponse and its pager (reference C.0 "Pagination response", "SDK paging rule")
+    Spec: OpenAPI PageInfo; SDK ListProjectsResponse and its pager (Pipedream's OpenAPI document, "SDK paging rule")
     Given I have an access token
     When I GET "/v1/connect/projects"
     Then the status is 200
@@ -56,7 +56,7 @@ Feature: Connect projects
 
   @core
   Scenario: The configured project can be retrieved as a bare Project
-    Spec: OpenAPI projects.retrieve; SDK type Project (reference C.7)
+    Spec: OpenAPI projects.retrieve; SDK type Project (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/projects/${project_id}"
     Then the status is 200
@@ -66,7 +66,7 @@ Feature: Connect projects
     And the response field "data" is absent
 
   Scenario: A deleted project is gone
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -85,7 +85,7 @@ Feature: Connect projects
     And the answer is a JSON error
 
   Scenario Outline: <method> of an unknown project is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I <method> "/v1/connect/projects/proj_conf${unique}nope"
     Then the status is 404
@@ -97,7 +97,7 @@ Feature: Connect projects
       | DELETE |
 
   Scenario: Updating an unknown project is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I PATCH "/v1/connect/projects/proj_conf${unique}nope" with JSON:
       """
@@ -107,7 +107,7 @@ Feature: Connect projects
     And the answer is a JSON error
 
   Scenario Outline: Creating a project with <case> is a 400 JSON error
-    Spec: pdemu decision (README: The Connect API — every malformed body a 400; DESIGN "The control plane" — Names: 1..200 characters)
+    Spec: pdemu decision (docs/connect-api.md — every malformed body a 400; docs/control-plane.md — Names: 1..200 characters)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -126,7 +126,7 @@ Feature: Connect projects
       | a JSON array            | ["conf-${unique}"]          |
 
   Scenario: A project name longer than 200 characters is refused
-    Spec: pdemu decision (DESIGN "The control plane" — Names: a client or project name is required, 1..200 characters)
+    Spec: pdemu decision (docs/control-plane.md — Names: a client or project name is required, 1..200 characters)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -136,7 +136,7 @@ Feature: Connect projects
     And the answer is a JSON error
 
   Scenario: Updating a project to a blank name is refused and changes nothing
-    Spec: pdemu decision (DESIGN "The control plane" — Names: 1..200 characters, not only blank)
+    Spec: pdemu decision (docs/control-plane.md — Names: 1..200 characters, not only blank)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -156,7 +156,7 @@ Feature: Connect projects
     And the response field "name" is "conf-${unique}-keep"
 
   Scenario: The project list filters by q
-    Spec: pdemu decision (README: Features and limitations — Pagination: "q filters case-insensitively")
+    Spec: pdemu decision (docs/behaviour.md — Pagination: "q filters case-insensitively")
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -173,7 +173,7 @@ Feature: Connect projects
 
   @core
   Scenario: A Connect token cannot manage projects
-    Spec: OpenAPI security of projects.* — OAuth access token only (reference B.3 rows 41–45, D "As API credential")
+    Spec: OpenAPI security of projects.* — OAuth access token only (Pipedream's Connect authentication docs rows 41–45, D "As API credential")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I GET "/v1/connect/projects/${project_id}"

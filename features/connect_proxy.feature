@@ -14,7 +14,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario: An OAuth caller proxies a GET as a user's account
-    Spec: OpenAPI proxy.get (query external_user_id, account_id; the upstream body verbatim) (reference C.5)
+    Spec: OpenAPI proxy.get (query external_user_id, account_id; the upstream body verbatim) (Pipedream's OpenAPI document)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have an access token
@@ -25,7 +25,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario: A Connect token proxies on the double-slash path the SDK sends
-    Spec: SDK proxy.* with a Connect token (request line /v1/connect//proxy/<url_64>, project derived from the token) (reference C.0 "Exception: proxy with a Connect token")
+    Spec: SDK proxy.* with a Connect token (request line /v1/connect//proxy/<url_64>, project derived from the token) (Pipedream's OpenAPI document)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I have a Connect token for external user "u-${unique}"
@@ -38,7 +38,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario: url_64 may be URL-safe and unpadded
-    Spec: reference G.22 (accept standard and URL-safe base64, padded or not); pdemu decision (README: The Connect API — Proxy)
+    Spec:  (accept standard and URL-safe base64, padded or not); pdemu decision (docs/connect-api.md — Proxy)
     Given I remember the URL-safe unpadded base64 of "${base_url}/.well-known/jwks.json?conf=${unique}~~" as "safe_64"
     And the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
@@ -49,7 +49,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario: Another user's account cannot be proxied through
-    Spec: pdemu decision (README: The Connect API — "another user's resources are 404s"; Proxy)
+    Spec: pdemu decision (docs/connect-api.md — "another user's resources are 404s"; Proxy)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}-owner" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-owner" after the scenario
     And I have an access token
@@ -65,7 +65,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario Outline: A proxy call with <case> is a 400 JSON error
-    Spec: OpenAPI proxy query (external_user_id and account_id required) (reference C.5); pdemu decision for the status (README: The Connect API — Proxy "url_64 … must decode to an absolute http(s) URL")
+    Spec: OpenAPI proxy query (external_user_id and account_id required) (Pipedream's OpenAPI document); pdemu decision for the status (docs/connect-api.md — Proxy "url_64 … must decode to an absolute http(s) URL")
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And I remember the base64 of "<url>" as "bad_64"
@@ -84,7 +84,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts
   Scenario: The proxy is not an open relay
-    Spec: pdemu decision (README: The Connect API — Proxy "Never an open relay: by default only loopback is reachable … a refused host is a 403 host_not_allowed")
+    Spec: pdemu decision (docs/connect-api.md — Proxy "Never an open relay: by default only loopback is reachable … a refused host is a 403 host_not_allowed")
     Given I remember the base64 of "http://conformance-${unique}.example.com/" as "far_64"
     And the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
@@ -94,7 +94,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts @requires:workflows
   Scenario: Only x-pd-proxy- headers go upstream, with credentials filled in
-    Spec: SDK proxy (caller headers sent as x-pd-proxy-<name>; JSON body for POST) (reference C.5); pdemu decision (README: The Connect API — Proxy "Only x-pd-proxy-<name> headers go upstream, as <name>"; "{{field}} macros … filled from the account's credentials")
+    Spec: SDK proxy (caller headers sent as x-pd-proxy-<name>; JSON body for POST) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Proxy "Only x-pd-proxy-<name> headers go upstream, as <name>"; "{{field}} macros … filled from the account's credentials")
     Given the control plane accepts POST "/_emulator/workflows" with JSON:
       """
       {"endpoint_id": "en${unique}", "auth": "none"}
@@ -130,7 +130,7 @@ Feature: The Connect proxy
 
   @emulator-only @requires:connect_accounts @requires:workflows
   Scenario: The upstream's error status comes back as it is
-    Spec: OpenAPI proxy response (the upstream response verbatim) (reference C.5)
+    Spec: OpenAPI proxy response (the upstream response verbatim) (Pipedream's OpenAPI document)
     Given the control plane accepts POST "/_emulator/workflows" with JSON:
       """
       {"endpoint_id": "en${unique}", "auth": "none", "status": 418, "headers": {"Content-Type": "text/plain"}, "body": "short and stout ${unique}"}
@@ -146,7 +146,7 @@ Feature: The Connect proxy
 
   @emulator-only @serial @requires:connect_accounts @requires:proxy_allowed_hosts
   Scenario: The allow-list set through the control plane decides what the proxy reaches
-    Spec: pdemu decision (README: Control plane — PUT /_emulator/proxy/allowed-hosts; The Connect API — Proxy)
+    Spec: pdemu decision (docs/control-plane.md — PUT /_emulator/proxy/allowed-hosts; The Connect API — Proxy)
     Given the emulator has connected an account of app "openai" for external user "u-${unique}" as "acct"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     And the proxy allow-list is restored after the scenario

@@ -5,7 +5,7 @@ Feature: Connect external users
 
   @core
   Scenario: The user list has the paginated shape the SDK reads
-    Spec: OpenAPI users.list (security OAuth2 connect:users:read); SDK GetUsersResponse, PageInfo (reference C.2, C.0)
+    Spec: OpenAPI users.list (security OAuth2 connect:users:read); SDK GetUsersResponse, PageInfo (Pipedream's OpenAPI document)
     Given I have an access token
     When I GET "/v1/connect/${project_id}/users?limit=5"
     Then the status is 200
@@ -15,7 +15,7 @@ Feature: Connect external users
 
   @core
   Scenario: A user who connected an account is listed, found by q, and deleted with their accounts
-    Spec: OpenAPI users.list ("q: filter users by external_id, partial match"), users.deleteExternalUser ("removes the user and all their associated accounts") (reference C.2)
+    Spec: OpenAPI users.list ("q: filter users by external_id, partial match"), users.deleteExternalUser ("removes the user and all their associated accounts") (Pipedream's OpenAPI document)
     Given I have a Connect token for external user "u-${unique}-listed"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-listed" after the scenario
     When I POST "/v1/connect/${project_id}/accounts" with JSON:
@@ -40,7 +40,7 @@ Feature: Connect external users
     And the response field "id" is absent
 
   Scenario: Making a Connect token for a new external user creates the user
-    Spec: pdemu decision (README: The Connect API — External users "appear when a token or account is made for them")
+    Spec: pdemu decision (docs/connect-api.md — External users "appear when a token or account is made for them")
     Given I have a Connect token for external user "u-${unique}-new"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-new" after the scenario
     And I have an access token
@@ -52,7 +52,7 @@ Feature: Connect external users
     And the response field "data.0.created_at" matches "^\d{4}-\d{2}-\d{2}T"
 
   Scenario: The q filter matches part of the external id, case-insensitively
-    Spec: OpenAPI users.list q "partial match"; pdemu decision for case (README: Features and limitations — Pagination "q filters case-insensitively")
+    Spec: OpenAPI users.list q "partial match"; pdemu decision for case (docs/behaviour.md — Pagination "q filters case-insensitively")
     Given I have a Connect token for external user "User-${unique}-MixedCase"
     And I will DELETE "/v1/connect/${project_id}/users/User-${unique}-MixedCase" after the scenario
     And I have an access token
@@ -61,7 +61,7 @@ Feature: Connect external users
     And the response list "data" has an item whose "external_id" is "User-${unique}-MixedCase"
 
   Scenario: External users of development and production are separate
-    Spec: Pipedream docs "Environments" (accounts of the two environments "remain separate"); pdemu decision for users (README: Features and limitations — Environments)
+    Spec: Pipedream docs "Environments" (accounts of the two environments "remain separate"); pdemu decision for users (docs/behaviour.md — Environments)
     Given I have a Connect token for external user "u-${unique}-env"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-env" after the scenario
     And I remember the other environment as "other_env"
@@ -78,14 +78,14 @@ Feature: Connect external users
     And the answer is a JSON error
 
   Scenario: Deleting an unknown external user is a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404)
     Given I have an access token
     When I DELETE "/v1/connect/${project_id}/users/nobody-${unique}"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario: An unknown x-pd-environment is a 400 JSON error
-    Spec: OpenAPI header x-pd-environment (enum development | production); pdemu decision for the status (README: Features and limitations — Environments)
+    Spec: OpenAPI header x-pd-environment (enum development | production); pdemu decision for the status (docs/behaviour.md — Environments)
     Given I have an access token
     When I send the header "X-PD-Environment" as "staging"
     And I GET "/v1/connect/${project_id}/users"
@@ -93,14 +93,14 @@ Feature: Connect external users
     And the answer is a JSON error
 
   Scenario: An unknown project's users are a 404 JSON error
-    Spec: pdemu decision (README: The Connect API — every unknown id is a 404; resources never leak across projects)
+    Spec: pdemu decision (docs/connect-api.md — every unknown id is a 404; resources never leak across projects)
     Given I have an access token
     When I GET "/v1/connect/proj_conf${unique}nope/users"
     Then the status is 404
     And the answer is a JSON error
 
   Scenario: A Connect token deletes its own external user but not another one
-    Spec: OpenAPI users.deleteExternalUser (security: Connect token or OAuth); pdemu decision for another user (README: The Connect API — "another user's resources are 404s")
+    Spec: OpenAPI users.deleteExternalUser (security: Connect token or OAuth); pdemu decision for another user (docs/connect-api.md — "another user's resources are 404s")
     Given I have a Connect token for external user "u-${unique}-other"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}-other" after the scenario
     And I have a Connect token for external user "u-${unique}-self"
@@ -120,7 +120,7 @@ Feature: Connect external users
 
   @core
   Scenario: A Connect token cannot list external users
-    Spec: OpenAPI users.list security — OAuth2 only (reference B.3 row 7, D "As API credential")
+    Spec: OpenAPI users.list security — OAuth2 only (Pipedream's Connect authentication docs row 7, D "As API credential")
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I GET "/v1/connect/${project_id}/users"
@@ -129,7 +129,7 @@ Feature: Connect external users
 
   @emulator-only @requires:external_users
   Scenario: Users added through the control plane are listed oldest first
-    Spec: pdemu decision (README: Control plane — POST /_emulator/projects/{project_id}/users; Features and limitations — "Lists are oldest first")
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/projects/{project_id}/users; Features and limitations — "Lists are oldest first")
     Given the control plane accepts POST "/_emulator/projects/${project_id}/users" with JSON:
       """
       {"external_id": "u-${unique}-a", "environment": "${environment}"}

@@ -7,7 +7,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: An unregistered endpoint answers and records the invocation
-    Spec: pdemu decision (README: The Connect API — Workflows "answered with … 200 {ok, endpoint_id, invocation_id, received}"; invocations recorded)
+    Spec: pdemu decision (docs/connect-api.md — Workflows "answered with … 200 {ok, endpoint_id, invocation_id, received}"; invocations recorded)
     When I POST "/_workflows/en${unique}" with JSON:
       """
       {"order": "conf-${unique}", "qty": 3}
@@ -29,7 +29,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: A registered workflow answers with its registered status, headers and body
-    Spec: pdemu decision (README: Control plane — POST /_emulator/workflows {endpoint_id, status?, headers?, body?, auth?})
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/workflows {endpoint_id, status?, headers?, body?, auth?})
     Given the control plane accepts POST "/_emulator/workflows" with JSON:
       """
       {"endpoint_id": "en${unique}", "status": 202, "headers": {"X-Conf": "queued-${unique}"}, "body": {"queued": true, "id": "job-${unique}"}}
@@ -50,7 +50,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: invokeForExternalUser with an access token is recorded for that user, without the token
-    Spec: SDK workflows.invokeForExternalUser (OAuth bearer plus X-PD-External-User-ID) (reference C.6); pdemu decision (README: The Connect API — Workflows "recorded … without the Authorization header")
+    Spec: SDK workflows.invokeForExternalUser (OAuth bearer plus X-PD-External-User-ID) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Workflows "recorded … without the Authorization header")
     Given I have an access token
     When I send the header "X-PD-External-User-ID" as "u-${unique}"
     And I POST "/_workflows/en${unique}" with JSON:
@@ -68,7 +68,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: invokeForExternalUser without a token is refused
-    Spec: SDK workflows.invokeForExternalUser ("forces OAuth … refuses if no token") (reference C.6); pdemu decision for the 401 (README: The Connect API — Workflows)
+    Spec: SDK workflows.invokeForExternalUser ("forces OAuth … refuses if no token") (Pipedream's OpenAPI document); pdemu decision for the 401 (docs/connect-api.md — Workflows)
     When I send the header "X-PD-External-User-ID" as "u-${unique}"
     And I POST "/_workflows/en${unique}" with JSON:
       """
@@ -80,7 +80,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: A bearer token without connect:workflow:invoke is refused
-    Spec: Pipedream docs "Authentication" scope connect:workflow:invoke (reference C.6); RFC 6750 §3.1 insufficient_scope
+    Spec: Pipedream docs "Authentication" scope connect:workflow:invoke (Pipedream's OpenAPI document); RFC 6750 §3.1 insufficient_scope
     Given I have an access token with scope "connect:projects:read"
     When I POST "/_workflows/en${unique}" with JSON:
       """
@@ -97,7 +97,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: A workflow with a static bearer token needs that token
-    Spec: SDK workflows.invoke authType StaticBearer (reference C.6); pdemu decision (README: Control plane — POST /_emulator/workflows auth)
+    Spec: SDK workflows.invoke authType StaticBearer (Pipedream's OpenAPI document); pdemu decision (docs/control-plane.md — POST /_emulator/workflows auth)
     Given the control plane accepts POST "/_emulator/workflows" with JSON:
       """
       {"endpoint_id": "en${unique}", "auth": "static_bearer", "token": "static-${unique}"}
@@ -128,7 +128,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: A Connect token invokes for its own user only
-    Spec: pdemu decision (README: The Connect API — Workflows "A bearer token, when sent, must carry connect:workflow:invoke"; a Connect token naming another user is a 400)
+    Spec: pdemu decision (docs/connect-api.md — Workflows "A bearer token, when sent, must carry connect:workflow:invoke"; a Connect token naming another user is a 400)
     Given I have a Connect token for external user "u-${unique}"
     And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
     When I POST "/_workflows/en${unique}" with JSON:
@@ -150,7 +150,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: An endpoint id that is not en… or eo… is a 404
-    Spec: SDK workflow endpoint ids ^e(n|o)[a-z0-9-]+$ (reference C.0 id formats); pdemu decision for the 404 (README: The Connect API — Workflows)
+    Spec: SDK workflow endpoint ids ^e(n|o)[a-z0-9-]+$ (Pipedream's OpenAPI document id formats); pdemu decision for the 404 (docs/connect-api.md — Workflows)
     When I POST "/_workflows/p_${unique}" with JSON:
       """
       {"n": 1}
@@ -160,7 +160,7 @@ Feature: Workflow invocation
 
   @emulator-only @requires:workflows
   Scenario: Registering a workflow with a bad endpoint id is a 400
-    Spec: pdemu decision (README: Control plane — POST /_emulator/workflows)
+    Spec: pdemu decision (docs/control-plane.md — POST /_emulator/workflows)
     When I POST "/_emulator/workflows" with JSON:
       """
       {"endpoint_id": "Not An Id ${unique}"}

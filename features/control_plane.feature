@@ -12,7 +12,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario: A control-plane write sent as text/plain is refused and creates nothing
-    Spec: pdemu decision (README: Running pdemu safely — "Content-Type: application/json on every write"; Fetch standard, CORS-safelisted request headers)
+    Spec: pdemu decision (docs/running-safely.md — "Content-Type: application/json on every write"; Fetch standard, CORS-safelisted request headers)
     When I POST "/_emulator/oauth-clients" with a body of type "text/plain":
       """
       {"name": "conformance-${unique}"}
@@ -26,7 +26,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario: A control-plane write sent as a form is refused and creates nothing
-    Spec: pdemu decision (README: Running pdemu safely — "Content-Type: application/json on every write"; HTML, form submission)
+    Spec: pdemu decision (docs/running-safely.md — "Content-Type: application/json on every write"; HTML, form submission)
     When I POST "/_emulator/oauth-clients" with body "name=conformance-${unique}" of type "application/x-www-form-urlencoded"
     Then the status is 415
     And the answer is a JSON error
@@ -37,7 +37,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario: A bodyless control-plane write sent as text/plain is refused and rotates nothing
-    Spec: pdemu decision (README: Running pdemu safely — "bodyless ones too")
+    Spec: pdemu decision (docs/running-safely.md — "bodyless ones too")
     Given I have created an OAuth client named "conformance-${unique}"
     When I POST "/_emulator/oauth-clients/${created_client_id}/rotate-secret" with body "" of type "text/plain"
     Then the status is 415
@@ -51,7 +51,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario: A control-plane write sent as JSON with a charset is served
-    Spec: pdemu decision (README: Running pdemu safely — "Content-Type: application/json", parameters allowed; RFC 8259 §11)
+    Spec: pdemu decision (docs/running-safely.md — "Content-Type: application/json", parameters allowed; RFC 8259 §11)
     When I POST "/_emulator/oauth-clients" with a body of type "application/json; charset=utf-8":
       """
       {"name": "conformance-${unique}"}
@@ -64,7 +64,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario Outline: A control-plane read from the origin <origin> is refused
-    Spec: pdemu decision (README: Running pdemu safely — "a request carrying a foreign Origin is refused"; RFC 6454 §7)
+    Spec: pdemu decision (docs/running-safely.md — "a request carrying a foreign Origin is refused"; RFC 6454 §7)
     Given I send the header "Origin" as "<origin>"
     When I GET "/_emulator/oauth-clients"
     Then the status is 403
@@ -79,7 +79,7 @@ Feature: Who may drive the control plane
 
   @requires:admin_clients
   Scenario: A control-plane write from a foreign origin is refused and creates nothing
-    Spec: pdemu decision (README: Running pdemu safely — "a request carrying a foreign Origin is refused")
+    Spec: pdemu decision (docs/running-safely.md — "a request carrying a foreign Origin is refused")
     Given I send the header "Origin" as "http://evil.example"
     When I POST "/_emulator/oauth-clients" with JSON:
       """
@@ -93,7 +93,7 @@ Feature: Who may drive the control plane
     And the response list "data" has no item whose "name" is "conformance-${unique}"
 
   Scenario: A CORS preflight to the control plane grants nothing
-    Spec: pdemu decision (README: Running pdemu safely — "pdemu never sends an Access-Control-* header"); Fetch standard, CORS preflight
+    Spec: pdemu decision (docs/running-safely.md — "pdemu never sends an Access-Control-* header"); Fetch standard, CORS preflight
     Given I send the header "Origin" as "http://evil.example"
     And I send the header "Access-Control-Request-Method" as "POST"
     And I send the header "Access-Control-Request-Headers" as "content-type"

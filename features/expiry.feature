@@ -8,7 +8,7 @@ Feature: Access-token expiry
 
   @core
   Scenario: An access token lives expires_in seconds from its iat
-    Spec: Pipedream Connect API, Authentication ("Access tokens expire after 1 hour"); Pipedream REST API, "Get a new access token" (expires_in 3600); a real token's exp − iat = 3600 (reference A.2, A.5)
+    Spec: Pipedream Connect API, Authentication ("Access tokens expire after 1 hour"); Pipedream REST API, "Get a new access token" (expires_in 3600); a real token's exp − iat = 3600 (Pipedream's token endpoint docs)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -21,7 +21,7 @@ Feature: Access-token expiry
 
   @emulator-only @requires:clock @serial
   Scenario: An access token is accepted in its last second and refused from exp on
-    Spec: RFC 7519 §4.1.4 (exp: "MUST NOT be accepted for processing" on or after it); RFC 6750 §3.1 invalid_token; pdemu decision (README: Features and limitations — Expiry "is exact")
+    Spec: RFC 7519 §4.1.4 (exp: "MUST NOT be accepted for processing" on or after it); RFC 6750 §3.1 invalid_token; pdemu decision (docs/behaviour.md — Expiry "is exact")
     Given the emulator clock stands at a whole second
     And I have an access token
     When the emulator clock advances by 3599 seconds
@@ -34,7 +34,7 @@ Feature: Access-token expiry
 
   @emulator-only @requires:clock @serial
   Scenario: Token times come from the emulator clock
-    Spec: pdemu decision (DESIGN: "every time the emulator reads comes from its Clock"; README: Control plane — clock)
+    Spec: pdemu decision ("every time the emulator reads comes from its Clock"; docs/control-plane.md — clock)
     Given the emulator clock stands at a whole second
     When I POST "/v1/oauth/token" with JSON:
       """
@@ -56,7 +56,7 @@ Feature: Access-token expiry
 
   @emulator-only @requires:clock @serial
   Scenario: An access token is refused before its nbf
-    Spec: RFC 7519 §4.1.5 (nbf: "MUST NOT be accepted for processing" before it); pdemu decision (README: Features and limitations — Expiry, "as is nbf")
+    Spec: RFC 7519 §4.1.5 (nbf: "MUST NOT be accepted for processing" before it); pdemu decision (docs/behaviour.md — Expiry, "as is nbf")
     Given I have an access token
     When the emulator clock is set to the issued token's claim "nbf" minus 1 second
     And I GET "/v1/connect/projects"

@@ -53,7 +53,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal @requires:admin_clients
   Scenario: Client credentials sent as a form with HTTP Basic are journalled redacted
-    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: redaction "in bodies, forms, queries, paths and headers"; README: Features and limitations — form bodies and HTTP Basic); RFC 6749 §2.3.1
+    Spec: pdemu decision (docs/journal-faults-rate-limits.md — The request journal: redaction "in bodies, forms, queries, paths and headers"; docs/behaviour.md — form bodies and HTTP Basic); RFC 6749 §2.3.1
     Given I have created an OAuth client named "conformance-${unique}"
     And I watch the request journal from now
     And I send the client credentials "${created_client_id}" and "${created_client_secret}" with HTTP Basic
@@ -120,7 +120,7 @@ Feature: The request journal
     And the response field "data.0.fault_id" is "${fault}"
 
   Scenario: A mistyped path is answered 404
-    Spec: RFC 9110 §15.5.5 (404 Not Found); pdemu decision (README: Features and limitations — "Unknown paths are 404 not_found")
+    Spec: RFC 9110 §15.5.5 (404 Not Found); pdemu decision (docs/behaviour.md — "Unknown paths are 404 not_found")
     Given I have an access token
     When I GET "/v1/connect/projectz?probe=${unique}"
     Then the status is 404
@@ -128,7 +128,7 @@ Feature: The request journal
 
   @emulator-only @requires:journal
   Scenario: A mistyped path's 404 and its journal entry name the route it nearly matches
-    Spec: pdemu decision (README: Features and limitations — "Unknown paths are 404 not_found"; docs/journal-faults-rate-limits.md — The request journal: near_misses, "and the 404 says so too")
+    Spec: pdemu decision (docs/behaviour.md — "Unknown paths are 404 not_found"; docs/journal-faults-rate-limits.md — The request journal: near_misses, "and the 404 says so too")
     Given I watch the request journal from now
     And I have an access token
     When I GET "/v1/connect/projectz?probe=${unique}"

@@ -70,7 +70,7 @@ Feature: Token revocation
 
   @rfc7009
   Scenario Outline: The revocation endpoint answers <error> when <case>
-    Spec: RFC 7009 §2.2.1 (errors as RFC 6749 §5.2: invalid_client 401, invalid_request 400); pdemu decision (README: The token endpoint — Revocation)
+    Spec: RFC 7009 §2.2.1 (errors as RFC 6749 §5.2: invalid_client 401, invalid_request 400); pdemu decision (docs/behaviour.md — The token endpoint — Revocation)
     When I POST "/v1/oauth/revoke" with JSON:
       """
       <body>
@@ -89,7 +89,7 @@ Feature: Token revocation
 
   @rfc7009
   Scenario: The revocation endpoint takes a form body
-    Spec: RFC 7009 §2.1 ("using the application/x-www-form-urlencoded format"); pdemu decision (README: The token endpoint — Revocation)
+    Spec: RFC 7009 §2.1 ("using the application/x-www-form-urlencoded format"); pdemu decision (docs/behaviour.md — The token endpoint — Revocation)
     Given I have an access token
     When I use no token
     And I POST "/v1/oauth/revoke" with the form:
@@ -103,7 +103,7 @@ Feature: Token revocation
 
   @rfc7009
   Scenario: The revocation endpoint takes HTTP Basic client authentication and ignores token_type_hint
-    Spec: RFC 7009 §2.1 (client authentication as RFC 6749 §2.3.1; "the authorization server … MAY ignore" token_type_hint, here a wrong one); pdemu decision (README: The token endpoint — Revocation)
+    Spec: RFC 7009 §2.1 (client authentication as RFC 6749 §2.3.1; "the authorization server … MAY ignore" token_type_hint, here a wrong one); pdemu decision (docs/behaviour.md — The token endpoint — Revocation)
     Given I have an access token
     When I use no token
     And I send the client credentials "${client_id}" and "${client_secret}" with HTTP Basic
@@ -153,7 +153,7 @@ Feature: Token revocation
 
   @rfc6750
   Scenario: A revoked access token is refused with invalid_token
-    Spec: RFC 6750 §3.1 (invalid_token: "The access token provided is … revoked"); pdemu decision (README: Features and limitations — Protected endpoints, "a malformed, forged, expired, not-yet-valid or revoked token → 401 invalid_token")
+    Spec: RFC 6750 §3.1 (invalid_token: "The access token provided is … revoked"); pdemu decision (docs/behaviour.md — Protected endpoints, "a malformed, forged, expired, not-yet-valid or revoked token → 401 invalid_token")
     Given I have an access token
     When I use no token
     And I POST "/v1/oauth/revoke" with JSON:
@@ -167,7 +167,7 @@ Feature: Token revocation
     And the response challenges with "Bearer" and the error "invalid_token"
 
   Scenario: A revocation answer must not be cached
-    Spec: pdemu decision (README: The token endpoint — Revocation: Cache-Control: no-store, as on the token endpoint; RFC 6749 §5.1)
+    Spec: pdemu decision (docs/behaviour.md — The token endpoint — Revocation: Cache-Control: no-store, as on the token endpoint; RFC 6749 §5.1)
     When I POST "/v1/oauth/revoke" with JSON:
       """
       {"token": "unknown-${unique}", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -177,7 +177,7 @@ Feature: Token revocation
 
   @requires:second-client
   Scenario: A client cannot revoke another client's token, and is told nothing
-    Spec: RFC 7009 §2.1 ("The authorization server … verifies whether the token was issued to the client making the revocation request"); pdemu decision (README: The token endpoint — Revocation: 200 as for an unknown token, the token untouched, as ory/fosite answers)
+    Spec: RFC 7009 §2.1 ("The authorization server … verifies whether the token was issued to the client making the revocation request"); pdemu decision (docs/behaviour.md — The token endpoint — Revocation: 200 as for an unknown token, the token untouched, as ory/fosite answers)
     Given I have an access token as the second client
     When I use no token
     And I POST "/v1/oauth/revoke" with JSON:
@@ -192,7 +192,7 @@ Feature: Token revocation
 
   @emulator-only @requires:clock @serial
   Scenario: Revoking an expired access token answers 200 and it stays refused
-    Spec: RFC 7009 §2.2 (an expired token is an invalid token: no error); RFC 7519 §4.1.4; pdemu decision (README: Features and limitations — Expiry "is exact")
+    Spec: RFC 7009 §2.2 (an expired token is an invalid token: no error); RFC 7519 §4.1.4; pdemu decision (docs/behaviour.md — Expiry "is exact")
     Given the emulator clock stands at a whole second
     And I have an access token
     When the emulator clock advances by 3599 seconds
@@ -214,7 +214,7 @@ Feature: Token revocation
 
   @pdemu-extension
   Scenario: A Connect token revoked by its workspace's client is refused
-    Spec: pdemu decision (README: The token endpoint — Revocation: "A Connect token (ctok_…) of a project the client may reach is revoked too"). Pipedream has not said its revocation endpoint takes Connect tokens: a real server may well fail this.
+    Spec: pdemu decision (docs/behaviour.md — The token endpoint — Revocation: "A Connect token (ctok_…) of a project the client may reach is revoked too"). Pipedream has not said its revocation endpoint takes Connect tokens: a real server may well fail this.
     Given I have a Connect token for external user "u-${unique}"
     And the external user "u-${unique}" is deleted afterwards
     And I remember the response field "token" as "ctok"

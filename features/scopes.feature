@@ -5,7 +5,7 @@ Feature: Scope enforcement on protected endpoints
   Pipedream documents the scope names, the wildcards * and connect:*, and
   the scope of one endpoint (users.list): those scenarios are @core. Which
   scope guards every other endpoint, and the status codes, are pdemu's
-  decisions (README: Endpoints and scopes), so those are not.
+  decisions (docs/endpoints.md), so those are not.
 
   The outlines' Examples are the route table's rows, path templates as
   written there: conformance/scopes_table_test.go fails when an endpoint is
@@ -41,7 +41,7 @@ Feature: Scope enforcement on protected endpoints
 
   @core
   Scenario: Listing external users needs connect:users:read
-    Spec: Pipedream OpenAPI users.list (security OAuth2: [connect:users:read]; reference B.3 row 7). The refusal's status is undocumented: only the error shape is checked.
+    Spec: Pipedream OpenAPI users.list (security OAuth2: [connect:users:read]; Pipedream's Connect authentication docs row 7). The refusal's status is undocumented: only the error shape is checked.
     Given I have an access token with scope "connect:users:read"
     When I GET "/v1/connect/${project_id}/users"
     Then the status is 200
@@ -52,7 +52,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Projects; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Projects; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -76,7 +76,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Connect tokens and external users; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Connect tokens and external users; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -96,7 +96,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Accounts; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Accounts; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -118,7 +118,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Apps and app categories (and their /v1 aliases); Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Apps and app categories (and their /v1 aliases); Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -143,7 +143,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Components and actions; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Components and actions; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -169,7 +169,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Triggers; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Triggers; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -191,7 +191,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Deployed triggers; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Deployed triggers; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -219,7 +219,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — The Connect proxy; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — The Connect proxy; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -241,7 +241,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — The project webhook; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — The project webhook; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -262,7 +262,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — OAuth apps and app overrides; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — OAuth apps and app overrides; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -289,7 +289,7 @@ Feature: Scope enforcement on protected endpoints
 
   @rfc6750
   Scenario Outline: <method> <path> is guarded by <scopes>
-    Spec: pdemu decision (README: Endpoints and scopes — Usage and the file stash; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
+    Spec: pdemu decision (docs/endpoints.md — Usage and the file stash; Features and limitations — Protected endpoints, Scope matching); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     When I call it with an access token whose scope is unrelated to "<scopes>"
     Then it is refused for want of one of the scopes "<scopes>"
@@ -334,7 +334,7 @@ Feature: Scope enforcement on protected endpoints
       | POST   | /v1/connect/rate_limits |
 
   Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
-    Spec: Pipedream OpenAPI security lists (OAuth2 only; reference D "As API credential"); pdemu decision for the answer (README: The Connect API — Credentials and paths; reference G.7); RFC 6750 §3.1
+    Spec: Pipedream OpenAPI security lists (OAuth2 only; Pipedream's Connect token docs); pdemu decision for the answer (docs/connect-api.md — Credentials and paths); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     And I have a Connect token for external user "u-${unique}"
     And the external user "u-${unique}" is deleted afterwards
@@ -352,7 +352,7 @@ Feature: Scope enforcement on protected endpoints
       | POST   | /v1/connect/projects/{project_id}/logo |
 
   Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
-    Spec: Pipedream OpenAPI security lists (OAuth2 only; reference D "As API credential"); pdemu decision for the answer (README: The Connect API — Credentials and paths; reference G.7); RFC 6750 §3.1
+    Spec: Pipedream OpenAPI security lists (OAuth2 only; Pipedream's Connect token docs); pdemu decision for the answer (docs/connect-api.md — Credentials and paths); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     And I have a Connect token for external user "u-${unique}"
     And the external user "u-${unique}" is deleted afterwards
@@ -369,7 +369,7 @@ Feature: Scope enforcement on protected endpoints
       | GET    | /v1/connect/usage                                                                                    |
 
   Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
-    Spec: Pipedream OpenAPI security lists (OAuth2 only; reference D "As API credential"); pdemu decision for the answer (README: The Connect API — Credentials and paths; reference G.7); RFC 6750 §3.1
+    Spec: Pipedream OpenAPI security lists (OAuth2 only; Pipedream's Connect token docs); pdemu decision for the answer (docs/connect-api.md — Credentials and paths); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     And I have a Connect token for external user "u-${unique}"
     And the external user "u-${unique}" is deleted afterwards
@@ -385,7 +385,7 @@ Feature: Scope enforcement on protected endpoints
       | POST   | /v1/connect/{project_id}/webhook/regenerate_signing_key |
 
   Scenario Outline: A Connect token is refused on the OAuth-only <method> <path>
-    Spec: Pipedream OpenAPI security lists (OAuth2 only; reference D "As API credential"); pdemu decision for the answer (README: The Connect API — Credentials and paths; reference G.7); RFC 6750 §3.1
+    Spec: Pipedream OpenAPI security lists (OAuth2 only; Pipedream's Connect token docs); pdemu decision for the answer (docs/connect-api.md — Credentials and paths); RFC 6750 §3.1
     Given the endpoint <method> "<path>"
     And I have a Connect token for external user "u-${unique}"
     And the external user "u-${unique}" is deleted afterwards
@@ -407,7 +407,7 @@ Feature: Scope enforcement on protected endpoints
       | DELETE | /v1/connect/{project_id}/app_overrides/{id} |
 
   Scenario Outline: A token of <granted> is refused on <method> <path>
-    Spec: pdemu decision (README: Features and limitations — Scope matching, "nothing else is implied (write does not grant read)"; reference B.2: write ⇒ read and triggers:* ⇒ deployed triggers are UNKNOWN)
+    Spec: pdemu decision (docs/behaviour.md — Scope matching, "nothing else is implied (write does not grant read)"; Pipedream's Connect authentication docs: write ⇒ read and triggers:* ⇒ deployed triggers are UNKNOWN)
     Given the endpoint <method> "<path>"
     When I call it with an access token of scope "<granted>"
     Then it is refused for want of one of the scopes "<needed>"
@@ -427,14 +427,14 @@ Feature: Scope enforcement on protected endpoints
       | connect:tokens:create           | GET    | /v1/connect/{project_id}/accounts                 | connect:accounts:read          |
 
   Scenario: An OAuth access token cannot create an account
-    Spec: Pipedream OpenAPI accounts.create (security: ConnectToken only; reference B.3 row 2); pdemu decision (README: The Connect API — "accounts.create takes only a Connect token"; reference G.7)
+    Spec: Pipedream OpenAPI accounts.create (security: ConnectToken only; Pipedream's Connect authentication docs row 2); pdemu decision (docs/connect-api.md — "accounts.create takes only a Connect token")
     Given the endpoint POST "/v1/connect/{project_id}/accounts"
     When I call it with an access token of scope "*"
     Then it is refused as an invalid token
 
   @rfc6750
   Scenario: The bearer scheme is case-insensitive
-    Spec: RFC 6750 §2.1 with RFC 7235 §2.1 (the auth-scheme is case-insensitive); pdemu decision (README: Protected endpoints)
+    Spec: RFC 6750 §2.1 with RFC 7235 §2.1 (the auth-scheme is case-insensitive); pdemu decision (docs/behaviour.md — Protected endpoints)
     Given I have an access token
     When I send the header "Authorization" as "bearer ${access_token}"
     And I GET "/v1/connect/projects"

@@ -22,7 +22,7 @@ Feature: The OAuth token endpoint
 
   @core
   Scenario: The token response says when the token was created
-    Spec: Pipedream REST API, "Get a new access token" (created_at, integer Unix seconds; reference A.2)
+    Spec: Pipedream REST API, "Get a new access token" (created_at, integer Unix seconds; Pipedream's token endpoint docs)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -32,7 +32,7 @@ Feature: The OAuth token endpoint
 
   @core
   Scenario: The access token is an EdDSA JWT with the claims of real Pipedream tokens
-    Spec: a real Pipedream access token (GitHub PipedreamHQ/pipedream#18245, decoded in reference A.2); "Access tokens expire after 1 hour" (Pipedream Connect API, Authentication)
+    Spec: a real Pipedream access token (GitHub PipedreamHQ/pipedream#18245, decoded in Pipedream's token endpoint docs); "Access tokens expire after 1 hour" (Pipedream Connect API, Authentication)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -51,7 +51,7 @@ Feature: The OAuth token endpoint
 
   @core
   Scenario: A token requested without a scope has the scope *
-    Spec: Pipedream Connect API, Authentication ("If no scope is specified, the token defaults to * (full access)"); the scopes claim of a real token (reference A.2)
+    Spec: Pipedream Connect API, Authentication ("If no scope is specified, the token defaults to * (full access)"); the scopes claim of a real token (Pipedream's token endpoint docs)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -61,7 +61,7 @@ Feature: The OAuth token endpoint
 
   @core
   Scenario Outline: Bad client credentials get a JSON error and no token: <case>
-    Spec: Pipedream OpenAPI ErrorResponse {error, code?, details?} (reference A.3: the status for bad credentials is undocumented, so only the error shape is checked)
+    Spec: Pipedream OpenAPI ErrorResponse {error, code?, details?} (Pipedream's token endpoint docs: the status for bad credentials is undocumented, so only the error shape is checked)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "<client_id>", "client_secret": "<client_secret>"}
@@ -76,7 +76,7 @@ Feature: The OAuth token endpoint
 
   @rfc6749
   Scenario: A wrong client secret is refused
-    Spec: RFC 6749 §5.2 (invalid_client, 401); pdemu decision (README: Features and limitations — Token-endpoint errors)
+    Spec: RFC 6749 §5.2 (invalid_client, 401); pdemu decision (docs/behaviour.md — Token-endpoint errors)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "wrong-${unique}"}
@@ -86,7 +86,7 @@ Feature: The OAuth token endpoint
 
   @rfc6749
   Scenario Outline: The token endpoint answers <error> when <case>
-    Spec: RFC 6749 §5.2 and §3.3; pdemu decision (README: Features and limitations — Token-endpoint errors, Scope matching)
+    Spec: RFC 6749 §5.2 and §3.3; pdemu decision (docs/behaviour.md — Token-endpoint errors, Scope matching)
     When I POST "/v1/oauth/token" with JSON:
       """
       <body>
@@ -110,7 +110,7 @@ Feature: The OAuth token endpoint
 
   @rfc6749
   Scenario: A token response must not be cached
-    Spec: RFC 6749 §5.1 ("Cache-Control: no-store", "Pragma: no-cache"); pdemu decision (README: Features and limitations — Token-endpoint errors)
+    Spec: RFC 6749 §5.1 ("Cache-Control: no-store", "Pragma: no-cache"); pdemu decision (docs/behaviour.md — Token-endpoint errors)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -121,7 +121,7 @@ Feature: The OAuth token endpoint
 
   @rfc6749
   Scenario: The token endpoint takes a form body
-    Spec: RFC 6749 §4.4.2 and §2.3.1 (client credentials in the request body); pdemu decision (README: Features and limitations — Form bodies and HTTP Basic)
+    Spec: RFC 6749 §4.4.2 and §2.3.1 (client credentials in the request body); pdemu decision (docs/behaviour.md — Form bodies and HTTP Basic)
     When I POST "/v1/oauth/token" with the form:
       | grant_type    | client_credentials |
       | client_id     | ${client_id}       |
@@ -134,7 +134,7 @@ Feature: The OAuth token endpoint
 
   @rfc6749
   Scenario: The token endpoint takes HTTP Basic client authentication
-    Spec: RFC 6749 §2.3.1 ("The authorization server MUST support the HTTP Basic authentication scheme"); pdemu decision (README: Features and limitations — Form bodies and HTTP Basic)
+    Spec: RFC 6749 §2.3.1 ("The authorization server MUST support the HTTP Basic authentication scheme"); pdemu decision (docs/behaviour.md — Form bodies and HTTP Basic)
     Given I send the client credentials "${client_id}" and "${client_secret}" with HTTP Basic
     When I POST "/v1/oauth/token" with the form:
       | grant_type | client_credentials |
@@ -172,7 +172,7 @@ Feature: The OAuth token endpoint
     And the response challenges with "Basic"
 
   Scenario: Requested scopes are carried in the token's scopes claim
-    Spec: pdemu decision (README: Features and limitations — Scope matching; reference G.4: the granted set is the JWT's scopes array)
+    Spec: pdemu decision (docs/behaviour.md — Scope matching: the granted set is the JWT's scopes array)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}", "scope": "connect:users:read connect:projects:read"}
@@ -181,7 +181,7 @@ Feature: The OAuth token endpoint
     And the issued token's claim "scopes" holds exactly "connect:users:read connect:projects:read"
 
   Scenario: Duplicate scopes collapse
-    Spec: RFC 6749 §3.3 (the scope is a set); pdemu decision (README: Features and limitations — Scope matching, "duplicates collapse")
+    Spec: RFC 6749 §3.3 (the scope is a set); pdemu decision (docs/behaviour.md — Scope matching, "duplicates collapse")
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}", "scope": "connect:users:read connect:users:read"}
@@ -190,7 +190,7 @@ Feature: The OAuth token endpoint
     And the issued token's claim "scopes" holds exactly "connect:users:read"
 
   Scenario: A blank scope means the default scope *
-    Spec: pdemu decision (README: Features and limitations — "scope omitted or blank → *")
+    Spec: pdemu decision (docs/behaviour.md — "scope omitted or blank → *")
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}", "scope": ""}
@@ -199,7 +199,7 @@ Feature: The OAuth token endpoint
     And the issued token's claim "scopes" is the JSON ["*"]
 
   Scenario: created_at is the token's iat
-    Spec: pdemu decision (reference G.20: created_at = iat)
+    Spec: pdemu decision (: created_at = iat)
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -209,7 +209,7 @@ Feature: The OAuth token endpoint
 
   @pdemu-extension
   Scenario: The key set at /.well-known/jwks.json verifies the access token
-    Spec: pdemu decision (README: Features and limitations — "The public key is at GET /.well-known/jwks.json"; RFC 7517, RFC 8037). Pipedream documents no key set: a real server may well fail this.
+    Spec: pdemu decision (docs/behaviour.md — "The public key is at GET /.well-known/jwks.json"; RFC 7517, RFC 8037). Pipedream documents no key set: a real server may well fail this.
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
@@ -224,7 +224,7 @@ Feature: The OAuth token endpoint
 
   @rfc6750
   Scenario: A token whose claims were altered is refused
-    Spec: RFC 6750 §3.1 (invalid_token: "The access token provided is … invalid"); pdemu decision (README: Features and limitations — Protected endpoints, "forged … token → 401 invalid_token")
+    Spec: RFC 6750 §3.1 (invalid_token: "The access token provided is … invalid"); pdemu decision (docs/behaviour.md — Protected endpoints, "forged … token → 401 invalid_token")
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}", "scope": "connect:users:read"}
