@@ -26,11 +26,15 @@ type accountJSON struct {
 	UpdatedAt        string   `json:"updated_at"`
 	AuthorizedScopes []string `json:"authorized_scopes"`
 	// Credentials is nil (and so left out) unless shown.
-	Credentials     map[string]any `json:"credentials,omitempty"`
-	ExpiresAt       *string        `json:"expires_at"`
-	Error           *string        `json:"error"`
-	LastRefreshedAt *string        `json:"last_refreshed_at"`
-	NextRefreshAt   *string        `json:"next_refresh_at"`
+	Credentials map[string]any `json:"credentials,omitempty"`
+	// ExpiresAt is left out when the account has none: Pipedream's OpenAPI
+	// document (https://pipedream.com/docs/connect/api-reference, schema
+	// Account, as published 2026-05-22) types expires_at as a date-time
+	// string and does not allow null. It is sent when set.
+	ExpiresAt       *string `json:"expires_at,omitempty"`
+	Error           *string `json:"error"`
+	LastRefreshedAt *string `json:"last_refreshed_at"`
+	NextRefreshAt   *string `json:"next_refresh_at"`
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

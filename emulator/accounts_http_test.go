@@ -74,9 +74,10 @@ func TestConnectAccountControlPlane(t *testing.T) {
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(r.Body, &raw))
 	for _, k := range []string{"id", "name", "external_id", "healthy", "dead", "app", "created_at", "updated_at",
-		"authorized_scopes", "credentials", "expires_at", "error", "last_refreshed_at", "next_refresh_at"} {
+		"authorized_scopes", "credentials", "error", "last_refreshed_at", "next_refresh_at"} {
 		assert.Contains(t, raw, k)
 	}
+	assert.NotContains(t, raw, "expires_at", "a key-based account has no expiry: omitted, not null")
 	acc := decode[accountWire](t, r)
 	assert.Regexp(t, `^apn_[a-zA-Z0-9]+$`, acc.ID)
 	assert.Equal(t, "Alice's Stripe", acc.Name)
@@ -477,6 +478,71 @@ func TestAccountCredentialsRuleInProduction(t *testing.T) {
 	assert.Equal(t, 200, srv.Do("GET", "/v1/connect/"+pid+"/accounts/"+slack.ID, oa, nil, "X-PD-Environment", "production").Status,
 		"deleting by OAuth client leaves accounts of Pipedream's client")
 	assert.Equal(t, 404, srv.Do("GET", "/v1/connect/"+pid+"/accounts/"+own.ID, oa, nil, "X-PD-Environment", "production").Status)
+}
+
+// TestAccountExpiresAtOmittedWhenUnset pins expires_at on every read of an
+// account: absent (never null, which Pipedream's OpenAPI Account schema
+// does not allow) when the account has no expiry, an RFC 3339 time when it
+// has one.
+func TestAccountExpiresAtOmittedWhenUnset(t *testing.T) {
+	srv := testutil.NewServer(t)
+	pid := srv.Credentials.ProjectID
+	tok := srv.Token()
+	keyed := connectAccount(t, srv, dev, "alice", "stripe")
+	oauth := connectAccount(t, srv, dev, "alice", "github")
+
+	// one finds the account in an answer: the object itself or the list item.
+	one := func(t *testing.T, r testutil.Response, id string) map[string]any {
+		t.Helper()
+		require.Equal(t, 200, r.Status, "%s", r.Body)
+		m := r.JSON(t)
+		if data, isList := m["data"].([]any); isList {
+			for _, it := range data {
+				if acc := it.(map[string]any); acc["id"] == id {
+					return acc
+				}
+			}
+			require.Failf(t, "account not listed", "%s in %s", id, r.Body)
+		}
+		return m
+	}
+	reads := []struct {
+		name string
+		get  func(id string) testutil.Response
+	}{
+		{"retrieve", func(id string) testutil.Response {
+			return srv.Do("GET", "/v1/connect/"+pid+"/accounts/"+id, tok, nil, "X-PD-Environment", dev)
+		}},
+		{"retrieve with credentials", func(id string) testutil.Response {
+			return srv.Do("GET", "/v1/connect/"+pid+"/accounts/"+id+"?include_credentials=true", tok, nil, "X-PD-Environment", dev)
+		}},
+		{"list", func(string) testutil.Response {
+			return srv.Do("GET", "/v1/connect/"+pid+"/accounts?external_user_id=alice", tok, nil, "X-PD-Environment", dev)
+		}},
+	}
+	tests := []struct {
+		name    string
+		id      string
+		present bool
+		want    string
+	}{
+		{"key-based account: no expiry", keyed.ID, false, ""},
+		{"OAuth account: its token's expiry", oauth.ID, true, "2030-01-01T01:00:00Z"},
+	}
+	for _, rd := range reads {
+		for _, tc := range tests {
+			t.Run(rd.name+"/"+tc.name, func(t *testing.T) {
+				acc := one(t, rd.get(tc.id), tc.id)
+				got, found := acc["expires_at"]
+				if !tc.present {
+					assert.False(t, found, "expires_at must be absent, got %v", got)
+					return
+				}
+				require.True(t, found, "expires_at must be present")
+				assert.Equal(t, tc.want, got)
+			})
+		}
+	}
 }
 
 func TestAccountRefreshTimingFollowsTheClock(t *testing.T) {

@@ -315,8 +315,9 @@ func (e *Emulator) RegisterComponent(spec ComponentSpec) (Component, error) {
 // PutFile puts a file in a project environment's File Stash
 // ("production" when environment is empty), as PUT
 // /_emulator/projects/{project_id}/files does; GET …/file_stash/download
-// serves it for connect.FileStashTTL. contentType "" means
-// application/octet-stream. Errors: *apperr.Error invalid_request (key:
+// serves it for connect.FileStashTTL, always as application/octet-stream
+// (contentType, "" meaning application/octet-stream, is kept in the file's
+// record, not sent on download). Errors: *apperr.Error invalid_request (key:
 // 1day/<a>/<b>/<c>/u/<path>, at most 1024 bytes; environment; type),
 // not_found (project).
 func (e *Emulator) PutFile(projectID, environment, s3Key string, content []byte, contentType string) error {

@@ -11,9 +11,14 @@ import (
 )
 
 // downloadFile serves GET /v1/connect/{project_id}/file_stash/download
-// ?s3_key=…: the file's bytes with its content type (application/
-// octet-stream unless it was put with another), or 404. pdemu answers 200
-// with the bytes, never Pipedream's other option, a 302 to a presigned URL.
+// ?s3_key=…: the file's bytes, or 404. pdemu answers 200 with the bytes,
+// never Pipedream's other option, a 302 to a presigned URL. The answer is
+// always Content-Type: application/octet-stream, the only content the
+// OpenAPI document gives its 200 (operation downloadFileStashFile,
+// https://pipedream.com/docs/connect/api-reference/download-file), whatever
+// content_type the file was put with: that type stays in the control
+// plane's record of the file (stashFileJSON) and is not sent on download,
+// not even as a Content-Disposition, which the document does not list.
 func (e *Emulator) downloadFile(r *http.Request, c *call) (response, error) {
 	key := r.URL.Query().Get("s3_key")
 	if key == "" {
@@ -23,8 +28,11 @@ func (e *Emulator) downloadFile(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	return response{status: http.StatusOK, raw: f.Content, contentType: f.ContentType}, nil
+	return response{status: http.StatusOK, raw: f.Content, contentType: octetStream}, nil
 }
+
+// octetStream is the download's one content type.
+const octetStream = "application/octet-stream"
 
 // stashFileJSON is a stashed file as the control plane shows it (never
 // its bytes).

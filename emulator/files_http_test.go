@@ -67,7 +67,7 @@ func TestFileStashDownload(t *testing.T) {
 	r = putFile(srv, map[string]any{"s3_key": stashKey, "content_base64": base64.RawURLEncoding.EncodeToString([]byte("v2")), "environment": "development", "content_type": "text/csv"})
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	r = srv.Do("GET", downloadPath(srv, stashKey), tok, nil, "x-pd-environment", "development")
-	assert.Equal(t, "text/csv", r.Header.Get("Content-Type"))
+	assert.Equal(t, "application/octet-stream", r.Header.Get("Content-Type"), "the document's one type, not the file's")
 	assert.Equal(t, "v2", string(r.Body))
 	srv.Advance(24*time.Hour - time.Second)
 	tok = srv.Token("connect:*")
@@ -83,6 +83,44 @@ func TestFileStashDownload(t *testing.T) {
 	srv.Reset()
 	r = srv.Do("GET", downloadPath(srv, stashKey), srv.Token(), nil)
 	assert.Equal(t, http.StatusNotFound, r.Status, "reset empties the stash")
+}
+
+// TestFileStashDownloadContentType pins the download's Content-Type to
+// application/octet-stream, the only content Pipedream's OpenAPI document
+// gives the 200 (downloadFileStashFile), whatever type the file was put
+// with; the put type stays in the control plane's answer, and the download
+// carries no Content-Disposition.
+func TestFileStashDownloadContentType(t *testing.T) {
+	tests := []struct {
+		name        string
+		contentType string // as put; "" puts none
+		recorded    string // the control plane's content_type
+	}{
+		{"none given", "", "application/octet-stream"},
+		{"octet-stream", "application/octet-stream", "application/octet-stream"},
+		{"text", "text/plain", "text/plain"},
+		{"text with charset", "text/plain; charset=utf-8", "text/plain; charset=utf-8"},
+		{"pdf", "application/pdf", "application/pdf"},
+		{"json", "application/json", "application/json"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testutil.NewServer(t)
+			body := map[string]any{"s3_key": stashKey, "content_base64": base64.StdEncoding.EncodeToString([]byte("bytes")), "environment": "development"}
+			if tc.contentType != "" {
+				body["content_type"] = tc.contentType
+			}
+			r := putFile(srv, body)
+			require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
+			assert.Equal(t, tc.recorded, r.JSON(t)["content_type"])
+
+			r = srv.Do("GET", downloadPath(srv, stashKey), srv.Token("connect:*"), nil, "x-pd-environment", "development")
+			require.Equal(t, http.StatusOK, r.Status, string(r.Body))
+			assert.Equal(t, []string{"application/octet-stream"}, r.Header.Values("Content-Type"))
+			assert.Empty(t, r.Header.Values("Content-Disposition"))
+			assert.Equal(t, "bytes", string(r.Body))
+		})
+	}
 }
 
 func TestPutFileValidation(t *testing.T) {

@@ -88,9 +88,12 @@ func (e *Emulator) deleteProject(r *http.Request, c *call) (response, error) {
 }
 
 // updateProjectLogo serves POST /v1/connect/projects/{project_id}/logo
-// {logo: "data:image/png;base64,…"}. The SDK reads no body on success, so
-// the answer is 200 with an empty object; bad data is a 400 whose message
-// starts "invalid logo data", as Pipedream's does.
+// {logo: "data:image/png;base64,…"}. Success is 200 with no body and no
+// Content-Type: the OpenAPI document's 200 ("logo updated", operation
+// updateProjectLogo, https://pipedream.com/docs/connect/api-reference/update-project-logo)
+// has no content, and the SDK's projects.updateLogo returns void, reading
+// an empty body as undefined. Bad data is a 400 whose message starts
+// "invalid logo data", as Pipedream's does.
 func (e *Emulator) updateProjectLogo(r *http.Request, c *call) (response, error) {
 	// An unknown or invisible project is a 404 whatever the body holds, as
 	// on the project-scoped endpoints, whose project is checked first.
@@ -110,7 +113,7 @@ func (e *Emulator) updateProjectLogo(r *http.Request, c *call) (response, error)
 	if _, err := e.connect.SetProjectLogo(c.access(), id, *body.Logo); err != nil {
 		return response{}, err
 	}
-	return ok(struct{}{})
+	return response{status: http.StatusOK}, nil // body nil: writeJSON writes no body
 }
 
 // projectInfoAppJSON is the SDK's ProjectInfoResponseApp.

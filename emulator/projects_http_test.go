@@ -165,10 +165,42 @@ func TestUpdateProjectLogo(t *testing.T) {
 			r := srv.Do("POST", path, tok, tc.body)
 			if tc.status == 200 {
 				require.Equal(t, 200, r.Status, string(r.Body))
-				assert.JSONEq(t, `{}`, string(r.Body))
+				assert.Empty(t, r.Body, "the document's 200 has no body")
+				assert.Empty(t, r.Header.Values("Content-Type"))
 				return
 			}
 			oaErrorIs(t, r, tc.status, tc.contains)
+		})
+	}
+}
+
+// TestUpdateProjectLogoAnswer pins the success answer of updateProjectLogo
+// to what Pipedream's OpenAPI document gives (200 "logo updated", no
+// content): status 200, an empty body, no Content-Type; an error keeps its
+// JSON body.
+func TestUpdateProjectLogoAnswer(t *testing.T) {
+	srv := testutil.NewServer(t)
+	path := "/v1/connect/projects/" + srv.Credentials.ProjectID + "/logo"
+	tests := []struct {
+		name        string
+		body        any
+		status      int
+		contentType string
+		emptyBody   bool
+	}{
+		{"success", oaLogo("image/png", oaPNG(16)), 200, "", true},
+		{"replacing the logo", oaLogo("image/gif", []byte("GIF89a....")), 200, "", true},
+		{"bad data", `{"logo":"junk"}`, 400, "application/json", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := srv.Do("POST", path, srv.Token("connect:projects:write"), tc.body)
+			require.Equal(t, tc.status, r.Status, string(r.Body))
+			assert.Equal(t, tc.contentType, r.Header.Get("Content-Type"))
+			assert.Equal(t, tc.emptyBody, len(r.Body) == 0, "body %q", r.Body)
+			if tc.emptyBody {
+				assert.Contains(t, []string{"", "0"}, r.Header.Get("Content-Length"))
+			}
 		})
 	}
 }

@@ -56,8 +56,11 @@ func (e *Emulator) createConnectToken(r *http.Request, c *call) (response, error
 
 // validateTokenJSON is the SDK's ValidateTokenResponse.
 type validateTokenJSON struct {
-	Success             bool     `json:"success"`
-	Error               string   `json:"error,omitempty"`
+	Success bool `json:"success"`
+	// Error is always sent, null on success: Pipedream's OpenAPI document
+	// (https://pipedream.com/docs/connect/api-reference, tokens.validate's
+	// response, as published 2026-05-22) requires the property.
+	Error               *string  `json:"error"`
 	App                 *appJSON `json:"app,omitempty"`
 	ProjectID           string   `json:"project_id,omitempty"`
 	ProjectEnvironment  string   `json:"project_environment,omitempty"`
@@ -81,7 +84,10 @@ func (e *Emulator) validateConnectToken(r *http.Request, c *call) (response, err
 	if err != nil {
 		return response{}, err
 	}
-	out := validateTokenJSON{Success: v.Success, Error: v.Error}
+	out := validateTokenJSON{Success: v.Success}
+	if v.Error != "" {
+		out.Error = &v.Error
+	}
 	if v.Token.Token != "" {
 		out.ProjectID = v.Token.ProjectID
 		out.ProjectEnvironment = string(v.Token.Environment)

@@ -205,6 +205,42 @@ func TestValidateConnectToken(t *testing.T) {
 	assert.Contains(t, body["error"], "expired")
 }
 
+// TestValidateConnectTokenErrorProperty pins the error property of
+// tokens.validate: always present (Pipedream's OpenAPI document requires
+// it), null on success and a message on failure.
+func TestValidateConnectTokenErrorProperty(t *testing.T) {
+	srv := testutil.NewServer(t)
+	ctok := srv.ConnectToken("alice")
+	tests := []struct {
+		name    string
+		tok     string
+		query   string
+		success bool
+		// errText is "" when error must be null, else the message.
+		errText string
+	}{
+		{"valid token and app", ctok, "?app_id=slack", true, ""},
+		{"unknown token", "ctok_00000000000000000000000000000000", "?app_id=slack", false, "unknown Connect token"},
+		{"unknown app", ctok, "?app_id=no-such-app", false, "unknown app no-such-app"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := srv.Do("GET", "/v1/connect/tokens/"+tc.tok+"/validate"+tc.query, "", nil)
+			require.Equal(t, 200, r.Status, string(r.Body))
+			body := r.JSON(t)
+			assert.Equal(t, tc.success, body["success"])
+			got, found := body["error"]
+			require.True(t, found, "error must be present: %s", r.Body)
+			if tc.errText == "" {
+				assert.Nil(t, got, "error must be null on success")
+				assert.Contains(t, string(r.Body), `"error":null`)
+				return
+			}
+			assert.Equal(t, tc.errText, got)
+		})
+	}
+}
+
 func TestValidateConnectTokenWithAppOverride(t *testing.T) {
 	srv := testutil.NewServer(t)
 	pid := srv.Credentials.ProjectID
@@ -220,6 +256,8 @@ func TestValidateConnectTokenWithAppOverride(t *testing.T) {
 	require.Equal(t, 200, r.Status, string(r.Body))
 	body := r.JSON(t)
 	assert.Equal(t, true, body["success"])
+	assert.Contains(t, body, "error")
+	assert.Nil(t, body["error"], "null on success")
 	assert.Equal(t, ov, body["app_override_id"])
 	assert.Equal(t, []any{"organization"}, body["app_override_field_names"])
 	assert.Equal(t, "openai", body["app"].(map[string]any)["name_slug"])

@@ -371,6 +371,22 @@ Feature: Connect accounts
     And the response field "expires_at" matches "^\d{4}-\d{2}-\d{2}T"
 
   @emulator-only @requires:connect_accounts
+  Scenario: An account with no expiry answers without expires_at
+    Spec: Pipedream OpenAPI Account (expires_at a date-time string, not nullable; https://pipedream.com/docs/connect/api-reference); pdemu decision: left out when the account has none
+    Given the emulator has connected an account of app "stripe" for external user "u-${unique}" as "acct"
+    And I will DELETE "/v1/connect/${project_id}/users/u-${unique}" after the scenario
+    And I have an access token
+    When I GET "/v1/connect/${project_id}/accounts/${acct}"
+    Then the status is 200
+    And the response field "id" is "${acct}"
+    And the response field "app.auth_type" is "keys"
+    And the response field "expires_at" is absent
+    When I GET "/v1/connect/${project_id}/accounts?external_user_id=u-${unique}"
+    Then the status is 200
+    And the response list "data" has an item whose "id" is "${acct}"
+    And the response field "data.0.expires_at" is absent
+
+  @emulator-only @requires:connect_accounts
   Scenario: Production OAuth credentials are withheld without the developer's own OAuth client
     Spec: Pipedream docs list-accounts ("production OAuth credentials are only returned for accounts using your own OAuth client") (Pipedream's OpenAPI document)
     Given I switch to the environment "production"

@@ -426,8 +426,8 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
   # The File Stash
 
   @emulator-only @requires:file_stash
-  Scenario: A stashed file is downloaded with its bytes and type
-    Spec: SDK fileStash.downloadFile (query s3_key; 200 with the bytes) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Usage and the file stash "download answers 200 with the bytes (never a 302)")
+  Scenario: A stashed file is downloaded as application/octet-stream with its bytes
+    Spec: OpenAPI downloadFileStashFile (200 application/octet-stream; https://pipedream.com/docs/connect/api-reference/download-file); SDK fileStash.downloadFile (query s3_key; 200 with the bytes) (Pipedream's OpenAPI document); pdemu decision (docs/connect-api.md — Usage and the file stash "download answers 200 with the bytes (never a 302)"; the type a file was put with is not sent)
     Given I remember the base64 of "hello from ${unique}" as "content"
     And the control plane accepts PUT "/_emulator/projects/${project_id}/files" with JSON:
       """
@@ -436,7 +436,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
     And I have an access token
     When I GET "/v1/connect/${project_id}/file_stash/download?s3_key=1day/conf/${unique}/x/u/hello.txt"
     Then the status is 200
-    And the response header "Content-Type" contains "text/plain"
+    And the response header "Content-Type" is "application/octet-stream"
     And the response body is the text "hello from ${unique}"
 
   @emulator-only @requires:file_stash
@@ -472,7 +472,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
 
   @core
   Scenario: A PNG data URI is accepted as the project logo
-    Spec: SDK projects.updateLogo ({logo: "data:image/png;base64,…"}; 200) (Pipedream's OpenAPI document)
+    Spec: OpenAPI updateProjectLogo (200 "logo updated", no content; https://pipedream.com/docs/connect/api-reference/update-project-logo); SDK projects.updateLogo ({logo: "data:image/png;base64,…"}; 200, returns void) (Pipedream's OpenAPI document)
     Given I have an access token
     When I POST "/v1/connect/projects" with JSON:
       """
@@ -486,6 +486,7 @@ Feature: Connect project webhook, OAuth apps, app overrides, usage, file stash, 
       {"logo": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="}
       """
     Then the status is 200
+    And the response body is the text ""
 
   @core
   Scenario: A logo that is not an image data URI is a 400

@@ -142,7 +142,7 @@ Feature: Connect tokens
     And the response field "error" is present
 
   Scenario: A fresh Connect token validates without credentials
-    Spec: OpenAPI tokens.validate (no security); SDK ValidateTokenResponse; pdemu decision (docs/connect-api.md — Connect tokens)
+    Spec: OpenAPI tokens.validate (no security; ValidateTokenResponse requires error, null on success; https://pipedream.com/docs/connect/api-reference); SDK ValidateTokenResponse; pdemu decision (docs/connect-api.md — Connect tokens)
     Given I have an access token
     When I create a Connect token with JSON:
       """
@@ -154,6 +154,7 @@ Feature: Connect tokens
     When I GET "/v1/connect/tokens/${ctok}/validate?app_id=slack"
     Then the status is 200
     And the response field "success" is true
+    And the response field "error" is null
     And the response field "project_id" is "${project_id}"
 
   @rfc6750
