@@ -13,7 +13,11 @@ import (
 // are decoded strictly, so a misspelt field is an error, not a no-op.
 
 func (e *Emulator) health(*http.Request, *call) (response, error) {
-	return ok(map[string]string{"status": "ok"})
+	body := map[string]string{"status": "ok"}
+	if e.version != "" {
+		body["version"] = e.version
+	}
+	return ok(body)
 }
 
 func (e *Emulator) capabilities(*http.Request, *call) (response, error) {

@@ -58,6 +58,8 @@ type Emulator struct {
 	control controlPolicy
 	// proxyTimeout bounds one exchange of the Connect proxy.
 	proxyTimeout time.Duration
+	// version is what GET /_emulator/health reports (WithVersion).
+	version string
 
 	// journal records every request (exchange.go); redact hides the
 	// secrets in what it shows.
@@ -105,6 +107,7 @@ type config struct {
 	stateFile      string
 	idSeed         *uint64 // nil: crypto/rand
 	randomIDs      bool    // WithRandomIDs: crypto/rand whatever idSeed says
+	version        string
 }
 
 // Option configures an Emulator.
@@ -348,6 +351,7 @@ func New(opts ...Option) (*Emulator, error) {
 		connect:      connect.NewStore(cfg.clock, connect.WithIDs(gen)),
 		control:      control,
 		proxyTimeout: cfg.proxyTimeout,
+		version:      cfg.version,
 		journal:      journal.New(journalSize, 0),
 		redact:       redactor,
 		faultSeed:    faultSeed,

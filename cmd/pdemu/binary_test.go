@@ -95,7 +95,7 @@ func TestBinary(t *testing.T) {
 		wantStderr string
 	}{
 		{"unknown subcommand", []string{"conformity"}, 2, "",
-			"pdemu: unknown subcommand \"conformity\"; known subcommands: serve, conformance, help\nRun 'pdemu help' for usage.\n"},
+			"pdemu: unknown subcommand \"conformity\"; known subcommands: serve, conformance, healthcheck, version, help\nRun 'pdemu help' for usage.\n"},
 		{"unknown flag", []string{"--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage:"},
 		{"bad addr", []string{"--addr", "nowhere"}, 2, "", `pdemu: invalid --addr "nowhere"`},
 		{"emulator refuses a value", []string{"--addr", anyPort, "--project-id", "x"}, 1, "", "pdemu: cannot start the emulator"},

@@ -11,11 +11,14 @@ import (
 
 // knownSubcommands is named in every "unknown subcommand" error, so a typo
 // is answered with the right spelling.
-const knownSubcommands = "serve, conformance, help"
+const knownSubcommands = "serve, conformance, healthcheck, version, help"
 
 // run is the whole program but for process exit, so tests drive it with
 // their own context, arguments, environment (getenv) and output.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 && isVersionFlag(args[0]) {
+		return printVersion(args[1:], stdout)
+	}
 	if len(args) == 0 || (strings.HasPrefix(args[0], "-") && !isHelpFlag(args[0])) {
 		// Flags with no subcommand mean serve: `pdemu --addr :0` is the
 		// shortest way to start one.
@@ -26,6 +29,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serve(ctx, rest, stdout, stderr, getenv)
 	case cmd == "conformance":
 		return runConformance(ctx, rest, stdout, stderr, getenv)
+	case cmd == "healthcheck":
+		return healthcheck(ctx, rest, stdout, stderr, getenv)
+	case cmd == "version":
+		return printVersion(rest, stdout)
 	case cmd == "help" || isHelpFlag(cmd):
 		if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" && rest[0] != "conformance" {
 			return usageErrorf("help takes no argument but serve or conformance, got %q", strings.Join(rest, " "))

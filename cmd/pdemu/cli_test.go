@@ -46,7 +46,7 @@ func TestRunCommandLine(t *testing.T) {
 	}{
 		{
 			name: "unknown subcommand names the known ones", args: []string{"conformity"},
-			wantStatus: 2, wantErr: []string{`unknown subcommand "conformity"`, "serve, conformance, help"},
+			wantStatus: 2, wantErr: []string{`unknown subcommand "conformity"`, "serve, conformance, healthcheck, version, help"},
 		},
 		{
 			name: "unknown flag", args: []string{"--bogus"},

@@ -335,6 +335,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		emulator.WithMaxBodyBytes(cfg.maxBodyBytes),
 		emulator.WithProxyTimeout(cfg.proxyTimeout),
 		emulator.WithJournalSize(cfg.journalSize),
+		emulator.WithVersion(buildVersion()),
 	}
 	if cfg.faultSeed != nil {
 		opts = append(opts, emulator.WithFaultSeed(*cfg.faultSeed))
