@@ -51,8 +51,8 @@ EXPOSE 8787
 # pdemu listens beyond loopback here, so its control plane (/_emulator/)
 # requires a token: pass PDEMU_CONTROL_TOKEN (docker run -e), or pdemu
 # generates one and prints it with the export lines (docker logs). The
-# healthcheck sends $PDEMU_CONTROL_TOKEN, so without it the container is
-# reported unhealthy. PIPEDREAM_BASE_URL is printed as http://127.0.0.1:8787;
+# health check needs no token either way. PIPEDREAM_BASE_URL is printed as
+# http://127.0.0.1:8787;
 # give --advertise-url when clients reach it by another URL:
 #   docker run ... pdemu serve --addr 0.0.0.0:8787 --advertise-url http://pdemu:8787
 ENTRYPOINT ["/pdemu"]

@@ -168,7 +168,7 @@ func newControlPolicy(token *string, advertise string) (controlPolicy, error) {
 // /_emulator/, before the body is read and before resetMu is taken: a
 // refused request costs nothing and waits for nothing.
 //
-// needToken is false for the console's page rows, which take no token.
+// needToken is false for quiet rows (the console's files, health).
 func (e *Emulator) authorizeControl(r *http.Request, needToken bool) error {
 	p := &e.control
 	if proxy.RelayedBy(r.Header) {

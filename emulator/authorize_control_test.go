@@ -452,8 +452,19 @@ func TestControlToken(t *testing.T) {
 	srv.RotateSecret(creds.ClientID)
 	srv.Advance(time.Hour)
 	srv.Reset()
-	assert.Equal(t, http.StatusUnauthorized, srv.Do("GET", "/_emulator/health", "", nil).Status)
-	assert.Equal(t, http.StatusOK, srv.Do("GET", "/_emulator/health", token, nil).Status)
+	assert.Equal(t, http.StatusUnauthorized, srv.Do("GET", "/_emulator/clock", "", nil).Status)
+	assert.Equal(t, http.StatusOK, srv.Do("GET", "/_emulator/clock", token, nil).Status)
+	// Health holds nothing the token protects, and a container's probe
+	// cannot know a token pdemu generated: it answers without one, and
+	// stays out of the journal.
+	assert.Equal(t, http.StatusOK, srv.Do("GET", "/_emulator/health", "", nil).Status)
+	assert.Equal(t, http.StatusOK, srv.Do("GET", "/_emulator/health", "wrong-token", nil).Status)
+	n, err := srv.Emulator.CountRequests(emulator.RequestFilter{Route: "health"})
+	require.NoError(t, err)
+	assert.Zero(t, n, "health checks are not journaled")
+	assert.Equal(t, "control_origin_not_allowed",
+		errorCode(t, controlReq{method: http.MethodGet, path: "/_emulator/health", host: "10.0.0.5:8787",
+			headers: []string{"Origin", "http://attacker.example"}}.serve(t, srv.Emulator), http.StatusForbidden))
 	assert.Equal(t, http.StatusOK, srv.Do("POST", "/_emulator/reset", token, nil).Status, "Do sends the JSON type on a bodyless write")
 }
 

@@ -37,8 +37,8 @@ type exchange struct {
 	reqBody []byte
 	// dropped says the connection was closed on purpose with no answer.
 	dropped bool
-	// page says the request loaded one of the console's files.
-	page bool
+	// quiet says the request was to a quiet row (a console file, health).
+	quiet bool
 }
 
 // begin starts an exchange for r. Recording (capturing the answer) costs
@@ -106,13 +106,13 @@ const ConsoleHeader = "X-Pdemu-Console"
 // console, and a refusal is worth seeing), and so is a path no route
 // matched, whose near misses show a console's mistake.
 //
-// Loading the console's own files (page rows) counts as such a read: it is
-// a browser opening the console, not a call to the emulator.
+// A quiet row's exchange (the console's files, the health check) counts as
+// such a read: a browser opening the console or a probe, not a call.
 func (x *exchange) consoleRead() bool {
 	if isControlRefusal(x.errCode) {
 		return false
 	}
-	return x.page || x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
+	return x.quiet || x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
 		x.req.Header.Get(ConsoleHeader) == "1"
 }
 

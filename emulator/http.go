@@ -192,7 +192,7 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 	return func(w http.ResponseWriter, r *http.Request, vars map[string]string, x *exchange) {
 		if !unrouted {
 			x.route = ep.Name
-			x.page = ep.page
+			x.quiet = ep.quiet
 		}
 		c := &call{header: w.Header(), x: x}
 		defer func() {
@@ -207,7 +207,7 @@ func (e *Emulator) wrap(ep Endpoint) routeHandler {
 		// read and before resetMu is taken, so that a request pdemu refuses
 		// costs nothing and never waits behind (or holds up) a reset.
 		if ep.Auth == ControlPlane {
-			if err := e.authorizeControl(r, !ep.page); err != nil {
+			if err := e.authorizeControl(r, !ep.quiet); err != nil {
 				e.writeError(w, ep, err, x)
 				return
 			}

@@ -83,11 +83,14 @@ type Endpoint struct {
 	// maxBody, when set, bounds this row's request body instead of the
 	// emulator's limit (a state document is larger than any API body).
 	maxBody int64
-	// page rows serve the console's files: the control plane's guard
-	// judges their Host and Origin, but asks no control token, which a
-	// browser cannot send when it navigates (console_http.go). Their
-	// exchanges are not journaled: loading the console is not a call.
-	page bool
+	// quiet rows are fetched by browsers and probes, not by scripts: the
+	// console's files, which a browser navigating cannot send a control
+	// token for (console_http.go), and the health check, which Docker's
+	// HEALTHCHECK runs without knowing a token pdemu generated. The guard
+	// judges their Host and Origin but asks no control token (they hold
+	// nothing it protects), and their exchanges stay out of the journal and
+	// are logged at debug: a page load or a probe is not an API call.
+	quiet bool
 }
 
 // Scope sets used by several rows.
@@ -208,10 +211,10 @@ func (e *Emulator) endpoints() []Endpoint {
 
 		// Control plane (emulator only).
 		// The web console: its page and files (console_http.go).
-		{Name: "console.redirect", Method: http.MethodGet, Path: "/_emulator/ui", Auth: ControlPlane, page: true, handle: e.consoleRedirect},
-		{Name: "console.page", Method: http.MethodGet, Path: ConsolePath, Auth: ControlPlane, page: true, handle: e.consoleFile},
-		{Name: "console.file", Method: http.MethodGet, Path: ConsolePath + "{file}", Auth: ControlPlane, page: true, handle: e.consoleFile},
-		{Name: "health", Method: http.MethodGet, Path: "/_emulator/health", Auth: ControlPlane, handle: e.health},
+		{Name: "console.redirect", Method: http.MethodGet, Path: "/_emulator/ui", Auth: ControlPlane, quiet: true, handle: e.consoleRedirect},
+		{Name: "console.page", Method: http.MethodGet, Path: ConsolePath, Auth: ControlPlane, quiet: true, handle: e.consoleFile},
+		{Name: "console.file", Method: http.MethodGet, Path: ConsolePath + "{file}", Auth: ControlPlane, quiet: true, handle: e.consoleFile},
+		{Name: "health", Method: http.MethodGet, Path: "/_emulator/health", Auth: ControlPlane, quiet: true, handle: e.health},
 		{Name: "capabilities", Method: http.MethodGet, Path: "/_emulator/capabilities", Auth: ControlPlane, handle: e.capabilities},
 		{Name: "oauthClients.create", Method: http.MethodPost, Path: "/_emulator/oauth-clients", Auth: ControlPlane, handle: e.createClient},
 		{Name: "oauthClients.list", Method: http.MethodGet, Path: "/_emulator/oauth-clients", Auth: ControlPlane, handle: e.listClients},

@@ -415,7 +415,7 @@ func TestServeJournalFaultsAndRateLimits(t *testing.T) {
 		t.Fatalf("second jwks: %d %v, want the rule file's 429", status, body)
 	}
 	for range 3 {
-		call(t, http.MethodGet, base+"/_emulator/health", "", "")
+		call(t, http.MethodGet, base+"/_emulator/clock", "", "")
 	}
 	status, body := call(t, http.MethodGet, base+"/_emulator/requests", "", "")
 	if status != http.StatusOK || body["size"] != float64(3) || body["dropped"] != float64(2) {

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -174,17 +173,14 @@ func TestStaticImage(t *testing.T) {
 			t.Errorf("stdout %q, want it to contain %q", out.String(), want)
 		}
 
-		// Without the token the control plane refuses it: exit 1.
+		// Health needs no control token: a container's probe passes even
+		// when pdemu generated the token itself.
 		out.Reset()
 		errOut.Reset()
 		hc = command(nil, "healthcheck", "--url", base)
 		hc.Stdout, hc.Stderr = &out, &errOut
-		err := hc.Run()
-		if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 1 {
-			t.Errorf("healthcheck without the token: %v, want exit status 1", err)
-		}
-		if !strings.Contains(errOut.String(), "401") {
-			t.Errorf("stderr %q, want the 401", errOut.String())
+		if err := hc.Run(); err != nil {
+			t.Errorf("healthcheck without the token: %v\nstderr: %s", err, errOut.String())
 		}
 	})
 
