@@ -95,10 +95,12 @@ func TestBinary(t *testing.T) {
 		wantStderr string
 	}{
 		{"unknown subcommand", []string{"conformity"}, 2, "",
-			"pdemu: unknown subcommand \"conformity\"; known subcommands: serve, conformance, healthcheck, version, help\nRun 'pdemu help' for usage.\n"},
-		{"unknown flag", []string{"--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage:"},
+			"pdemu: unknown subcommand \"conformity\"; known subcommands: serve, conformance, healthcheck, version, help\nrun 'pdemu help' for usage\n"},
+		{"unknown flag", []string{"--bogus"}, 2, "", "pdemu: unknown flag --bogus\nrun 'pdemu help serve' for usage\n"},
 		{"bad addr", []string{"--addr", "nowhere"}, 2, "", `pdemu: invalid --addr "nowhere"`},
-		{"emulator refuses a value", []string{"--addr", anyPort, "--project-id", "x"}, 1, "", "pdemu: cannot start the emulator"},
+		{"bad project id", []string{"--addr", anyPort, "--project-id", "x"}, 2, "", "pdemu: invalid --project-id: "},
+		{"emulator fails", []string{"--addr", anyPort, "--seed", "/nonexistent/seed.json"}, 1, "", "pdemu: --seed: "},
+		{"serve help", []string{"serve", "--help"}, 0, "Usage:\n  pdemu serve [flags]", ""},
 		{"help", []string{"help"}, 0, "Usage:\n  pdemu [serve] [flags]", ""},
 	}
 	for _, tt := range tests {

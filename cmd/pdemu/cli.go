@@ -34,16 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case cmd == "version":
 		return printVersion(rest, stdout)
 	case cmd == "help" || isHelpFlag(cmd):
-		if len(rest) > 1 || len(rest) == 1 && rest[0] != "serve" && rest[0] != "conformance" {
-			return usageErrorf("help takes no argument but serve or conformance, got %q", strings.Join(rest, " "))
-		}
-		if len(rest) == 1 && rest[0] == "conformance" {
-			printConformanceUsage(stdout, newConformanceFlagSet(&conformanceConfig{}, io.Discard))
-			return nil
-		}
-		// Help that was asked for is the output, not a diagnostic: stdout.
-		printUsage(stdout, newServeFlagSet(&serveConfig{}, io.Discard))
-		return nil
+		return help(stdout, rest)
 	default:
 		return usageErrorf("unknown subcommand %q; known subcommands: %s", cmd, knownSubcommands)
 	}
@@ -51,24 +42,55 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
 
+// help is `pdemu help [subcommand]`. Help that was asked for is the
+// output, not a diagnostic: it goes to stdout.
+func help(stdout io.Writer, topic []string) error {
+	if len(topic) > 1 {
+		return usageErrorf("help takes one subcommand at most, got %q", strings.Join(topic, " "))
+	}
+	switch {
+	case len(topic) == 0:
+		printUsage(stdout)
+	case topic[0] == "serve":
+		printServeUsage(stdout, newServeFlagSet(&serveConfig{}))
+	case topic[0] == "conformance":
+		printConformanceUsage(stdout, newConformanceFlagSet(&conformanceConfig{}))
+	case topic[0] == "healthcheck":
+		printHealthcheckUsage(stdout)
+	case topic[0] == "version":
+		fmt.Fprintln(stdout, "Usage:\n  pdemu version\n\nPrints pdemu's version, VCS revision and Go version; --version does the same.")
+	default:
+		return usageErrorf("no help for %q; known subcommands: %s", topic[0], knownSubcommands)
+	}
+	return nil
+}
+
 // usageError is a command line pdemu cannot act on. It exits 2, as
 // flag.ExitOnError does, so scripts can tell a mistyped invocation from an
 // emulator that failed.
 type usageError struct {
 	err error
-	// reported is set when the flag package has already printed the error
-	// and the usage, so it is not printed twice.
-	reported bool
+	// hint is the line printed under the error, pointing to the help; ""
+	// points to pdemu help.
+	hint string
 }
 
-// Error is the message alone; exitStatus adds the hint to `pdemu help`.
+// Error is the message alone; exitStatus adds the hint.
 func (e *usageError) Error() string { return e.err.Error() }
 
-// Unwrap keeps the flag package's error visible to errors.Is.
+// Unwrap keeps the underlying error visible to errors.Is.
 func (e *usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, args ...any) error {
 	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// withHint points a usage error without a hint of its own to sub's help.
+func withHint(err error, sub string) error {
+	if ue, ok := errors.AsType[*usageError](err); ok && ue.hint == "" {
+		ue.hint = helpHint(sub)
+	}
+	return err
 }
 
 // exitStatus reports err on stderr and returns the status main exits with.
@@ -77,9 +99,11 @@ func exitStatus(stderr io.Writer, err error) int {
 		return 0
 	}
 	if ue, ok := errors.AsType[*usageError](err); ok {
-		if !ue.reported {
-			fmt.Fprintf(stderr, "pdemu: %v\nRun 'pdemu help' for usage.\n", err)
+		hint := ue.hint
+		if hint == "" {
+			hint = helpHint("")
 		}
+		fmt.Fprintf(stderr, "pdemu: %v\n%s\n", err, hint)
 		return 2
 	}
 	fmt.Fprintf(stderr, "pdemu: %v\n", err)
@@ -89,34 +113,33 @@ func exitStatus(stderr io.Writer, err error) int {
 const usageText = `Usage:
   pdemu [serve] [flags]      run the emulator (the default subcommand)
   pdemu conformance [flags]  check a server against the conformance kit
-                             (pdemu help conformance)
-  pdemu help                 show this help
+  pdemu healthcheck [flags]  ask a running pdemu whether it is healthy (exit 0 or 1)
+  pdemu version              print the version (also --version)
+  pdemu help [subcommand]    show this help, or a subcommand's with its flags
 
 pdemu emulates Pipedream's OAuth client-credentials API and the Connect API
-behind it. serve listens, then prints to stdout the export lines for
-PIPEDREAM_BASE_URL, PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET,
-PIPEDREAM_PROJECT_ID and PIPEDREAM_PROJECT_ENVIRONMENT, ready to paste into
-a shell. Logs go to stderr. SIGINT or SIGTERM shuts it down gracefully.
+behind it, so SDKs and services can be tested offline. 'pdemu serve' (or
+just 'pdemu') listens on ` + defaultAddr + ` and prints the PIPEDREAM_*
+variables the official SDKs read, as export lines for a shell.
 
-The control plane (/_emulator/) answers only requests addressed to
-loopback (or to --advertise-url), never a web page of another origin, and
-its writes need Content-Type: application/json. On any --addr but a
-loopback one it also requires a token (--control-token or
-PDEMU_CONTROL_TOKEN; without either, pdemu generates one and prints it with
-the export lines).
+Every flag of serve can also be set in the environment as PDEMU_<FLAG>
+(PDEMU_ADDR, PDEMU_CLIENT_SECRET, ...); the command line wins.
 
-Flags of serve:
+Exit status: 0 on success (and for help); 1 when pdemu failed; 2 for a
+command line or environment it cannot act on.
+
+Run 'pdemu help serve' or 'pdemu help conformance' for their flags.
 `
 
-// printUsage writes flags as --name, the spelling the documentation uses,
-// where flag.PrintDefaults would write -name.
-func printUsage(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprint(w, usageText)
-	printFlags(w, fs)
-}
+// printUsage writes pdemu's own help.
+func printUsage(w io.Writer) { fmt.Fprint(w, usageText) }
 
-// printFlags lists fs's flags, one a line with its usage.
-func printFlags(w io.Writer, fs *flag.FlagSet) {
+// printFlags lists fs's flags, one a line with its usage, as --name, the
+// spelling the documentation uses, where flag.PrintDefaults would write
+// -name. env, when not "", is the prefix of the flags' variables, shown
+// under each.
+func printFlags(w io.Writer, fs *flag.FlagSet, env string) {
+	indent := "\n" + strings.Repeat(" ", 2+26+1)
 	fs.VisitAll(func(f *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name
@@ -126,8 +149,11 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if f.DefValue != "" && f.DefValue != "false" {
 			usage += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
+		if env != "" {
+			usage += "\n[$" + envName(env, f.Name) + "]"
+		}
 		// Continuation lines line up under the first line's text.
-		usage = strings.ReplaceAll(usage, "\n", "\n"+strings.Repeat(" ", 2+24+1))
-		fmt.Fprintf(w, "  %-24s %s\n", name, usage)
+		usage = strings.ReplaceAll(usage, "\n", indent)
+		fmt.Fprintf(w, "  %-26s %s\n", name, usage)
 	})
 }

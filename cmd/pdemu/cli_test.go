@@ -50,8 +50,7 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "unknown flag", args: []string{"--bogus"},
-			wantStatus: 2, wantErr: []string{"-bogus"},
-			wantStderr: []string{"flag provided but not defined: -bogus", "Usage:", "--addr"},
+			wantStatus: 2, wantErr: []string{"unknown flag --bogus"},
 		},
 		{
 			name: "unknown flag after serve", args: []string{"serve", "--addr", anyPort, "--bogus"},
@@ -91,8 +90,7 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "proxy timeout not a duration", args: []string{"--addr", anyPort, "--proxy-timeout", "30"},
-			wantStatus: 2, wantErr: []string{"proxy-timeout"},
-			wantStderr: []string{`invalid value "30" for flag -proxy-timeout`, "Usage:"},
+			wantStatus: 2, wantErr: []string{`invalid --proxy-timeout "30": want a duration`},
 		},
 		{
 			name: "journal size negative", args: []string{"--addr", anyPort, "--journal-size", "-1"},
@@ -136,31 +134,31 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "client id rejected by the emulator", args: []string{"--addr", anyPort, "--client-id", "oc_a\tb"},
-			wantStatus: 1, wantErr: []string{"cannot start the emulator", "client id"},
+			wantStatus: 2, wantErr: []string{"invalid --client-id: client id must be printable ASCII"},
 		},
 		{
 			name: "client secret rejected without being echoed", args: []string{"--addr", anyPort, "--client-secret", "hush\x7fhush"},
-			wantStatus: 1, wantErr: []string{"client secret"}, notStderr: []string{"hush"},
+			wantStatus: 2, wantErr: []string{"invalid --client-secret: client secret"}, notStderr: []string{"hush"},
 		},
 		{
 			name: "project id rejected by the emulator", args: []string{"--addr", anyPort, "--project-id", "nope"},
-			wantStatus: 1, wantErr: []string{"project id", "proj_"},
+			wantStatus: 2, wantErr: []string{"invalid --project-id", "proj_"},
 		},
 		{
 			name: "workspace id rejected by the emulator", args: []string{"--addr", anyPort, "--workspace-id", "ws"},
-			wantStatus: 1, wantErr: []string{"workspace id", "o_"},
+			wantStatus: 2, wantErr: []string{"invalid --workspace-id", "o_"},
 		},
 		{
 			name: "help", args: []string{"help"},
-			wantStdout: []string{"Usage:", "pdemu [serve] [flags]", "--addr host:port", "--freeze-clock", "--seed file"},
+			wantStdout: []string{"Usage:", "pdemu [serve] [flags]", "pdemu conformance [flags]", "PDEMU_<FLAG>", "Exit status"},
 		},
 		{
 			name: "help serve", args: []string{"help", "serve"},
-			wantStdout: []string{"Usage:", "--client-secret"},
+			wantStdout: []string{"Usage:\n  pdemu serve [flags]", "--client-secret", "--addr host:port", "--freeze-clock", "--seed file", "[$PDEMU_ADDR]"},
 		},
 		{
 			name: "-h", args: []string{"-h"},
-			wantStdout: []string{"Usage:", "--log-format"},
+			wantStdout: []string{"Usage:", "pdemu help [subcommand]"},
 		},
 		{
 			name: "help for an unknown subcommand", args: []string{"help", "bogus"},
@@ -168,7 +166,7 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "serve -h", args: []string{"serve", "-h"},
-			wantStderr: []string{"Usage:", "--max-body-bytes", "--proxy-timeout duration", "(default 30s)"},
+			wantStdout: []string{"Usage:\n  pdemu serve [flags]", "--max-body-bytes", "--proxy-timeout duration", "(default 30s)"},
 		},
 		{
 			name: "fixed credentials", args: []string{"serve", "--addr", anyPort,
@@ -246,7 +244,7 @@ func TestRunCommandLine(t *testing.T) {
 			wantStatus: 2, wantErr: []string{"want name=n"},
 		},
 		{
-			name: "help lists the limits", args: []string{"help"},
+			name: "help lists the limits", args: []string{"help", "serve"},
 			wantStdout: []string{"--limit name=n", "Names: oauth-clients, projects, external-users"},
 		},
 		{
@@ -284,7 +282,7 @@ func TestRunCommandLine(t *testing.T) {
 		},
 		{
 			name: "control token refused without being echoed", args: []string{"--addr", anyPort, "--control-token", "hush hush"},
-			wantStatus: 2, wantErr: []string{"invalid --control-token or PDEMU_CONTROL_TOKEN"}, notStderr: []string{"hush"},
+			wantStatus: 2, wantErr: []string{"invalid --control-token: "}, notStderr: []string{"hush"},
 		},
 		{
 			name: "control token from the environment refused", args: []string{"--addr", anyPort}, env: []string{"PDEMU_CONTROL_TOKEN=hush\thush"},
@@ -305,8 +303,8 @@ func TestRunCommandLine(t *testing.T) {
 			wantStatus: 2, wantErr: []string{"invalid --advertise-url", "without a path"},
 		},
 		{
-			name: "help lists the control-plane flags", args: []string{"help"},
-			wantStdout: []string{"--control-token token", "--advertise-url URL", "PDEMU_CONTROL_TOKEN", "prefer the variable"},
+			name: "help lists the control-plane flags", args: []string{"help", "serve"},
+			wantStdout: []string{"--control-token token", "--advertise-url URL", "PDEMU_CONTROL_TOKEN", "--control-token-file file"},
 		},
 		{
 			name: "frozen clock and revocation are logged", args: []string{"--addr", anyPort, "--freeze-clock", "--revoke-on-rotate", "--log-level", "DEBUG"},
@@ -371,9 +369,8 @@ func TestExitStatus(t *testing.T) {
 	}{
 		{"success", nil, 0, ""},
 		{"failure", errors.New("boom"), 1, "pdemu: boom\n"},
-		{"usage error", usageErrorf("bad flag"), 2, "pdemu: bad flag\nRun 'pdemu help' for usage.\n"},
-		// The flag package has printed these already.
-		{"reported usage error", &usageError{err: errors.New("flag provided but not defined: -x"), reported: true}, 2, ""},
+		{"usage error", usageErrorf("bad flag"), 2, "pdemu: bad flag\nrun 'pdemu help' for usage\n"},
+		{"usage error of a subcommand", withHint(usageErrorf("bad flag"), "serve"), 2, "pdemu: bad flag\nrun 'pdemu help serve' for usage\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -79,9 +79,8 @@ Flags of conformance:
 // lists exactly the flags conformance parses. The environment's defaults
 // are applied after parsing, so the help names the variables rather than
 // showing their values.
-func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagSet {
+func newConformanceFlagSet(cfg *conformanceConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("pdemu conformance", flag.ContinueOnError)
-	fs.SetOutput(output)
 	fs.StringVar(&cfg.baseURL, "base-url", "", "`URL` of the server to judge (default $"+conformance.EnvBaseURL+")")
 	fs.StringVar(&cfg.projectID, "project-id", "", "`id` of a project the client may use, proj_... (default $"+conformance.EnvProjectID+")")
 	fs.StringVar(&cfg.tags, "tags", "", "run only the scenarios this tag `expression` selects: @a,@b is @a or @b;\n"+
@@ -106,28 +105,26 @@ func newConformanceFlagSet(cfg *conformanceConfig, output io.Writer) *flag.FlagS
 	fs.BoolVar(&cfg.list, "list", false, "print every scenario (with --tags, the selected ones) with its tags and\n"+
 		"the spec clause it checks, and exit; needs no server. With --format json,\n"+
 		"the manifest: the same as JSON, for tools")
-	fs.Usage = func() { printConformanceUsage(fs.Output(), fs) }
 	return fs
 }
 
 func printConformanceUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, conformanceUsageText)
-	printFlags(w, fs)
+	printFlags(w, fs, "")
 }
 
 // runConformance is `pdemu conformance`; getenv is os.Getenv but in tests.
-func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (err error) {
 	var cfg conformanceConfig
-	fs := newConformanceFlagSet(&cfg, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs := newConformanceFlagSet(&cfg)
+	if _, err := parseFlags(fs, "conformance", args, "", getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printConformanceUsage(stdout, newConformanceFlagSet(&conformanceConfig{}))
 			return nil
 		}
-		return &usageError{err: err, reported: true}
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("conformance takes flags only, got %q", strings.Join(fs.Args(), " "))
-	}
+	defer func() { err = withHint(err, "conformance") }()
 	if cfg.baseURL == "" {
 		cfg.baseURL = getenv(conformance.EnvBaseURL)
 	}

@@ -51,31 +51,33 @@ the control plane of a pdemu listening beyond loopback requires.
 Flags of healthcheck:
 `
 
-func newHealthcheckFlagSet(cfg *healthcheckConfig, output io.Writer) *flag.FlagSet {
+func newHealthcheckFlagSet(cfg *healthcheckConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("pdemu healthcheck", flag.ContinueOnError)
-	fs.SetOutput(output)
+	fs.SetOutput(io.Discard) // parseFlags reports errors; help goes to stdout
 	fs.StringVar(&cfg.url, "url", "", "`URL` of the pdemu to ask, such as http://127.0.0.1:8787\n"+
 		"(default $"+envHealthcheckURL+", else from $"+envAddr+", else http://"+defaultAddr+")")
 	fs.DurationVar(&cfg.timeout, "timeout", defaultHealthcheckTimeout, "longest wait for the answer, as a Go `duration`")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), healthcheckUsageText)
-		printFlags(fs.Output(), fs)
-	}
 	return fs
+}
+
+func printHealthcheckUsage(w io.Writer) {
+	fmt.Fprint(w, healthcheckUsageText)
+	printFlags(w, newHealthcheckFlagSet(&healthcheckConfig{}), "")
 }
 
 // healthcheck is `pdemu healthcheck`.
 func healthcheck(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var cfg healthcheckConfig
-	fs := newHealthcheckFlagSet(&cfg, stderr)
-	if err := fs.Parse(args); err != nil {
+	fs := newHealthcheckFlagSet(&cfg)
+	// Its variables (PDEMU_HEALTHCHECK_URL, PDEMU_ADDR) are read below, not
+	// as PDEMU_<FLAG>: a container sets PDEMU_ADDR for serve, and the probe
+	// follows it.
+	if _, err := parseFlags(fs, "healthcheck", args, "", getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printHealthcheckUsage(stdout)
 			return nil
 		}
-		return &usageError{err: err, reported: true}
-	}
-	if fs.NArg() > 0 {
-		return usageErrorf("healthcheck takes flags only, got %q", strings.Join(fs.Args(), " "))
+		return err
 	}
 	if cfg.timeout <= 0 {
 		return usageErrorf("invalid --timeout %v: want a positive duration, such as 3s", cfg.timeout)

@@ -82,8 +82,8 @@ func TestHealthcheck(t *testing.T) {
 		{"PDEMU_ADDR with port 0", []string{envAddr + "=127.0.0.1:0"}, nil, 2, "", "cannot tell the URL from PDEMU_ADDR"},
 		{"bad timeout", nil, []string{"--timeout", "0s"}, 2, "", "invalid --timeout 0s"},
 		{"arguments", nil, []string{"now"}, 2, "", `healthcheck takes flags only, got "now"`},
-		{"unknown flag", nil, []string{"--bogus"}, 2, "", "flag provided but not defined: -bogus\nUsage:\n  pdemu healthcheck"},
-		{"help", nil, []string{"--help"}, 0, "", "Usage:\n  pdemu healthcheck [--url URL]"},
+		{"unknown flag", nil, []string{"--bogus"}, 2, "", "pdemu: unknown flag --bogus\nrun 'pdemu help healthcheck' for usage\n"},
+		{"help", nil, []string{"--help"}, 0, "Usage:\n  pdemu healthcheck [--url URL]", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

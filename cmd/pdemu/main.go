@@ -8,6 +8,10 @@
 //	pdemu conformance [flags]
 //	pdemu help [serve|conformance]
 //
+// Help (help, -h, --help, in every position) goes to stdout and exits 0.
+// Every flag of serve can also be set as PDEMU_<FLAG> (PDEMU_ADDR,
+// PDEMU_CLIENT_SECRET, ...); the command line wins. docs/cli.md has it all.
+//
 // serve, the default subcommand, listens on 127.0.0.1:8787, seeds a
 // workspace with a project and an OAuth client, and prints to stdout the
 // PIPEDREAM_* variables the official SDKs read, as lines a shell accepts
@@ -36,6 +40,7 @@
 //	--addr HOST:PORT       where to listen (default 127.0.0.1:8787; port 0 picks a free one)
 //	--client-id ID         fix the seeded client's id
 //	--client-secret S      fix the seeded client's secret
+//	--client-secret-file F read it from a file (so ps does not show it)
 //	--project-id ID        fix the seeded project's id (proj_...)
 //	--workspace-id ID      fix the seeded workspace's id (o_...)
 //	--seed FILE            start from a JSON seed; the flags above override its
@@ -52,6 +57,7 @@
 //	--control-token T      the control plane's token (default $PDEMU_CONTROL_TOKEN;
 //	                       generated on a non-loopback --addr); prefer the variable,
 //	                       since ps shows flags to other users
+//	--control-token-file F read the control token from a file
 //	--advertise-url URL    the URL clients reach pdemu at: printed as
 //	                       PIPEDREAM_BASE_URL, accepted by the control plane
 //	--journal-size N       requests the journal keeps (default 10000; 0: off)
@@ -64,7 +70,8 @@
 //
 // The emulator shuts down gracefully on SIGINT or SIGTERM; a second signal
 // ends it at once. Exit status is 0 after a clean shutdown, 2 for a command
-// line pdemu cannot act on, and 1 for any other failure.
+// line (or PDEMU_ variable) pdemu cannot act on, reported in one line with a
+// hint, and 1 for any other failure.
 //
 // conformance runs the conformance kit (package conformance; the scenarios
 // are embedded from features/*.feature) against any server that claims to

@@ -49,16 +49,19 @@ type serveConfig struct {
 	maxBodyBytes   int64
 	proxyHosts     hostList
 	limits         limitFlag
-	// controlToken is --control-token, else $PDEMU_CONTROL_TOKEN.
-	controlToken string
-	advertiseURL string
-	proxyTimeout time.Duration
-	journalSize  int
-	faultSeed    *uint64
-	importFile   string
-	exportFile   string
-	stateFile    string
-	rateLimits   *emulator.RateLimitConfig
+	// clientSecretFile is --client-secret-file, read into fixed.ClientSecret.
+	clientSecretFile string
+	// controlToken is --control-token (or $PDEMU_CONTROL_TOKEN).
+	controlToken     string
+	controlTokenFile string
+	advertiseURL     string
+	proxyTimeout     time.Duration
+	journalSize      int
+	faultSeed        *uint64
+	importFile       string
+	exportFile       string
+	stateFile        string
+	rateLimits       *emulator.RateLimitConfig
 	// idSeed is --id-seed: nil draws ids, secrets and keys from crypto/rand.
 	idSeed *uint64
 }
@@ -75,6 +78,8 @@ func (l *limitFlag) String() string {
 	slices.Sort(parts)
 	return strings.Join(parts, ",")
 }
+
+func (l *limitFlag) repeatable() {}
 
 // Set takes one name=n; the name must be one of emulator.LimitTable's and
 // n a whole number of at least 1.
@@ -111,6 +116,8 @@ type hostList []string
 // String lists the rules given so far.
 func (h *hostList) String() string { return strings.Join(*h, ",") }
 
+func (h *hostList) repeatable() {}
+
 // Set adds one rule; the emulator validates it.
 func (h *hostList) Set(s string) error {
 	*h = append(*h, s)
@@ -124,21 +131,29 @@ type levelFlag struct{ slog.Level }
 // String is also the default the help shows.
 func (l *levelFlag) String() string { return strings.ToLower(l.Level.String()) }
 
-// Set takes slog's names in any case (and its offsets, such as warn+2).
-func (l *levelFlag) Set(s string) error { return l.UnmarshalText([]byte(s)) }
+// Set takes slog's names in any case (and its offsets, such as warn+2). Its
+// error says what it wants rather than how slog failed to parse it.
+func (l *levelFlag) Set(s string) error {
+	if l.UnmarshalText([]byte(s)) != nil {
+		return errors.New("want debug, info, warn or error")
+	}
+	return nil
+}
 
 // newServeFlagSet is shared by serve and help, so the help lists exactly
 // the flags serve parses.
-func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
+func newServeFlagSet(cfg *serveConfig) *flag.FlagSet {
 	fs := flag.NewFlagSet("pdemu serve", flag.ContinueOnError)
-	fs.SetOutput(output)
 	fs.StringVar(&cfg.addr, "addr", defaultAddr, "`host:port` to listen on; port 0 picks a free port")
 	fs.StringVar(&cfg.fixed.ClientID, "client-id", "", "`id` of the seeded OAuth client (default: generated)")
-	fs.StringVar(&cfg.fixed.ClientSecret, "client-secret", "", "`secret` of the seeded OAuth client (default: generated)")
+	fs.StringVar(&cfg.fixed.ClientSecret, "client-secret", "", "`secret` of the seeded OAuth client (default: generated); ps shows\n"+
+		"flags to other users: prefer --client-secret-file or the variable")
+	fs.StringVar(&cfg.clientSecretFile, "client-secret-file", "", "read --client-secret from `file` (its trailing newline trimmed)")
 	fs.StringVar(&cfg.fixed.ProjectID, "project-id", "", "`id` of the seeded project, proj_... (default: generated)")
 	fs.StringVar(&cfg.fixed.WorkspaceID, "workspace-id", "", "`id` of the seeded workspace, o_... (default: generated)")
 	fs.StringVar(&cfg.seedFile, "seed", "", "JSON `file` of workspaces, projects and clients to start from;\n"+
-		"the four flags above override its first workspace, project and client")
+		"--workspace-id, --project-id, --client-id and --client-secret override its first\n"+
+		"workspace, project and client")
 	fs.BoolVar(&cfg.freezeClock, "freeze-clock", false, "the emulated clock stands still until moved through /_emulator/clock\n"+
 		"(default: it follows real time, so tokens expire after a real hour)")
 	fs.BoolVar(&cfg.revokeOnRotate, "revoke-on-rotate", false, "rotating a client's secret also revokes the tokens issued to it")
@@ -153,9 +168,10 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 		"answers 403 limit_exceeded. GET /_emulator/limits shows each limit and how many it counts now.\n"+
 		"Names: "+limitNames())
 	fs.StringVar(&cfg.controlToken, "control-token", "", "`token` the control plane (/_emulator/) requires as Authorization: Bearer\n"+
-		"(default $"+envControlToken+"; with neither: none on a loopback --addr, and a\n"+
-		"generated one, printed with the exports, on any other). ps shows flags\n"+
-		"to other users: prefer the variable")
+		"(default: none on a loopback --addr, and a generated one, printed with the\n"+
+		"exports, on any other). ps shows flags to other users: prefer\n"+
+		"--control-token-file or $"+envControlToken)
+	fs.StringVar(&cfg.controlTokenFile, "control-token-file", "", "read --control-token from `file` (its trailing newline trimmed)")
 	fs.StringVar(&cfg.advertiseURL, "advertise-url", "", "`URL` clients reach pdemu at (a LAN name, a proxy): printed as\n"+
 		"PIPEDREAM_BASE_URL, and the control plane accepts its host and origin")
 	fs.StringVar(&cfg.importFile, "import", "", "start from the state document in `file` (as GET /_emulator/state answers it)")
@@ -201,56 +217,101 @@ func newServeFlagSet(cfg *serveConfig, output io.Writer) *flag.FlagSet {
 		cfg.rateLimits = &rl
 		return nil
 	})
-	fs.Usage = func() { printUsage(fs.Output(), fs) }
 	return fs
 }
 
-// parseServeFlags returns flag.ErrHelp when -h was given and the flag
-// package has printed the usage. getenv supplies the control token when
-// the flag does not.
-func parseServeFlags(args []string, stderr io.Writer, getenv func(string) string) (serveConfig, error) {
-	var cfg serveConfig
-	fs := newServeFlagSet(&cfg, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, err
-		}
-		return cfg, &usageError{err: err, reported: true}
+const serveUsageText = `Usage:
+  pdemu serve [flags]
+  pdemu [flags]          (serve is the default subcommand)
+
+serve emulates Pipedream's OAuth client-credentials API and the Connect API
+behind it. It listens, then prints to stdout the export lines for
+PIPEDREAM_BASE_URL, PIPEDREAM_CLIENT_ID, PIPEDREAM_CLIENT_SECRET,
+PIPEDREAM_PROJECT_ID and PIPEDREAM_PROJECT_ENVIRONMENT, ready to paste into
+a shell. Logs go to stderr. SIGINT or SIGTERM shuts it down gracefully.
+
+The control plane (/_emulator/) answers only requests addressed to
+loopback (or to --advertise-url), never a web page of another origin, and
+its writes need Content-Type: application/json. On any --addr but a
+loopback one it also requires a token (--control-token or
+PDEMU_CONTROL_TOKEN; without either, pdemu generates one and prints it with
+the export lines).
+
+Every flag can also be set in the environment variable shown under it:
+PDEMU_ and the flag's name in upper case, dashes as underscores. A flag on
+the command line wins over its variable; a repeatable flag's variable holds
+its values comma-separated; a boolean's is true or false.
+
+Exit status: 0 after a clean shutdown (and for help); 1 when the emulator
+failed (a port in use, a seed it refuses); 2 for a command line or
+environment it cannot act on.
+
+Flags:
+`
+
+// printServeUsage writes serve's help: what it does and its flags.
+func printServeUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, serveUsageText)
+	printFlags(w, fs, envPrefix)
+}
+
+// parseServeFlags reads serve's flags from args and, for those args leaves
+// unset, from the environment (getenv), and checks them. It returns
+// flag.ErrHelp when -h was given; every other error is a usage error.
+func parseServeFlags(args []string, getenv func(string) string) (cfg serveConfig, err error) {
+	fs := newServeFlagSet(&cfg)
+	o, err := parseFlags(fs, "serve", args, envPrefix, getenv)
+	if err != nil {
+		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, usageErrorf("serve takes flags only, got %q", strings.Join(fs.Args(), " "))
-	}
-	if err := checkAddr(cfg.addr); err != nil {
+	defer func() { err = withHint(err, "serve") }()
+	if err := checkAddr(o.of("addr"), cfg.addr); err != nil {
 		return cfg, err
 	}
 	if cfg.logFormat != "text" && cfg.logFormat != "json" {
-		return cfg, usageErrorf("invalid --log-format %q: want text or json", cfg.logFormat)
+		return cfg, usageErrorf("invalid %s %q: want text or json", o.of("log-format"), cfg.logFormat)
 	}
 	if cfg.maxBodyBytes <= 0 {
-		return cfg, usageErrorf("invalid --max-body-bytes %d: want a positive number of bytes", cfg.maxBodyBytes)
+		return cfg, usageErrorf("invalid %s %d: want a positive number of bytes", o.of("max-body-bytes"), cfg.maxBodyBytes)
 	}
-	if cfg.controlToken == "" {
-		cfg.controlToken = getenv(envControlToken)
+	if err := secretFrom(o, "client-secret", &cfg.fixed.ClientSecret, cfg.clientSecretFile, ""); err != nil {
+		return cfg, err
+	}
+	if err := secretFrom(o, "control-token", &cfg.controlToken, cfg.controlTokenFile, ""); err != nil {
+		return cfg, err
+	}
+	// The emulator's own checks, which never repeat a secret.
+	for _, c := range []struct {
+		flag  string
+		creds emulator.Credentials
+	}{
+		{"workspace-id", emulator.Credentials{WorkspaceID: cfg.fixed.WorkspaceID}},
+		{"project-id", emulator.Credentials{ProjectID: cfg.fixed.ProjectID}},
+		{"client-id", emulator.Credentials{ClientID: cfg.fixed.ClientID}},
+		{"client-secret", emulator.Credentials{ClientSecret: cfg.fixed.ClientSecret}},
+	} {
+		if err := emulator.CheckCredentials(c.creds); err != nil {
+			return cfg, usageErrorf("invalid %s: %v", o.of(c.flag), err)
+		}
 	}
 	if cfg.controlToken != "" {
-		// The emulator's own check, which never repeats the token.
 		if err := emulator.CheckControlToken(cfg.controlToken); err != nil {
-			return cfg, usageErrorf("invalid --control-token or %s: %v", envControlToken, err)
+			return cfg, usageErrorf("invalid %s: %v", o.of("control-token"), err)
 		}
 	}
 	if cfg.advertiseURL != "" {
 		if err := emulator.CheckAdvertiseURL(cfg.advertiseURL); err != nil {
-			return cfg, usageErrorf("invalid --advertise-url: %v", err)
+			return cfg, usageErrorf("invalid %s: %v", o.of("advertise-url"), err)
 		}
 	}
 	if cfg.importFile != "" && cfg.stateFile != "" {
-		return cfg, usageErrorf("--import and --state-file both choose the state to start from; give one")
+		return cfg, usageErrorf("%s and %s both choose the state to start from; give one", o.of("import"), o.of("state-file"))
 	}
 	if cfg.journalSize < 0 {
-		return cfg, usageErrorf("invalid --journal-size %d: want 0 (off) or more", cfg.journalSize)
+		return cfg, usageErrorf("invalid %s %d: want 0 (off) or more", o.of("journal-size"), cfg.journalSize)
 	}
 	if cfg.proxyTimeout <= 0 {
-		return cfg, usageErrorf("invalid --proxy-timeout %v: want a positive duration, such as 30s", cfg.proxyTimeout)
+		return cfg, usageErrorf("invalid %s %v: want a positive duration, such as 30s", o.of("proxy-timeout"), cfg.proxyTimeout)
 	}
 	return cfg, nil
 }
@@ -298,7 +359,7 @@ func isLoopbackBind(addr string) bool {
 // checkAddr rejects what net.Listen would reject for its form, before
 // anything starts, as a usage error. A well-formed address that cannot be
 // bound (a port in use) is left to net.Listen.
-func checkAddr(addr string) error {
+func checkAddr(what, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if ae, ok := errors.AsType[*net.AddrError](err); ok {
 		// The address is in our message already; AddrError repeats it.
@@ -310,14 +371,15 @@ func checkAddr(addr string) error {
 		}
 	}
 	if err != nil {
-		return usageErrorf("invalid --addr %q: %v; want host:port, such as %s", addr, err, defaultAddr)
+		return usageErrorf("invalid %s %q: %v; want host:port, such as %s", what, addr, err, defaultAddr)
 	}
 	return nil
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, err := parseServeFlags(args, stderr, getenv)
+	cfg, err := parseServeFlags(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
+		printServeUsage(stdout, newServeFlagSet(&serveConfig{}))
 		return nil
 	}
 	if err != nil {

@@ -5,7 +5,6 @@ package connect
 
 import (
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -226,8 +225,8 @@ func (s *Store) pruneLocked(now time.Time) {
 func (s *Store) AddWorkspace(w Workspace) (Workspace, error) {
 	if w.ID == "" {
 		w.ID = s.gen.New("o_", 7)
-	} else if !strings.HasPrefix(w.ID, "o_") || len(w.ID) < 3 {
-		return Workspace{}, apperr.ErrInvalid.WithMessage("workspace id %q must look like o_…", w.ID)
+	} else if !validWorkspaceID(w.ID) {
+		return Workspace{}, workspaceIDError(w.ID)
 	}
 	s.lock()
 	defer s.mu.Unlock()
