@@ -53,8 +53,9 @@ EXPOSE 8787
 # generates one and prints it with the export lines (docker logs). The
 # health check needs no token either way. PIPEDREAM_BASE_URL is printed as
 # http://127.0.0.1:8787;
-# give --advertise-url when clients reach it by another URL:
-#   docker run ... pdemu serve --addr 0.0.0.0:8787 --advertise-url http://pdemu:8787
+# set PDEMU_ADVERTISE_URL when clients reach it by another URL (every
+# serve flag has its PDEMU_<FLAG> variable):
+#   docker run -e PDEMU_ADVERTISE_URL=http://pdemu:8787 ... pdemu
 ENTRYPOINT ["/pdemu"]
 CMD ["serve", "--addr", "0.0.0.0:8787"]
 
