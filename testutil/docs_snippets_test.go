@@ -1,6 +1,8 @@
 package testutil_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -157,8 +158,7 @@ func TestDocsShellSnippets(t *testing.T) {
 			if !strings.Contains(script, "curl ") {
 				t.Fatalf("a shell block that is neither run nor listed in notRun (first line %q)", first)
 			}
-			srv := testutil.NewServer(t)
-			creds := srv.Credentials
+			srv := startBinary(t)
 			// Lines that call other programs (node, an editor's placeholder)
 			// are left out; each curl runs.
 			var lines []string
@@ -171,7 +171,7 @@ func TestDocsShellSnippets(t *testing.T) {
 			}
 			script = strings.Join(lines, "\n")
 			for from, to := range map[string]string{
-				"http://127.0.0.1:8787": srv.URL, "proj_abc": creds.ProjectID, "oc_abc": creds.ClientID,
+				"http://127.0.0.1:8787": srv.URL(), "proj_abc": srv.env["PIPEDREAM_PROJECT_ID"], "oc_abc": srv.env["PIPEDREAM_CLIENT_ID"],
 				"choose-a-token": "unused-control-token",
 			} {
 				script = strings.ReplaceAll(script, from, to)
@@ -180,12 +180,12 @@ func TestDocsShellSnippets(t *testing.T) {
 			cmd := exec.Command(sh, "-c", script)
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), srv.Env()...)
-			cmd.Env = append(cmd.Env, "URL="+srv.URL, "TOKEN="+srv.Token(), "USERS_ONLY_TOKEN="+srv.Token("connect:users:read"))
+			cmd.Env = append(cmd.Env, "URL="+srv.URL(), "TOKEN="+mint(t, srv, ""), "USERS_ONLY_TOKEN="+mint(t, srv, "connect:users:read"))
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("sh: %v\n%s\n--- script ---\n%s", err, out, script)
 			}
-			all := srv.Requests(emulator.RequestFilter{})
+			all := srv.requests(t)
 			// Health checks and the console's reads are not journaled.
 			quiet := strings.Contains(script, "/_emulator/health") || strings.Contains(script, "X-Pdemu-Console")
 			if len(all) == 0 && !quiet {
@@ -243,4 +243,25 @@ func TestDocsNodeSnippets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mint gets a token for the server's client through the control plane.
+func mint(t *testing.T, srv binaryServer, scope string) string {
+	t.Helper()
+	body := `{}`
+	if scope != "" {
+		body = `{"scope":"` + scope + `"}`
+	}
+	resp, err := http.Post(srv.URL()+"/_emulator/oauth-clients/"+srv.env["PIPEDREAM_CLIENT_ID"]+"/tokens", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("minting a token: %v (status %d)", err, resp.StatusCode)
+	}
+	return tok.AccessToken
 }

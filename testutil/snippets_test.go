@@ -68,7 +68,7 @@ func TestREADMEGoSnippet(t *testing.T) {
 }
 
 // TestREADMECurlWalkthrough runs the README's curl block with sh, with the
-// exports of a server, and checks it does what its comments say: a token,
+// exports of the pdemu binary it starts, and checks it does what its comments say: a token,
 // the projects, then, an hour later, a 401 for the same token.
 func TestREADMECurlWalkthrough(t *testing.T) {
 	sh, err := exec.LookPath("sh")
@@ -87,7 +87,7 @@ func TestREADMECurlWalkthrough(t *testing.T) {
 	if walk == "" {
 		t.Fatal("the README has no curl walk-through")
 	}
-	srv := testutil.NewServer(t)
+	srv := startBinary(t)
 	cmd := exec.Command(sh, "-c", walk)
 	cmd.Env = append(os.Environ(), srv.Env()...)
 	out, err := cmd.CombinedOutput()
@@ -95,7 +95,7 @@ func TestREADMECurlWalkthrough(t *testing.T) {
 		t.Fatalf("sh: %v\n%s", err, out)
 	}
 	text := string(out)
-	if !strings.Contains(text, `"id":"`+srv.Credentials.ProjectID+`"`) {
+	if !strings.Contains(text, `"id":"`+srv.env["PIPEDREAM_PROJECT_ID"]+`"`) {
 		t.Errorf("the walk-through does not list the project:\n%s", text)
 	}
 	if !strings.Contains(text, `"error":"invalid_token"`) || !strings.Contains(text, "expired") {
