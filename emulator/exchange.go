@@ -109,11 +109,12 @@ const ConsoleHeader = "X-Pdemu-Console"
 // A quiet row's exchange (the console's files, the health check) counts as
 // such a read: a browser opening the console or a probe, not a call.
 func (x *exchange) consoleRead() bool {
-	if isControlRefusal(x.errCode) {
+	// The cheap tests first: every request of the API ends here.
+	if !x.quiet && (x.req.Method != http.MethodGet || x.route == "" || !strings.HasPrefix(x.req.URL.Path, controlPrefix) ||
+		x.req.Header.Get(ConsoleHeader) != "1") {
 		return false
 	}
-	return x.quiet || x.req.Method == http.MethodGet && x.route != "" && strings.HasPrefix(x.req.URL.Path, controlPrefix) &&
-		x.req.Header.Get(ConsoleHeader) == "1"
+	return !isControlRefusal(x.errCode)
 }
 
 // isControlRefusal reports whether code is one of the control plane

@@ -631,9 +631,10 @@ function viewClock(main) {
     face.textContent = fmtTime(now.toISOString());
     badge.textContent = state.clock.frozen ? 'Frozen: moves only when told' : 'Running';
     badge.className = 'badge ' + (state.clock.frozen ? 'warn' : 'ok');
-    if (!setInput.value) setInput.value = now.toISOString().replace(/\.\d+Z$/, 'Z');
   };
   render();
+  // Filled in once: refilling an emptied field would fight the user.
+  if (clockNow()) setInput.value = clockNow().toISOString().replace(/\.\d+Z$/, 'Z');
   const t = setInterval(render, 250);
   window.addEventListener('pdemu:clock', render);
   return () => { clearInterval(t); window.removeEventListener('pdemu:clock', render); };
