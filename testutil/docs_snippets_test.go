@@ -96,26 +96,13 @@ func goFile(code string) string {
 }
 
 func TestDocsGoSnippets(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
 	for _, b := range docBlocks(t) {
 		if b.lang != "go" {
 			continue
 		}
 		t.Run(b.file+":"+strconv.Itoa(b.line), func(t *testing.T) {
-			dir, err := os.MkdirTemp(".", "_snippet")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { os.RemoveAll(dir) })
 			src := goFile(b.code)
-			if err := os.WriteFile(filepath.Join(dir, "snippet_test.go"), []byte(src), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command(gobin, "test", "-count=1", "./"+filepath.Base(dir)).CombinedOutput()
-			if err != nil {
+			if out, err := runGoFile(t, src); err != nil {
 				t.Errorf("the snippet does not pass: %v\n%s\n--- as a file ---\n%s", err, out, src)
 			}
 		})
@@ -206,39 +193,13 @@ func TestDocsShellSnippets(t *testing.T) {
 // TestDocsNodeSnippets runs each JavaScript block of docs/ with Node and
 // the pinned SDK, against a server: it must exit 0 and name the project.
 func TestDocsNodeSnippets(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node on PATH")
-	}
-	sdk := filepath.Join("..", "interop", "sdk")
-	if _, err := os.Stat(filepath.Join(sdk, "node_modules", "@pipedream", "sdk")); err != nil {
-		if os.Getenv("PDEMU_REQUIRE_SDK") == "1" {
-			t.Fatalf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
-		}
-		t.Skipf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
-	}
 	for _, b := range docBlocks(t) {
 		if b.lang != "js" {
 			continue
 		}
 		t.Run(b.file+":"+strconv.Itoa(b.line), func(t *testing.T) {
-			f, err := os.CreateTemp(sdk, "doc-*.mjs")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { os.Remove(f.Name()) })
-			if _, err := f.WriteString(b.code); err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
 			srv := testutil.NewServer(t)
-			cmd := exec.Command(node, f.Name())
-			cmd.Env = append(os.Environ(), srv.Env()...)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("node: %v\n%s", err, out)
-			}
-			if !strings.Contains(string(out), srv.Credentials.ProjectID) {
+			if out := runNodeSnippet(t, b.code, srv); !strings.Contains(out, srv.Credentials.ProjectID) {
 				t.Errorf("the snippet printed %q, want the project id %s", out, srv.Credentials.ProjectID)
 			}
 		})

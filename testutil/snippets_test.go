@@ -37,34 +37,73 @@ func readmeBlocks(t *testing.T, lang string) []string {
 // TestREADMEGoSnippet compiles and runs every whole Go file the README
 // shows (a block that starts with a package clause), inside this module.
 func TestREADMEGoSnippet(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
 	n := 0
 	for _, code := range readmeBlocks(t, "go") {
 		if !strings.HasPrefix(code, "package ") {
 			continue
 		}
 		n++
-		// A directory of this module, so the snippet's imports resolve as
-		// they do for a user who ran `go get`; "_" keeps ./... from seeing it.
-		dir, err := os.MkdirTemp(".", "_snippet")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		if err := os.WriteFile(filepath.Join(dir, "snippet_test.go"), []byte(code), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(gobin, "test", "-count=1", "./"+filepath.Base(dir))
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := runGoFile(t, code); err != nil {
 			t.Errorf("the README's Go snippet %d does not pass: %v\n%s\n--- snippet ---\n%s", n, err, out, code)
 		}
 	}
 	if n == 0 {
 		t.Fatal("the README shows no whole Go file")
 	}
+}
+
+// runGoFile runs src as the one test file of a package of this module, so
+// its imports resolve as they do for a user who ran `go get`.
+func runGoFile(t *testing.T, src string) ([]byte, error) {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	// "_" keeps ./... from seeing the package.
+	dir, err := os.MkdirTemp(".", "_snippet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "snippet_test.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return exec.Command(gobin, "test", "-count=1", "./"+filepath.Base(dir)).CombinedOutput()
+}
+
+// runNodeSnippet runs a JavaScript snippet as an .mjs file beside the
+// pinned SDK of interop/sdk, with the PIPEDREAM_* variables of srv, and
+// returns what it printed.
+func runNodeSnippet(t *testing.T, code string, srv *testutil.Server) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("no node on PATH")
+	}
+	sdk := filepath.Join("..", "interop", "sdk")
+	if _, err := os.Stat(filepath.Join(sdk, "node_modules", "@pipedream", "sdk")); err != nil {
+		if os.Getenv("PDEMU_REQUIRE_SDK") == "1" {
+			t.Fatalf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
+		}
+		t.Skipf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
+	}
+	f, err := os.CreateTemp(sdk, "snippet-*.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(f.Name()) })
+	if _, err := f.WriteString(code); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cmd := exec.Command(node, f.Name())
+	cmd.Env = append(os.Environ(), srv.Env()...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 // TestREADMECurlWalkthrough runs the README's curl block with sh, with the
@@ -107,38 +146,12 @@ func TestREADMECurlWalkthrough(t *testing.T) {
 // README says, beside the pinned SDK of interop/sdk, and runs it with
 // Node against a server.
 func TestREADMENodeSnippet(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("no node on PATH")
-	}
-	sdk := filepath.Join("..", "interop", "sdk")
-	if _, err := os.Stat(filepath.Join(sdk, "node_modules", "@pipedream", "sdk")); err != nil {
-		if os.Getenv("PDEMU_REQUIRE_SDK") == "1" {
-			t.Fatalf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
-		}
-		t.Skipf("the pinned SDK is not installed in %s (npm ci --prefix interop/sdk)", sdk)
-	}
 	js := readmeBlocks(t, "js")
-	if len(readmeBlocks(t, "js")) != 1 {
+	if len(js) != 1 {
 		t.Fatalf("want one JavaScript block in the README, got %d", len(js))
 	}
-	f, err := os.CreateTemp(sdk, "readme-*.mjs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Remove(f.Name()) })
-	if _, err := f.WriteString(js[0]); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 	srv := testutil.NewServer(t)
-	cmd := exec.Command(node, f.Name())
-	cmd.Env = append(os.Environ(), srv.Env()...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, out)
-	}
-	if strings.TrimSpace(string(out)) != srv.Credentials.ProjectID {
+	if out := runNodeSnippet(t, js[0], srv); strings.TrimSpace(out) != srv.Credentials.ProjectID {
 		t.Errorf("the Node snippet printed %q, want the project id %s", out, srv.Credentials.ProjectID)
 	}
 }
