@@ -292,9 +292,13 @@ type routeTarget int
 
 func (routeTarget) ServeHTTP(http.ResponseWriter, *http.Request) {}
 
-// The router is built once per process and shared by every emulator:
-// compiling a hundred route regexps costs milliseconds, and the paths are
-// the same for all. Each emulator keeps its own handlers, indexed alike.
+// The router is built once per process and shared by every emulator: the
+// paths are the same for all, and each emulator keeps its own handlers,
+// indexed alike. Compiling a route's regexps costs microseconds, and a
+// hundred and fifty of them cost milliseconds, so a bucket (below) is
+// compiled when a request first reaches it: emulator.New stays under a
+// millisecond even in a new process, and a test pays only for the path
+// depths it calls.
 var (
 	sharedRouterOnce sync.Once
 	sharedRouter     *routeIndex
@@ -305,23 +309,35 @@ var (
 // table of 150 cost microseconds to reach; within a bucket it is a handful.
 // Templates ending in a catch-all ({path:.*}) join every bucket deep enough.
 type routeIndex struct {
-	buckets map[int]*mux.Router
+	buckets map[int]*routeBucket
 }
 
-func (ix *routeIndex) bucket(depth int) *mux.Router {
-	r, ok := ix.buckets[depth]
-	if !ok {
-		r = mux.NewRouter()
-		// Paths are routed as sent (see collapseConnectSlashes for the one
-		// repair): mux's cleaning would answer with redirects. Matching the
-		// escaped path keeps an encoded "/" inside one segment: the SDK
-		// sends the proxy's url_64 through encodeURIComponent. prepare
-		// unescapes the variables.
-		r.SkipClean(true)
-		r.UseEncodedPath()
-		ix.buckets[depth] = r
+// routeBucket is the routes of one path depth, compiled on first use.
+type routeBucket struct {
+	once   sync.Once
+	routes []pendingRoute
+	router *mux.Router
+}
+
+// pendingRoute is a route waiting for its bucket to be compiled.
+type pendingRoute struct {
+	template, method string
+	target           routeTarget
+}
+
+func (b *routeBucket) compile() {
+	r := mux.NewRouter()
+	// Paths are routed as sent (see collapseConnectSlashes for the one
+	// repair): mux's cleaning would answer with redirects. Matching the
+	// escaped path keeps an encoded "/" inside one segment: the SDK sends
+	// the proxy's url_64 through encodeURIComponent. prepare unescapes the
+	// variables.
+	r.SkipClean(true)
+	r.UseEncodedPath()
+	for _, pr := range b.routes {
+		r.Path(pr.template).Methods(pr.method).Handler(pr.target)
 	}
-	return r
+	b.router = r
 }
 
 // maxDepth bounds the buckets a catch-all template joins.
@@ -329,26 +345,35 @@ const maxDepth = 16
 
 func (ix *routeIndex) add(template, method string, target routeTarget) {
 	depth := strings.Count(template, "/")
+	last := depth
 	if strings.HasSuffix(template, ":.*}") {
-		for d := depth; d <= maxDepth; d++ {
-			ix.bucket(d).Path(template).Methods(method).Handler(target)
-		}
-		return
+		last = maxDepth
 	}
-	ix.bucket(depth).Path(template).Methods(method).Handler(target)
+	for d := depth; d <= last; d++ {
+		b, ok := ix.buckets[d]
+		if !ok {
+			b = &routeBucket{}
+			ix.buckets[d] = b
+		}
+		b.routes = append(b.routes, pendingRoute{template: template, method: method, target: target})
+	}
 }
 
 // match finds the route for r; MatchErr tells a wrong method from no path.
 func (ix *routeIndex) match(r *http.Request, m *mux.RouteMatch) bool {
 	b, ok := ix.buckets[strings.Count(r.URL.EscapedPath(), "/")]
-	return ok && b.Match(r, m)
+	if !ok {
+		return false
+	}
+	b.once.Do(b.compile)
+	return b.router.Match(r, m)
 }
 
 // router returns the shared route index for the route table eps, whose
 // rows (but not handlers) are the same for every emulator.
 func router(eps []Endpoint) *routeIndex {
 	sharedRouterOnce.Do(func() {
-		ix := &routeIndex{buckets: map[int]*mux.Router{}}
+		ix := &routeIndex{buckets: map[int]*routeBucket{}}
 		for i, ep := range eps {
 			ix.add(strings.Replace(ep.Path, "{project_id}", projectIDPattern, 1), ep.Method, routeTarget(i))
 			if ep.ProjectScoped {
