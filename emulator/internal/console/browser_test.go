@@ -180,9 +180,20 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// click clicks a node found by XPath.
+// click clicks a node found by XPath, once it is visible. The node is
+// found and clicked in one step inside the page: the console re-renders
+// lists as it polls, and a node found by one call and clicked by the next
+// may be gone in between.
 func click(xpath string) chromedp.Action[chromedp.Void] {
-	return chromedp.Click(xpath, chromedp.NodeVisible)
+	return chromedp.Steps(
+		chromedp.WaitVisible(xpath),
+		waitJS(`(() => {
+			const n = document.evaluate(`+jsString(xpath)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+			if (!n || !(n.offsetWidth || n.offsetHeight || n.getClientRects().length)) return false;
+			n.click();
+			return true;
+		})()`),
+	)
 }
 
 // typeInto replaces a control's value with text, typed as keys.
