@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pdemu/pdemu/emulator/internal/scope"
@@ -509,13 +510,23 @@ func challengeText(msg string) string {
 	return b.String()
 }
 
+// jsonBuffers hold answers while they are encoded: one per request in
+// flight, not one allocated (and grown) per answer.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	if body == nil {
 		w.WriteHeader(status)
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 { // a rare large answer's buffer is not kept
+			jsonBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false) // descriptions quote <placeholders>; this is not HTML
 	if err := enc.Encode(body); err != nil {
 		status = http.StatusInternalServerError
