@@ -260,15 +260,9 @@ func (e *Emulator) connectAccount(r *http.Request, c *call) (response, error) {
 // connectAccountSpec connects an account in any project, as the control
 // plane may; callers hold resetMu.
 func (e *Emulator) connectAccountSpec(projectID, environment string, spec connect.AccountSpec) (connect.Account, error) {
-	env, err := connect.ParseEnvironment(environment)
+	sc, err := e.controlScope(projectID, environment)
 	if err != nil {
 		return connect.Account{}, err
 	}
-	ws, ok := e.connect.ProjectWorkspace(projectID)
-	if !ok {
-		return connect.Account{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
-	}
-	return e.connect.ConnectAccount(connect.AccountScope{
-		Access: connect.Access{WorkspaceID: ws}, ProjectID: projectID, Environment: env,
-	}, spec)
+	return e.connect.ConnectAccount(sc, spec)
 }

@@ -249,15 +249,11 @@ func (e *Emulator) CreateConnectToken(projectID, environment, externalUserID, sc
 	defer e.keepGoAPIChange()
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
-	env, err := connect.ParseEnvironment(environment)
+	sc, err := e.controlScope(projectID, environment)
 	if err != nil {
 		return "", err
 	}
-	ws, ok := e.connect.ProjectWorkspace(projectID)
-	if !ok {
-		return "", apperr.ErrNotFound.WithMessage("no project %q", projectID)
-	}
-	t, err := e.connect.CreateToken(connect.Access{WorkspaceID: ws}, projectID, env, scope.Set{scope.All},
+	t, err := e.connect.CreateToken(sc.Access, projectID, sc.Environment, scope.Set{scope.All},
 		connect.TokenSpec{ExternalUserID: externalUserID, Scope: &scopes})
 	return t.Token, err
 }
@@ -334,11 +330,11 @@ func (e *Emulator) PutFile(projectID, environment, s3Key string, content []byte,
 func (e *Emulator) ProjectLogo(projectID string) (logo ProjectLogo, found bool, err error) {
 	e.resetMu.RLock()
 	defer e.resetMu.RUnlock()
-	ws, ok := e.connect.ProjectWorkspace(projectID)
-	if !ok {
-		return ProjectLogo{}, false, apperr.ErrNotFound.WithMessage("no project %q", projectID)
+	a, err := e.projectAccess(projectID)
+	if err != nil {
+		return ProjectLogo{}, false, err
 	}
-	return e.connect.ProjectLogo(connect.Access{WorkspaceID: ws}, projectID)
+	return e.connect.ProjectLogo(a, projectID)
 }
 
 // SetProxyAllowedHosts replaces the hosts the Connect proxy may reach, as

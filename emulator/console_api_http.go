@@ -193,21 +193,11 @@ func (e *Emulator) listAllProjects(r *http.Request, _ *call) (response, error) {
 	return ok(toPageJSON(page, toProjectAllJSON))
 }
 
-// anyProject resolves the path's project and the environment query
-// parameter ("production" when absent, as everywhere on the control
-// plane) into the access of the project's workspace. Errors:
-// invalid_request (environment), not_found (project).
+// anyProject is controlScope for the path's project and the environment
+// query parameter ("production" when absent, as everywhere on the control
+// plane).
 func (e *Emulator) anyProject(r *http.Request, c *call) (connect.AccountScope, error) {
-	env, err := connect.ParseEnvironment(r.URL.Query().Get("environment"))
-	if err != nil {
-		return connect.AccountScope{}, apperr.ErrInvalid.WithMessage("environment must be %q or %q", connect.Development, connect.Production)
-	}
-	id := c.vars["project_id"]
-	ws, ok := e.connect.ProjectWorkspace(id)
-	if !ok {
-		return connect.AccountScope{}, apperr.ErrNotFound.WithMessage("no project %q", id)
-	}
-	return connect.AccountScope{Access: connect.Access{WorkspaceID: ws}, ProjectID: id, Environment: env}, nil
+	return e.controlScope(c.vars["project_id"], r.URL.Query().Get("environment"))
 }
 
 // userSummaryJSON is a user as the public list shows one, with how many

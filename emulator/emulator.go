@@ -450,13 +450,35 @@ func (e *Emulator) newClient(spec ClientSpec) (Client, ClientCredentials, error)
 
 // addExternalUser is AddExternalUser for a caller that holds resetMu.
 func (e *Emulator) addExternalUser(projectID, environment, externalID string) (connect.ExternalUser, error) {
-	env, err := connect.ParseEnvironment(environment)
+	sc, err := e.controlScope(projectID, environment)
 	if err != nil {
 		return connect.ExternalUser{}, err
 	}
+	return e.connect.EnsureUser(sc.Access, projectID, sc.Environment, externalID)
+}
+
+// projectAccess is the full access of a project's own workspace: what the
+// control plane and the Go API act with, whatever workspace the project
+// is in. Errors: not_found.
+func (e *Emulator) projectAccess(projectID string) (connect.Access, error) {
 	ws, ok := e.connect.ProjectWorkspace(projectID)
 	if !ok {
-		return connect.ExternalUser{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
+		return connect.Access{}, apperr.ErrNotFound.WithMessage("no project %q", projectID)
 	}
-	return e.connect.EnsureUser(connect.Access{WorkspaceID: ws}, projectID, env, externalID)
+	return connect.Access{WorkspaceID: ws}, nil
+}
+
+// controlScope is projectAccess in the environment a control-plane field
+// or query, or a Go API argument, names ("" is production). Errors:
+// invalid_request (environment), not_found (project).
+func (e *Emulator) controlScope(projectID, environment string) (connect.AccountScope, error) {
+	env, err := connect.ParseEnvironment(environment)
+	if err != nil {
+		return connect.AccountScope{}, apperr.ErrInvalid.WithMessage("environment must be %q or %q", connect.Development, connect.Production)
+	}
+	a, err := e.projectAccess(projectID)
+	if err != nil {
+		return connect.AccountScope{}, err
+	}
+	return connect.AccountScope{Access: a, ProjectID: projectID, Environment: env}, nil
 }

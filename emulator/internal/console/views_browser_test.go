@@ -217,7 +217,7 @@ func TestConsoleRequests(t *testing.T) {
 
 	// Add a fault from the form; it fires on the next projects.list.
 	do(t, ctx,
-		typeInto(`//form[@aria-label="Add a fault"]`+labelledIn("Route"), "projects.list"),
+		typeInto(`//form[@aria-label="Add a fault"]`+labelled("Route"), "projects.list"),
 		click(button("Add fault")),
 		visible(`//td[normalize-space(.)="flt_1"]`),
 	)
@@ -244,11 +244,6 @@ func TestConsoleRequests(t *testing.T) {
 	if n, _ := srv.Emulator.CountRequests(emulator.RequestFilter{Route: "faults.create"}); n != 1 {
 		t.Errorf("the journal recorded %d faults.create, want the console's 1", n)
 	}
-}
-
-// labelledIn is labelled relative to a context node.
-func labelledIn(label string) string {
-	return `//*[@id=(//label[normalize-space(.)=` + xpathString(label) + `]/@for)]`
 }
 
 // TestConsoleConnect browses a project's external users and accounts,
