@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"testing"
 
 	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/internal/logline"
 )
 
 // The benchmarks run handlers in-process through ServeHTTP and an
@@ -187,6 +189,13 @@ func BenchmarkBearerCheck(b *testing.B) { benchBearerCheck(b) }
 // BenchmarkBearerCheckNoJournal is BenchmarkBearerCheck with the journal
 // off.
 func BenchmarkBearerCheckNoJournal(b *testing.B) { benchBearerCheck(b, emulator.WithJournalSize(0)) }
+
+// BenchmarkBearerCheckLogged is BenchmarkBearerCheck as pdemu serve runs
+// it: the journal on and a request line logged in its text format (thrown
+// away here).
+func BenchmarkBearerCheckLogged(b *testing.B) {
+	benchBearerCheck(b, emulator.WithLogger(slog.New(logline.NewTextHandler(io.Discard, nil))))
+}
 
 func benchBearerCheck(b *testing.B, opts ...emulator.Option) {
 	emu, creds := newBenchEmulator(b, opts...)

@@ -210,9 +210,15 @@ func (e *Emulator) logBodies() bool {
 // knows of it, and when debug lines are logged its redacted headers and
 // bodies.
 func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry, level slog.Level) {
-	if !e.logger.Enabled(ctx, level) {
+	h := e.logger.Handler()
+	if !h.Enabled(ctx, level) {
 		return // a console's read, below the logger's level: build nothing
 	}
+	// The record goes straight to the handler, as Logger.LogAttrs would
+	// send it but without the caller's program counter: finding it costs
+	// a stack walk per request, for a source position no one asks of a
+	// request line (it would name this function).
+	r := slog.NewRecord(clock.Wall(), level, "request", 0)
 	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("method", en.Method),
@@ -230,5 +236,6 @@ func (e *Emulator) logExchange(ctx context.Context, en *journal.Entry, level slo
 		req, resp := e.messageJSON(en.Request), e.messageJSON(en.Response)
 		attrs = append(attrs, slog.Any("request", req), slog.Any("response", resp))
 	}
-	e.logger.LogAttrs(ctx, level, "request", attrs...)
+	r.AddAttrs(attrs...)
+	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written is not the request's error
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/emulator/clock"
+	"github.com/pdemu/pdemu/internal/logline"
 )
 
 const defaultAddr = "127.0.0.1:8787"
@@ -549,7 +550,8 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// slog.TextHandler's format, with a fast path for the request lines.
+	return slog.New(logline.NewTextHandler(w, opts))
 }
 
 // serveUntilDone serves on ln until ctx is done, then shuts down gracefully:

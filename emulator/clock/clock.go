@@ -192,6 +192,10 @@ func StartStopwatch() Stopwatch { return Stopwatch{start: time.Now()} }
 // Elapsed returns the real time since the Stopwatch started.
 func (s Stopwatch) Elapsed() time.Duration { return time.Since(s.start) }
 
+// Wall returns the real time, for the timestamps of log lines: a log tells
+// when on this machine something happened, whatever a Clock shows.
+func Wall() time.Time { return time.Now() }
+
 // WallSleep waits d of real time, or until ctx is done (a client that went
 // away), and returns ctx's error in that case. A fault plan's delay uses
 // it: the delay stands for a slow network, which the emulated clock does
