@@ -103,7 +103,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	rec := &recorder{results: map[string]Result{}}
 	ts := godog.TestSuite{
 		Name:                "pdemu conformance",
-		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec}).InitializeScenario,
+		ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: newSteps(), rec: rec, keys: &keySets{}}).InitializeScenario,
 		Options: &godog.Options{
 			Format: streamed, Output: streamOut, FS: fsys, Paths: []string{"."},
 			Tags: opts.Tags, Strict: true, Randomize: opts.Seed, Concurrency: 1,
@@ -224,6 +224,7 @@ func RunTests(t *testing.T, cfg Config) {
 		ran  int
 	}
 	defs := newSteps() // compiled once for every group's suite
+	keys := &keySets{} // fetched once for every group's suite
 	groups := map[string]*group{}
 	for _, s := range all {
 		if groups[s.Path] == nil {
@@ -242,7 +243,7 @@ func RunTests(t *testing.T, cfg Config) {
 			g.once.Do(func() {
 				g.ran = godog.TestSuite{
 					Name:                s.Path,
-					ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: defs, rec: g.rec}).InitializeScenario,
+					ScenarioInitializer: (&suite{cfg: cfg, caps: caps, byName: byName, steps: defs, rec: g.rec, keys: keys}).InitializeScenario,
 					Options: &godog.Options{
 						Format: "pretty", NoColors: true, Output: &g.out, FS: features.FS,
 						Paths: []string{s.Path}, Strict: true,

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // request is one request of the kit, exactly as it is sent: ${name}s are
@@ -87,11 +89,11 @@ func (w *world) send(ctx context.Context, req request, rec recording) (*exchange
 	}
 	x := &exchange{method: req.method, url: req.path, status: resp.StatusCode, header: resp.Header, body: b}
 	if len(bytes.TrimSpace(b)) > 0 {
-		var v any
-		if json.Unmarshal(b, &v) == nil {
-			x.decoded = v
+		if v, err := wire.Decode(b); err == nil {
+			x.decoded = v // numbers as written: 3600 and 3600.0 stay apart
 		}
 	}
+	w.checkWire(ctx, req, x)
 	if rec {
 		w.last = x
 	}

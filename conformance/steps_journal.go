@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // The request journal (GET /_emulator/requests): what the target recorded
@@ -72,7 +74,7 @@ func registerJournalSteps(s *steps) {
 			return err
 		}
 		got, ok := x.field("count")
-		if c, isNum := got.(float64); !ok || !isNum || int(c) != n {
+		if c, isInt := wire.Int(got); !ok || !isInt || c != int64(n) {
 			what := "route " + route
 			if status != "" {
 				what += " answered " + status

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pdemu/pdemu/conformance/internal/jwtcheck"
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // The access token as a JWT: its header and claims read (not trusted),
@@ -36,7 +37,7 @@ func registerJWTSteps(s *steps) {
 		return checkJWTPart(ctx, "claim", name, func(v any) bool { s, ok := v.(string); return ok && re.MatchString(s) }, "matches "+pattern)
 	})
 	s.add(`^the issued token's claim "([^"]*)" is the JSON (.+)$`, func(ctx context.Context, name, doc string) error {
-		want, err := jwtcheck.DecodeJSON([]byte(doc))
+		want, err := wire.Decode([]byte(doc))
 		if err != nil {
 			return fmt.Errorf("the step's JSON %s: %w", doc, err)
 		}
@@ -66,11 +67,11 @@ func registerJWTSteps(s *steps) {
 	s.add(`^the issued token's claim "([^"]*)" is the claim "([^"]*)" plus the response field "([^"]*)"$`, func(ctx context.Context, name, base, field string) error {
 		return checkClaimArithmetic(ctx, name, base, func(_ int64, _ map[string]any, x *exchange) (int64, string, error) {
 			v, ok := x.field(field)
-			f, isNum := v.(float64)
-			if !ok || !isNum || f != float64(int64(f)) {
+			n, isInt := wire.Int(v)
+			if !ok || !isInt {
 				return 0, "", fmt.Errorf("want an integer response field %s; %s", field, x.describe())
 			}
-			return int64(f), "the response field " + field, nil
+			return n, "the response field " + field, nil
 		})
 	})
 	s.add(`^the issued token's claim "([^"]*)" equals the response field "([^"]*)"$`, func(ctx context.Context, name, field string) error {
@@ -83,7 +84,7 @@ func registerJWTSteps(s *steps) {
 			return err
 		}
 		v, ok := x.field(field)
-		if f, isNum := v.(float64); !ok || !isNum || f != float64(c) {
+		if n, isInt := wire.Int(v); !ok || !isInt || n != c {
 			return fmt.Errorf("want the response field %s equal to the claim %s (%d); %s", field, name, c, x.describe())
 		}
 		return nil

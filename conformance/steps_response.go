@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // The checks of the last response: status, headers, body and JSON fields
@@ -47,7 +49,7 @@ func registerResponseSteps(s *steps) {
 			return fmt.Errorf("%q is not a number", bound)
 		}
 		return checkField(ctx, p, bound, func(got any, _ string) bool {
-			f, ok := got.(float64)
+			f, ok := wire.Float(got)
 			return ok && f >= min
 		}, "is a number of at least")
 	})
@@ -196,10 +198,12 @@ func registerResponseSteps(s *steps) {
 	})
 
 	s.add(`^the response header "([^"]*)" is "([^"]*)"$`, func(ctx context.Context, name, want string) error {
-		return checkHeader(ctx, name, want, func(got, want string) bool { return got == want }, "is")
+		// Under the header's own rules: a media type in any case with any
+		// charset, cache directives in any case (package wire).
+		return checkHeader(ctx, name, want, func(got, want string) bool { return wire.HeaderIs(name, got, want) }, "is")
 	})
 	s.add(`^the response header "([^"]*)" contains "([^"]*)"$`, func(ctx context.Context, name, want string) error {
-		return checkHeader(ctx, name, want, strings.Contains, "contains")
+		return checkHeader(ctx, name, want, func(got, want string) bool { return wire.HeaderContains(name, got, want) }, "contains")
 	})
 	s.add(`^the response header "([^"]*)" is absent$`, func(ctx context.Context, name string) error {
 		x, err := worldFrom(ctx).response()
@@ -215,13 +219,17 @@ func registerResponseSteps(s *steps) {
 	s.add(`^the response field "([^"]*)" is "([^"]*)"$`, func(ctx context.Context, path, want string) error {
 		return checkField(ctx, path, want, func(got any, want string) bool { return text(got) == want }, "is")
 	})
-	s.add(`^the response field "([^"]*)" is (-?\d+(?:\.\d+)?|true|false|null)$`, func(ctx context.Context, path, want string) error {
+	// For values the specifications make case-insensitive, such as
+	// token_type (RFC 6749 §5.1): "bearer" is a faithful "Bearer".
+	s.add(`^the response field "([^"]*)" is "([^"]*)" in any letter case$`, func(ctx context.Context, path, want string) error {
 		return checkField(ctx, path, want, func(got any, want string) bool {
-			if _, isString := got.(string); isString {
-				return false // 3600 is not "3600"
-			}
-			return text(got) == want
-		}, "is the JSON value")
+			s, isString := got.(string)
+			return isString && wire.EqualFold(s, want)
+		}, "is, in any letter case,")
+	})
+	s.add(`^the response field "([^"]*)" is (-?\d+(?:\.\d+)?|true|false|null)$`, func(ctx context.Context, path, want string) error {
+		// Typed as clients parse it: 3600 is neither "3600" nor 3600.0.
+		return checkField(ctx, path, want, func(got any, want string) bool { return wire.MatchLiteral(got, want) == nil }, "is the JSON value")
 	})
 	s.add(`^the response field "([^"]*)" matches "([^"]*)"$`, func(ctx context.Context, path, pattern string) error {
 		re, err := regexp.Compile(pattern)

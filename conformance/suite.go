@@ -17,6 +17,8 @@ type suite struct {
 	byName map[string]Scenario
 	steps  steps
 	rec    *recorder
+	// keys is the target's key set, fetched once a run (checks.go).
+	keys *keySets
 }
 
 // InitializeScenario is godog's ScenarioInitializer, called for every
@@ -38,7 +40,9 @@ func (s *suite) before(ctx context.Context, p *godog.Scenario) (context.Context,
 		s.rec.set(Result{Scenario: sc, Status: Skipped, Reason: reason, Steps: stepResults(sc.Steps, nil)})
 		return ctx, fmt.Errorf("%w: %s", godog.ErrSkip, reason)
 	}
-	return context.WithValue(ctx, worldKey{}, newWorld(s.cfg, s.caps, sc)), nil
+	w := newWorld(s.cfg, s.caps, sc)
+	w.keys = s.keys
+	return context.WithValue(ctx, worldKey{}, w), nil
 }
 
 // after undoes what the scenario changed, whatever its outcome, and
@@ -60,13 +64,24 @@ func (s *suite) after(ctx context.Context, p *godog.Scenario, err error) (contex
 // afterStep records how a step ended. godog calls it for every step in
 // order, the failed one before after (which runs at a failed step), the
 // ones it skips after that.
+//
+// A step that passed fails here when an answer it brought broke a rule
+// every answer of its kind keeps (checks.go).
 func (s *suite) afterStep(ctx context.Context, _ *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-	if w, ok := ctx.Value(worldKey{}).(*world); ok {
-		r := StepResult{Status: status.String()}
-		if err != nil {
-			r.Error = err.Error()
-		}
-		w.steps = append(w.steps, r)
+	w, ok := ctx.Value(worldKey{}).(*world)
+	if !ok {
+		return ctx, nil
 	}
-	return ctx, nil
+	var broken error
+	if status == godog.StepPassed {
+		if broken = w.newViolations(); broken != nil {
+			status, err = godog.StepFailed, broken
+		}
+	}
+	r := StepResult{Status: status.String()}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	w.steps = append(w.steps, r)
+	return ctx, broken
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // world is one scenario's state, all of it: what it sends, what it got
@@ -55,6 +57,12 @@ type world struct {
 	calls []scopedCall
 	// walk is the last walk of a paginated list.
 	walk *pageWalk
+	// violations are the wire rules answers broke (checks.go), reported
+	// how many of them a step has already failed on; keys is the run's
+	// copy of the target's key set.
+	violations []string
+	reported   int
+	keys       *keySets
 	// journal is where the scenario began watching the request journal
 	// (nil: it does not watch it).
 	journal *journalWatch
@@ -331,17 +339,4 @@ func (x *exchange) list(path string) ([]any, error) {
 
 // text renders a JSON value as the feature files write it: strings bare,
 // numbers without a needless ".0", null as null.
-func text(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return t
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(t)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
+func text(v any) string { return wire.Text(v) }

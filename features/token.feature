@@ -9,14 +9,14 @@ Feature: The OAuth token endpoint
 
   @core
   Scenario: A client gets a token with the JSON body the SDKs send
-    Spec: Pipedream REST API, "Get a new access token"; RFC 6749 §4.4.2–4.4.3
+    Spec: Pipedream REST API, "Get a new access token"; RFC 6749 §4.4.2–4.4.3, §5.1 (token_type "Value is case insensitive")
     When I POST "/v1/oauth/token" with JSON:
       """
       {"grant_type": "client_credentials", "client_id": "${client_id}", "client_secret": "${client_secret}"}
       """
     Then the status is 200
     And the response header "Content-Type" contains "application/json"
-    And the response field "token_type" is "Bearer"
+    And the response field "token_type" is "Bearer" in any letter case
     And the response field "expires_in" is 3600
     And the response field "access_token" matches "^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 
@@ -128,7 +128,7 @@ Feature: The OAuth token endpoint
       | client_secret | ${client_secret}   |
       | scope         | connect:users:read |
     Then the status is 200
-    And the response field "token_type" is "Bearer"
+    And the response field "token_type" is "Bearer" in any letter case
     And the response field "expires_in" is 3600
     And the issued token's claim "scopes" holds exactly "connect:users:read"
 
@@ -139,7 +139,7 @@ Feature: The OAuth token endpoint
     When I POST "/v1/oauth/token" with the form:
       | grant_type | client_credentials |
     Then the status is 200
-    And the response field "token_type" is "Bearer"
+    And the response field "token_type" is "Bearer" in any letter case
     And the response field "access_token" is present
 
   @rfc6749

@@ -1,21 +1,26 @@
 // Package jwtcheck reads JSON Web Tokens the way the conformance kit
 // judges them: the header and claims of a compact JWS decoded without
 // trusting them (numbers kept exact, as json.Number), a NumericDate claim
-// read as whole seconds, the signature checked against the Ed25519 keys of
-// a JWK Set, and a forged copy whose one changed claim no longer matches
+// read as whole seconds, the signature checked against the keys of a JWK
+// Set, and a forged copy whose one changed claim no longer matches
 // its signature.
 package jwtcheck
 
 import (
-	"bytes"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // Decode returns a compact JWS's header and claims, numbers as
@@ -30,7 +35,7 @@ func Decode(tok string) (header, claims map[string]any, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("JWT part %d is not unpadded base64url: %w", i+1, err)
 		}
-		v, err := DecodeJSON(b)
+		v, err := wire.Decode(b)
 		if err != nil {
 			return nil, nil, fmt.Errorf("JWT part %d is not JSON: %w", i+1, err)
 		}
@@ -41,21 +46,6 @@ func Decode(tok string) (header, claims map[string]any, err error) {
 		*dst = m
 	}
 	return header, claims, nil
-}
-
-// DecodeJSON decodes one JSON value, numbers as json.Number (so 3600 and
-// 3600.0 stay apart), refusing anything after it.
-func DecodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("trailing data after the JSON value")
-	}
-	return v, nil
 }
 
 // IntClaim reads a NumericDate-like claim that must be a whole number of
@@ -78,19 +68,14 @@ func IntClaim(claims map[string]any, name string) (int64, error) {
 	return i, nil
 }
 
-// VerifyWithJWKS checks tok's EdDSA signature with the Ed25519 keys of a
-// JWK Set (RFC 7517, RFC 8037): the key its kid names, or any when it has
-// none. Claims are not validated: an emulator's clock need not be ours.
+// VerifyWithJWKS checks tok's signature with the keys of a JWK Set
+// (RFC 7517, read by go-jose): the key its kid names, or any when it has
+// none, each with the algorithms its type signs with (Ed25519: EdDSA,
+// RFC 8037; RSA: RS256..PS512; EC: the ES algorithm of its curve), and the
+// token's own alg among them. Claims are not validated: an emulator's clock
+// need not be ours.
 func VerifyWithJWKS(tok string, jwks []byte) error {
-	var set struct {
-		Keys []struct {
-			Kty string `json:"kty"`
-			Crv string `json:"crv"`
-			X   string `json:"x"`
-			Kid string `json:"kid"`
-			Use string `json:"use"`
-		} `json:"keys"`
-	}
+	var set jose.JSONWebKeySet
 	if err := json.Unmarshal(jwks, &set); err != nil {
 		return fmt.Errorf("the key set is not a JWK Set: %w", err)
 	}
@@ -99,30 +84,48 @@ func VerifyWithJWKS(tok string, jwks []byte) error {
 		return err
 	}
 	kid, _ := header["kid"].(string)
-	var keys []ed25519.PublicKey
+	var errs []error
+	tried := 0
 	for _, k := range set.Keys {
-		if k.Kty != "OKP" || k.Crv != "Ed25519" || (kid != "" && k.Kid != kid) || (k.Use != "" && k.Use != "sig") {
+		if (kid != "" && k.KeyID != kid) || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
-		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if err != nil || len(x) != ed25519.PublicKeySize {
-			return fmt.Errorf("the key %q has an x that is not a base64url Ed25519 public key", k.Kid)
+		algs := algorithms(k.Key)
+		if len(algs) == 0 {
+			continue
 		}
-		keys = append(keys, ed25519.PublicKey(x))
-	}
-	if len(keys) == 0 {
-		return fmt.Errorf("the key set has no Ed25519 signing key (OKP, crv Ed25519) for kid %q among %d keys", kid, len(set.Keys))
-	}
-	var errs []error
-	for _, key := range keys {
-		_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return key, nil },
-			jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
+		tried++
+		_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return k.Key, nil },
+			jwt.WithValidMethods(algs), jwt.WithoutClaimsValidation())
 		if err == nil {
 			return nil
 		}
 		errs = append(errs, err)
 	}
+	if tried == 0 {
+		return fmt.Errorf("the key set has no public signing key for kid %q among %d keys", kid, len(set.Keys))
+	}
 	return fmt.Errorf("no key of the set verifies the token: %w", errors.Join(errs...))
+}
+
+// algorithms are the JWS algorithms a public key verifies.
+func algorithms(key any) []string {
+	switch k := key.(type) {
+	case ed25519.PublicKey:
+		return []string{"EdDSA"}
+	case *rsa.PublicKey:
+		return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256():
+			return []string{"ES256"}
+		case elliptic.P384():
+			return []string{"ES384"}
+		case elliptic.P521():
+			return []string{"ES512"}
+		}
+	}
+	return nil
 }
 
 // Forge returns tok with the claim name set to the JSON value doc and the
@@ -136,7 +139,7 @@ func Forge(tok, name, doc string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, err := DecodeJSON([]byte(doc))
+	v, err := wire.Decode([]byte(doc))
 	if err != nil {
 		return "", fmt.Errorf("the claim's JSON %s: %w", doc, err)
 	}

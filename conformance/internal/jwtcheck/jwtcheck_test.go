@@ -1,13 +1,17 @@
 package jwtcheck
 
 import (
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,16 +81,6 @@ func TestDecodeAndIntClaim(t *testing.T) {
 	}
 }
 
-func TestDecodeJSON(t *testing.T) {
-	v, err := DecodeJSON([]byte(`{"n": 3600, "f": 3600.0}`))
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"n": json.Number("3600"), "f": json.Number("3600.0")}, v)
-	for _, bad := range []string{``, `{`, `{} {}`, `1 2`} {
-		_, err := DecodeJSON([]byte(bad))
-		assert.Error(t, err, bad)
-	}
-}
-
 func TestVerifyWithJWKS(t *testing.T) {
 	tok, pub := signedToken(t, jwt.MapClaims{"iat": 1893456000, "scopes": []string{"*"}}, "k1")
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
@@ -132,4 +126,47 @@ func TestForge(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Forge(tok, "x", "{")
 	assert.Error(t, err)
+}
+
+// TestVerifyWithJWKSOfOtherKeyTypes: a server that signs with RSA or ECDSA
+// keys (oauth2-mock-server signs RS256) is judged by its key set too.
+func TestVerifyWithJWKSOfOtherKeyTypes(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	sign := func(m jwt.SigningMethod, key any, kid string) string {
+		tok := jwt.NewWithClaims(m, jwt.MapClaims{"iat": 1})
+		tok.Header["kid"] = kid
+		s, err := tok.SignedString(key)
+		require.NoError(t, err)
+		return s
+	}
+	set := func(keys ...jose.JSONWebKey) []byte {
+		b, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
+		require.NoError(t, err)
+		return b
+	}
+	rsaJWK := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "r", Use: "sig"}
+	ecJWK := jose.JSONWebKey{Key: &ecKey.PublicKey, KeyID: "e"}
+	for _, tc := range []struct {
+		name string
+		tok  string
+		set  []byte
+		ok   bool
+	}{
+		{"RS256 with its RSA key", sign(jwt.SigningMethodRS256, rsaKey, "r"), set(rsaJWK, ecJWK), true},
+		{"ES256 with its P-256 key", sign(jwt.SigningMethodES256, ecKey, "e"), set(rsaJWK, ecJWK), true},
+		{"RS256 under the EC key's kid", sign(jwt.SigningMethodRS256, rsaKey, "e"), set(rsaJWK, ecJWK), false},
+		{"an RSA key for encryption only", sign(jwt.SigningMethodRS256, rsaKey, "r"), set(jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "r", Use: "enc"}), false},
+		{"HS256 against an RSA key (alg confusion)", sign(jwt.SigningMethodHS256, []byte("secret"), "r"), set(rsaJWK), false},
+		{"an empty set", sign(jwt.SigningMethodES256, ecKey, "e"), []byte(`{"keys":[]}`), false},
+	} {
+		err := VerifyWithJWKS(tc.tok, tc.set)
+		if tc.ok {
+			assert.NoError(t, err, tc.name)
+		} else {
+			assert.Error(t, err, tc.name)
+		}
+	}
 }
