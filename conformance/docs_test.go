@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"flag"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,22 +13,40 @@ import (
 	"github.com/pdemu/pdemu/features"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/conformance.md from the feature files")
+var update = flag.Bool("update", false, "rewrite docs/conformance.md from the feature files and the precision run")
+
+// conformanceDoc is docs/conformance.md: the list of scenarios, then the
+// section on the kit's precision (TestKitPrecision). Each test keeps its
+// own part and rewrites only that one.
+const (
+	conformanceDoc   = "../docs/conformance.md"
+	precisionHeading = "\n## The kit's precision\n"
+)
+
+// conformanceDocParts returns the doc's list and its precision section
+// (from the heading on, "" when it has none).
+func conformanceDocParts(t *testing.T) (list, precision string) {
+	b, err := os.ReadFile(conformanceDoc)
+	require.NoError(t, err, "docs/conformance.md is missing: run %s", conformance.MarkdownRegenerate)
+	list, precision, found := strings.Cut(string(b), precisionHeading)
+	if found {
+		precision = precisionHeading + precision
+	}
+	return list, precision
+}
 
 // TestDocsConformance keeps docs/conformance.md, the list of every
 // scenario with its tags and spec clause, equal to the feature files.
 func TestDocsConformance(t *testing.T) {
-	const path = "../docs/conformance.md"
 	scenarios, err := conformance.Scenarios(features.FS)
 	require.NoError(t, err)
 	want := conformance.Markdown(scenarios)
+	got, precision := conformanceDocParts(t)
 	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(want), 0o644))
+		require.NoError(t, os.WriteFile(conformanceDoc, []byte(want+precision), 0o644))
 		return
 	}
-	got, err := os.ReadFile(path)
-	require.NoError(t, err, "docs/conformance.md is missing: run %s", conformance.MarkdownRegenerate)
-	require.Equal(t, want, string(got), "docs/conformance.md is stale: run %s", conformance.MarkdownRegenerate)
+	require.Equal(t, want, got, "docs/conformance.md is stale: run %s", conformance.MarkdownRegenerate)
 }
 
 // TestDocsConformanceReports keeps the hand-written docs/conformance-reports.md

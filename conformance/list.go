@@ -126,7 +126,9 @@ func Markdown(scenarios []Scenario) string {
 		"request journal), so it runs alone and puts back what it can; `@pdemu-extension` checks a pdemu\n" +
 		"decision a real server may well not share.\n" +
 		"How a run is judged against ledgers of expected failures and skips, and the reports it\n" +
-		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n\n" +
+		"writes (JSON, JUnit, cucumber JSON, the manifest): [conformance-reports.md](conformance-reports.md).\n" +
+		"How far a verdict can be trusted, both ways, is measured rather than assumed:\n" +
+		"[the kit's precision](#the-kits-precision), at the end.\n\n" +
 		"Sources named in the spec clauses: Pipedream's OpenAPI document\n" +
 		"(<https://pipedream.com/docs/pipedream_openapi_swagger.json>, version 2026-05-22; the SDK types are\n" +
 		"`@pipedream/sdk` 3.1.6's, generated from it); Pipedream's Connect authentication docs\n" +

@@ -98,10 +98,13 @@ func TestConnectAccountControlPlane(t *testing.T) {
 	assert.Equal(t, "2030-01-01T00:00:00Z", *oauth.LastRefreshedAt)
 	assert.NotEmpty(t, oauth.AuthorizedScopes)
 
-	// Production is the default environment; the user exists there now.
-	users := srv.Do("GET", "/v1/connect/"+pid+"/users", srv.Token(), nil, "X-PD-Environment", "production")
+	// The fixtures' default environment is the banner's, development; the
+	// user exists there now, and not in production.
+	users := srv.Do("GET", "/v1/connect/"+pid+"/users", srv.Token(), nil, "X-PD-Environment", emulator.DefaultEnvironment)
 	require.Equal(t, 200, users.Status)
 	assert.Contains(t, string(users.Body), `"external_id":"bob"`)
+	users = srv.Do("GET", "/v1/connect/"+pid+"/users", srv.Token(), nil, "X-PD-Environment", "production")
+	assert.NotContains(t, string(users.Body), `"external_id":"bob"`)
 
 	for _, tc := range []struct {
 		name, path string
@@ -127,8 +130,8 @@ func TestConnectAccountControlPlane(t *testing.T) {
 		assert.Equal(t, tc.status, r.Status, "%s: %s", tc.name, r.Body)
 		assert.NotEmpty(t, r.JSON(t)["error"], tc.name)
 	}
-	list := srv.Do("GET", "/v1/connect/"+pid+"/accounts", srv.Token(), nil, "X-PD-Environment", "production")
-	assert.Equal(t, 1, decode[accountPage](t, list).PageInfo.TotalCount, "refused requests connected nothing")
+	list := srv.Do("GET", "/v1/connect/"+pid+"/accounts", srv.Token(), nil, "X-PD-Environment", "development")
+	assert.Equal(t, 2, decode[accountPage](t, list).PageInfo.TotalCount, "alice's and bob's: refused requests connected nothing")
 
 	// The Go API.
 	id, err := srv.Emulator.ConnectAccount(pid, dev, "carol", "openai", map[string]any{"api_key": "sk-go"})
@@ -467,7 +470,7 @@ func TestAccountCredentialsRuleInProduction(t *testing.T) {
 	require.Equal(t, 201, r.Status, "%s", r.Body)
 	oaID := r.JSON(t)["id"].(string)
 	r = srv.Do("POST", "/_emulator/projects/"+pid+"/accounts", "",
-		map[string]any{"external_user_id": "alice", "app": "slack", "oauth_app_id": oaID})
+		map[string]any{"external_user_id": "alice", "app": "slack", "oauth_app_id": oaID, "environment": "production"})
 	require.Equal(t, 201, r.Status, "%s", r.Body)
 	own := get(decode[accountWire](t, r).ID)
 	require.NotNil(t, own.Credentials)

@@ -231,7 +231,7 @@ func (e *Emulator) RevokeToken(token string) error {
 }
 
 // AddExternalUser makes an external user exist in a project and environment
-// ("production" when empty), as Connect does when a token or account is
+// (DefaultEnvironment when empty), as Connect does when a token or account is
 // made for one; it is idempotent.
 func (e *Emulator) AddExternalUser(projectID, environment, externalID string) error {
 	defer e.keepGoAPIChange()
@@ -309,7 +309,7 @@ func (e *Emulator) RegisterComponent(spec ComponentSpec) (Component, error) {
 }
 
 // PutFile puts a file in a project environment's File Stash
-// ("production" when environment is empty), as PUT
+// (DefaultEnvironment when environment is empty), as PUT
 // /_emulator/projects/{project_id}/files does; GET …/file_stash/download
 // serves it for connect.FileStashTTL, always as application/octet-stream
 // (contentType, "" meaning application/octet-stream, is kept in the file's

@@ -194,8 +194,8 @@ func (e *Emulator) listAllProjects(r *http.Request, _ *call) (response, error) {
 }
 
 // anyProject is controlScope for the path's project and the environment
-// query parameter ("production" when absent, as everywhere on the control
-// plane).
+// query parameter (DefaultEnvironment when absent, as everywhere on the
+// control plane).
 func (e *Emulator) anyProject(r *http.Request, c *call) (connect.AccountScope, error) {
 	return e.controlScope(c.vars["project_id"], r.URL.Query().Get("environment"))
 }

@@ -469,7 +469,7 @@ func TestListAllUsers(t *testing.T) {
 	}{
 		{name: "development", query: "?environment=development", want: []any{"alice", "bob", "carol"}, counts: []any{float64(2), float64(1), float64(0)}},
 		{name: "production", query: "?environment=production", want: []any{"dave"}, counts: []any{float64(1)}},
-		{name: "no environment: production, as on the rest of the control plane", query: "", want: []any{"dave"}, counts: []any{float64(1)}},
+		{name: "no environment: development, the banner's, as on the rest of the control plane", query: "", want: []any{"alice", "bob", "carol"}, counts: []any{float64(2), float64(1), float64(0)}},
 		{name: "q filters", query: "?environment=development&q=AL", want: []any{"alice"}, counts: []any{float64(2)}},
 		{name: "paged", query: "?environment=development&limit=1", want: []any{"alice"}, counts: []any{float64(2)}},
 		{name: "bad environment", query: "?environment=staging", status: 400, errCode: "invalid_request"},
@@ -561,7 +561,7 @@ func TestListAllAccounts(t *testing.T) {
 		{name: "one app", query: "?environment=development&app=slack", users: []any{"alice", "bob"}, apps: []any{"slack", "slack"}},
 		{name: "one user and app", query: "?environment=development&external_user_id=alice&app=github", users: []any{"alice"}, apps: []any{"github"}},
 		{name: "unknown user", query: "?environment=development&external_user_id=zed", users: []any{}, apps: []any{}},
-		{name: "no environment: production", query: "", users: []any{"dave"}, apps: []any{"slack"}},
+		{name: "no environment: development", query: "", users: []any{"alice", "bob", "alice"}, apps: []any{"slack", "slack", "github"}},
 		{name: "paged", query: "?environment=development&limit=1", users: []any{"alice"}, apps: []any{"slack"}},
 		{name: "unknown app", query: "?environment=development&app=nope", status: 404, errCode: "not_found"},
 		{name: "bad environment", query: "?environment=Production", status: 400, errCode: "invalid_request"},
@@ -634,7 +634,8 @@ func TestListAllDeployedTriggers(t *testing.T) {
 		{name: "every user's", query: "?environment=development", want: []any{s.aliceTrigger, s.bobTrigger}},
 		{name: "one user's", query: "?environment=development&external_user_id=bob", want: []any{s.bobTrigger}},
 		{name: "an unknown user's", query: "?environment=development&external_user_id=zed", want: []any{}},
-		{name: "no environment: production", query: "", want: []any{}},
+		{name: "no environment: development", query: "", want: []any{s.aliceTrigger, s.bobTrigger}},
+		{name: "production", query: "?environment=production", want: []any{}},
 		{name: "paged", query: "?environment=development&limit=1", want: []any{s.aliceTrigger}},
 		{name: "bad environment", query: "?environment=both", status: 400},
 	}

@@ -468,11 +468,28 @@ func (e *Emulator) projectAccess(projectID string) (connect.Access, error) {
 	return connect.Access{WorkspaceID: ws}, nil
 }
 
+// DefaultEnvironment is the environment the control plane, the Go API and
+// a seed put a fixture in when they name none: the one pdemu serve's
+// banner and testutil announce (PIPEDREAM_PROJECT_ENVIRONMENT), so that a
+// user seeded with the banner's curl line is the user the SDK then lists.
+// (A Connect API request without x-pd-environment is another matter: it
+// means production, as Pipedream's API does.)
+const DefaultEnvironment = string(connect.Development)
+
+// fixtureEnvironment reads the environment a fixture names, "" meaning
+// DefaultEnvironment.
+func fixtureEnvironment(v string) (connect.Environment, error) {
+	if v == "" {
+		return connect.Development, nil
+	}
+	return connect.ParseEnvironment(v)
+}
+
 // controlScope is projectAccess in the environment a control-plane field
-// or query, or a Go API argument, names ("" is production). Errors:
-// invalid_request (environment), not_found (project).
+// or query, or a Go API argument, names ("" is DefaultEnvironment).
+// Errors: invalid_request (environment), not_found (project).
 func (e *Emulator) controlScope(projectID, environment string) (connect.AccountScope, error) {
-	env, err := connect.ParseEnvironment(environment)
+	env, err := fixtureEnvironment(environment)
 	if err != nil {
 		return connect.AccountScope{}, apperr.ErrInvalid.WithMessage("environment must be %q or %q", connect.Development, connect.Production)
 	}

@@ -87,7 +87,7 @@ func decodeBase64(s string) ([]byte, error) {
 }
 
 func (e *Emulator) putStashFile(projectID, environment, s3Key string, content []byte, contentType string) (connect.StashFile, error) {
-	env, err := connect.ParseEnvironment(environment)
+	env, err := fixtureEnvironment(environment)
 	if err != nil {
 		return connect.StashFile{}, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pdemu/pdemu/emulator"
 	"github.com/pdemu/pdemu/testutil"
 )
 
@@ -78,8 +79,8 @@ func TestFileStashDownload(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, r.Status, "gone after a day (the 1day/ bucket)")
 
 	require.NoError(t, srv.Emulator.PutFile(srv.Credentials.ProjectID, "", stashKey, []byte("go"), ""))
-	r = srv.Do("GET", downloadPath(srv, stashKey), tok, nil)
-	assert.Equal(t, "go", string(r.Body), "the Go API; no environment means production")
+	r = srv.Do("GET", downloadPath(srv, stashKey), tok, nil, "x-pd-environment", emulator.DefaultEnvironment)
+	assert.Equal(t, "go", string(r.Body), "the Go API; no environment means the banner's, development")
 	srv.Reset()
 	r = srv.Do("GET", downloadPath(srv, stashKey), srv.Token(), nil)
 	assert.Equal(t, http.StatusNotFound, r.Status, "reset empties the stash")
@@ -144,7 +145,7 @@ func TestPutFileValidation(t *testing.T) {
 
 	r = putFile(srv, map[string]any{"s3_key": stashKey, "content_base64": ""})
 	require.Equal(t, http.StatusCreated, r.Status, "an empty file is a file")
-	r = srv.Do("GET", downloadPath(srv, stashKey), srv.Token(), nil)
+	r = srv.Do("GET", downloadPath(srv, stashKey), srv.Token(), nil, "x-pd-environment", "development")
 	assert.Equal(t, http.StatusOK, r.Status)
 	assert.Empty(t, r.Body)
 }

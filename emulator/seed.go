@@ -35,7 +35,7 @@ type SeedProject struct {
 }
 
 // SeedUser is an external user of a project in one environment
-// ("production" when empty).
+// (DefaultEnvironment when empty).
 type SeedUser struct {
 	ExternalID  string `json:"external_id"`
 	Environment string `json:"environment,omitempty"`
@@ -121,7 +121,7 @@ func (s Seed) apply(store *connect.Store, auth *oauth.Server) error {
 				return fmt.Errorf("seed: project %q: %w", p.ID, err)
 			}
 			for _, u := range p.Users {
-				env, err := connect.ParseEnvironment(u.Environment)
+				env, err := fixtureEnvironment(u.Environment)
 				if err != nil {
 					return fmt.Errorf("seed: user %q: %w", u.ExternalID, err)
 				}

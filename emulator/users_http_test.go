@@ -3,11 +3,14 @@ package emulator_test
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
-	"github.com/pdemu/pdemu/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pdemu/pdemu/emulator"
+	"github.com/pdemu/pdemu/testutil"
 )
 
 func TestUsersPaginationAndEnvironments(t *testing.T) {
@@ -16,7 +19,7 @@ func TestUsersPaginationAndEnvironments(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		require.NoError(t, srv.Emulator.AddExternalUser(pid, "development", fmt.Sprintf("user-%02d", i)))
 	}
-	r := srv.Do("POST", "/_emulator/projects/"+pid+"/users", "", map[string]string{"external_id": "prod-user"})
+	r := srv.Do("POST", "/_emulator/projects/"+pid+"/users", "", map[string]string{"external_id": "prod-user", "environment": "production"})
 	require.Equal(t, 201, r.Status, string(r.Body))
 	assert.Regexp(t, `^exu_`, r.JSON(t)["id"])
 
@@ -53,4 +56,30 @@ func TestUsersPaginationAndEnvironments(t *testing.T) {
 
 	q := srv.Do("GET", "/v1/connect/"+pid+"/users?q=user-1", tok, nil, "X-PD-Environment", "development").JSON(t)
 	assert.EqualValues(t, 10, q["page_info"].(map[string]any)["total_count"], "q filters by partial external id")
+}
+
+// TestFixturesLandWhereTheBannerPoints: a user seeded on the control plane
+// without an environment is in the environment pdemu announces
+// (PIPEDREAM_PROJECT_ENVIRONMENT, which the SDK sends), not in the one an
+// API request without x-pd-environment means.
+func TestFixturesLandWhereTheBannerPoints(t *testing.T) {
+	srv := testutil.NewServer(t)
+	pid := srv.Credentials.ProjectID
+	var announced string
+	for _, kv := range srv.Env() {
+		if v, ok := strings.CutPrefix(kv, "PIPEDREAM_PROJECT_ENVIRONMENT="); ok {
+			announced = v
+		}
+	}
+	require.Equal(t, emulator.DefaultEnvironment, announced)
+	require.Equal(t, 201, srv.Do("POST", "/_emulator/projects/"+pid+"/users", "", map[string]string{"external_id": "seeded"}).Status)
+	require.NoError(t, srv.Emulator.AddExternalUser(pid, "", "seeded-in-go"))
+	tok := srv.Token("connect:users:read")
+	list := func(env ...string) []any {
+		r := srv.Do("GET", "/v1/connect/"+pid+"/users", tok, nil, env...)
+		require.Equal(t, 200, r.Status, "%s", r.Body)
+		return r.JSON(t)["data"].([]any)
+	}
+	assert.Len(t, list("X-PD-Environment", announced), 2, "both, where the SDK looks")
+	assert.Empty(t, list(), "an API request without the header means production, where neither is")
 }

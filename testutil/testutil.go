@@ -98,7 +98,7 @@ func (s *Server) Env() []string {
 		"PIPEDREAM_CLIENT_ID=" + s.Credentials.ClientID,
 		"PIPEDREAM_CLIENT_SECRET=" + s.Credentials.ClientSecret,
 		"PIPEDREAM_PROJECT_ID=" + s.Credentials.ProjectID,
-		"PIPEDREAM_PROJECT_ENVIRONMENT=development",
+		"PIPEDREAM_PROJECT_ENVIRONMENT=" + emulator.DefaultEnvironment,
 	}
 }
 

@@ -36,7 +36,7 @@ func writeEnv(w io.Writer, x exports) error {
 		{"PIPEDREAM_CLIENT_SECRET", c.ClientSecret, noClient},
 		{"PIPEDREAM_PROJECT_ID", c.ProjectID, "the seed's first workspace has no project"},
 		{envControlToken, x.controlToken, ""},
-		{"PIPEDREAM_PROJECT_ENVIRONMENT", "development", ""},
+		{"PIPEDREAM_PROJECT_ENVIRONMENT", emulator.DefaultEnvironment, ""},
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# pdemu listening on http://%s\n", x.bound)

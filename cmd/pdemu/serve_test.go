@@ -374,8 +374,9 @@ func TestServeProxyTimeout(t *testing.T) {
 	env := start(t, "--addr", anyPort, "--proxy-timeout", "50ms").env
 	base, projectID := env["PIPEDREAM_BASE_URL"], env["PIPEDREAM_PROJECT_ID"]
 
+	// In production: the proxy call below sends no x-pd-environment.
 	status, account := call(t, http.MethodPost, base+"/_emulator/projects/"+projectID+"/accounts", "",
-		`{"external_user_id": "alice", "app": "slack"}`)
+		`{"external_user_id": "alice", "app": "slack", "environment": "production"}`)
 	if status != http.StatusCreated {
 		t.Fatalf("connect an account: %d %v", status, account)
 	}
