@@ -10,7 +10,9 @@ import (
 // after=<end_cursor> and stops when end_cursor is null, absent or ""):
 //
 //   - count and total_count, when present, are integers: the page's number
-//     of items, and at least that many in all;
+//     of items and at least that many in all (the SDK's PageInfo: count is
+//     the "Number of items returned", total_count the "Total number of
+//     items");
 //   - start_cursor and end_cursor, when present, are strings or null;
 //   - a page with no items is the last: its end_cursor is null (or absent,
 //     or ""), or the pager asks again for ever.
