@@ -17,30 +17,15 @@ ROUNDS=${ROUNDS:-2}
 C=${C:-64}
 WORK=${WORK:-1us 2us 4us 8us 17.5us}
 
-cd "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")"
-for tool in wrk taskset; do
-  command -v "$tool" >/dev/null || { echo "curve.sh: $tool is missing (apt-get install wrk util-linux)" >&2; exit 2; }
-done
-if [ "$(nproc --all)" -lt 2 ]; then echo "curve.sh: needs two cores" >&2; exit 2; fi
-
-tmp=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+bench_setup curve.sh wrk taskset
 go build -o "$tmp/pdemu-target" ./bench/cmd/pdemu-target
-cat > "$tmp/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"grant_type":"client_credentials","client_id":"oc_bench","client_secret":"bench-secret-0123456789abcdef"}'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+bench_token_lua "$tmp/post.lua"
 
 # rps WORK SCENARIO: req/s of the bare handler with WORK per request.
 rps() {
   taskset -c 0 env GOMAXPROCS=1 "$tmp/pdemu-target" -target bare -work "$1" >"$tmp/out" 2>/dev/null &
-  pid=$!
+  server_pid=$!
   local base=""
   for _ in $(seq 1 100); do
     base=$(sed -nE 's/^# .* listening on (http:\/\/[^ ]+).*/\1/p' "$tmp/out")
@@ -52,7 +37,7 @@ rps() {
   [ "$2" = post ] && args=(-s "$tmp/post.lua" "$base/v1/oauth/token")
   taskset -c 1 wrk -t1 -c"$C" -d1s "${args[@]}" >/dev/null
   taskset -c 1 wrk -t1 -c"$C" -d"$D" "${args[@]}" | awk '/^Requests\/sec:/ {print $2}'
-  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
 echo "bare handler + W of busy work per request, over the bare handler: core 0, GOMAXPROCS=1; wrk: core 1, -t1 -c$C -d$D; $ROUNDS rounds, alternating"

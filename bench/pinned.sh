@@ -19,31 +19,16 @@ ROUNDS=${ROUNDS:-2}
 C=${C:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
-SECRET=bench-secret-0123456789abcdef
 USERS=${USERS:-100}
 
-cd "$(dirname "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")")"
-for tool in wrk taskset curl; do
-  command -v "$tool" >/dev/null || { echo "pinned.sh: $tool is missing (apt-get install wrk util-linux curl)" >&2; exit 2; }
-done
-if [ "$(nproc --all)" -lt 2 ]; then echo "pinned.sh: needs two cores" >&2; exit 2; fi
-
-tmp=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
+bench_setup pinned.sh wrk taskset curl
+SECRET=$BENCH_SECRET
 
 go build -o "$tmp/pdemu" ./cmd/pdemu
 go build -o "$tmp/pdemu-target" ./bench/cmd/pdemu-target
 
-cat > "$tmp/token.lua" <<EOF
-wrk.method = "POST"
-wrk.body = '{"grant_type":"client_credentials","client_id":"oc_bench","client_secret":"$SECRET"}'
-wrk.headers["Content-Type"] = "application/json"
-EOF
+bench_token_lua "$tmp/token.lua"
 
 # start KIND [PROFILE_FILE]: the server alone on SERVER_CPU; sets base and token.
 start() {
