@@ -9,6 +9,7 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -29,13 +30,15 @@ const BareMaxBodyBytes = 64 << 10
 
 // The fixed bodies the bare handler answers. They have the shape and
 // roughly the size of the emulator's answers (a token response carries a
-// ~480-byte JWT; a one-project list is ~190 bytes), so the ratio measures
+// ~480-byte JWT; a one-project list is ~190 bytes, a page of ten users
+// ~1,300), so the ratio measures
 // the work behind the answer, not the bytes on the wire.
 var (
 	bareTokenBody = []byte(`{"access_token":"` + strings.Repeat("x", 480) +
 		`","token_type":"Bearer","expires_in":3600,"created_at":1893456000}` + "\n")
 	bareProjectsBody = []byte(`{"data":[{"id":"proj_bare000","name":"pdemu project","connect_require_key_auth_test":false}],` +
 		`"page_info":{"count":1,"total_count":1,"start_cursor":"ODAwMDAwMDAwMDAwMDAwMQ","end_cursor":null}}` + "\n")
+	bareUsersBody        = bareUsersPage(10)
 	bareBadRequestBody   = []byte(`{"error":"invalid_request","error_description":"bad body"}` + "\n")
 	bareUnauthorizedBody = []byte(`{"error":"invalid_token"}` + "\n")
 	bareMethodBody       = []byte(`{"error":"method_not_allowed"}` + "\n")
@@ -48,7 +51,9 @@ var (
 // JSON-decoded into a BareTokenRequest; a body that does not decode or lacks
 // grant_type or client_id gets 400, and a good one gets a fixed 200
 // token-shaped JSON body. A GET (any path) needs an `Authorization: Bearer`
-// header (401 without one) and gets a fixed 200 project-list body. No
+// header (401 without one) and gets a fixed 200 body: a page of ten users
+// for a path that ends in /users (the users scenario asks for limit=10),
+// else a project list. No
 // signature is made or checked, nothing is stored, no clock is read.
 //
 // The zero value is ready to use and safe for concurrent use.
@@ -75,6 +80,10 @@ func (BareHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeFixed(w, http.StatusUnauthorized, bareUnauthorizedBody)
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "/users") {
+			writeFixed(w, http.StatusOK, bareUsersBody)
+			return
+		}
 		writeFixed(w, http.StatusOK, bareProjectsBody)
 	default:
 		writeFixed(w, http.StatusMethodNotAllowed, bareMethodBody)
@@ -85,4 +94,19 @@ func writeFixed(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// bareUsersPage is a users page of n users, as pdemu answers one (10 users:
+// 1,292 bytes).
+func bareUsersPage(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"data":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"id":"exu_bare%03d","external_id":"user-%d","created_at":"2030-01-01T00:00:00Z","updated_at":"2030-01-01T00:00:00Z"}`, i, i+1)
+	}
+	fmt.Fprintf(&b, `],"page_info":{"count":%d,"total_count":100,"start_cursor":"ODAwMDAwMDAwMDAwMDAwMQ","end_cursor":"ODAwMDAwMDAwMDAwMDAxMA"}}`+"\n", n)
+	return []byte(b.String())
 }

@@ -22,7 +22,7 @@ import (
 // IssueToken ns/op, and BareHandler/GET ns/op over BearerCheck ns/op (see
 // README.md).
 
-func newBenchEmulator(b *testing.B, opts ...emulator.Option) (*emulator.Emulator, emulator.Credentials) {
+func newBenchEmulator(b testing.TB, opts ...emulator.Option) (*emulator.Emulator, emulator.Credentials) {
 	b.Helper()
 	emu, err := emulator.New(opts...)
 	if err != nil {
@@ -31,7 +31,7 @@ func newBenchEmulator(b *testing.B, opts ...emulator.Option) (*emulator.Emulator
 	return emu, emu.Credentials()
 }
 
-func issue(b *testing.B, emu *emulator.Emulator, creds emulator.Credentials) string {
+func issue(b testing.TB, emu *emulator.Emulator, creds emulator.Credentials) string {
 	b.Helper()
 	tok, err := emu.IssueToken(emulator.TokenRequest{GrantType: "client_credentials",
 		ClientID: creds.ClientID, ClientSecret: creds.ClientSecret})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,5 +175,48 @@ func TestPercentileAndMedian(t *testing.T) {
 	}
 	if got := median([]float64{3, 1, 2, 10}); got != 2.5 {
 		t.Errorf("median = %v, want 2.5", got)
+	}
+}
+
+// TestBareBodiesMatchTheEmulatorsSize: the bare handler answers what pdemu
+// answers, in shape and within a tenth in size, so that a ratio measures
+// the work behind an answer, not its bytes on the wire.
+func TestBareBodiesMatchTheEmulatorsSize(t *testing.T) {
+	emu, creds := newBenchEmulator(t)
+	for i := range 12 {
+		if err := emu.AddExternalUser(creds.ProjectID, "development", fmt.Sprintf("user-%d", i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := issue(t, emu, creds)
+	get := func(h http.Handler, path string) []byte {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		r.Header.Set("X-PD-Environment", "development")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, w.Code, w.Body.Bytes())
+		}
+		return w.Body.Bytes()
+	}
+	for _, path := range []string{"/v1/connect/projects", "/v1/connect/" + creds.ProjectID + "/users?limit=10"} {
+		pdemu, bare := get(emu, path), get(BareHandler{}, path)
+		var p, b struct {
+			Data     []map[string]any `json:"data"`
+			PageInfo map[string]any   `json:"page_info"`
+		}
+		if err := json.Unmarshal(pdemu, &p); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(bare, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Data) != len(b.Data) || len(p.Data[0]) != len(b.Data[0]) || len(p.PageInfo) != len(b.PageInfo) {
+			t.Errorf("GET %s: the bare answer's shape differs:\npdemu %s\nbare  %s", path, pdemu, bare)
+		}
+		if d := float64(len(bare)-len(pdemu)) / float64(len(pdemu)); d > 0.1 || d < -0.1 {
+			t.Errorf("GET %s: the bare answer is %d bytes, pdemu's %d", path, len(bare), len(pdemu))
+		}
 	}
 }
