@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gorilla/mux"
 
@@ -310,6 +311,26 @@ var (
 // Templates ending in a catch-all ({path:.*}) join every bucket deep enough.
 type routeIndex struct {
 	buckets map[int]*routeBucket
+	// hits remembers recent matches (routeKey -> routeHit): a match is a
+	// pure function of the method and the escaped path (the table has no
+	// host, header or query matchers), and clients call a few paths over
+	// and over, which mux would try regexp by regexp each time.
+	hits     sync.Map
+	hitCount atomic.Int64
+}
+
+// maxRouteHits bounds the remembered matches; past it they are forgotten
+// all at once (a test suite calls a few hundred distinct paths).
+const maxRouteHits = 4096
+
+// routeKey is what a match depends on.
+type routeKey struct{ method, path string }
+
+// routeHit is a remembered match. vars is shared by every request that
+// hits it: handlers read it (prepare copies it), never write it.
+type routeHit struct {
+	target routeTarget
+	vars   map[string]string
 }
 
 // routeBucket is the routes of one path depth, compiled on first use.
@@ -361,12 +382,27 @@ func (ix *routeIndex) add(template, method string, target routeTarget) {
 
 // match finds the route for r; MatchErr tells a wrong method from no path.
 func (ix *routeIndex) match(r *http.Request, m *mux.RouteMatch) bool {
-	b, ok := ix.buckets[strings.Count(r.URL.EscapedPath(), "/")]
+	path := r.URL.EscapedPath()
+	key := routeKey{r.Method, path}
+	if h, ok := ix.hits.Load(key); ok {
+		hit := h.(routeHit)
+		m.Handler, m.Vars = hit.target, hit.vars
+		return true
+	}
+	b, ok := ix.buckets[strings.Count(path, "/")]
 	if !ok {
 		return false
 	}
 	b.once.Do(b.compile)
-	return b.router.Match(r, m)
+	if !b.router.Match(r, m) {
+		return false // misses are not remembered: any path may be asked once
+	}
+	if ix.hitCount.Add(1) > maxRouteHits {
+		ix.hits.Clear()
+		ix.hitCount.Store(1)
+	}
+	ix.hits.Store(key, routeHit{target: m.Handler.(routeTarget), vars: m.Vars})
+	return true
 }
 
 // router returns the shared route index for the route table eps, whose
