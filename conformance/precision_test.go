@@ -751,6 +751,10 @@ func TestKitPrecision(t *testing.T) {
 	if t.Failed() {
 		return // the doc states a result the kit reached
 	}
+	if len(caughtBy) != len(deviations) || len(passed) != len(variants) {
+		t.Log("not every change ran (-run selects some): docs/conformance.md is compared on a full run only")
+		return
+	}
 	want := precisionSection(base.Count(conformance.Passed), caughtBy)
 	list, got := conformanceDocParts(t)
 	if *update {
