@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pdemu/pdemu/conformance/internal/jwtcheck"
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // Time: the target's clock (the emulator's when it has one, the local one
@@ -216,15 +217,13 @@ func checkNearClock(ctx context.Context, what string, t time.Time, tolerance int
 // string.
 func jsonTime(v any) (time.Time, error) {
 	switch t := v.(type) {
-	case float64:
-		sec := int64(t)
-		return time.Unix(sec, int64((t-float64(sec))*1e9)), nil
-	case json.Number:
-		f, err := t.Float64()
-		if err != nil {
-			return time.Time{}, err
+	case float64, json.Number:
+		f, ok := wire.Float(t)
+		if !ok {
+			return time.Time{}, fmt.Errorf("%s is not a number", text(v))
 		}
-		return jsonTime(f)
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
 	case string:
 		tm, err := time.Parse(time.RFC3339Nano, t)
 		if err != nil {

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/pdemu/pdemu/conformance/internal/wire"
 )
 
 // The emulator's whole state: GET and PUT /_emulator/state (a versioned
@@ -279,12 +281,12 @@ func (w *world) credentialSecrets() []namedSecret {
 // as numbers: "connect.projects.0.id") replaced by value, a JSON text.
 // Numbers are kept as written, so that a 64-bit seed is not rounded.
 func setJSONPath(doc []byte, path, value string) ([]byte, error) {
-	var root any
-	if err := decodeNumbers(doc, &root); err != nil {
+	root, err := wire.Decode(doc)
+	if err != nil {
 		return nil, fmt.Errorf("the exported state is not JSON: %w", err)
 	}
-	var v any
-	if err := decodeNumbers([]byte(value), &v); err != nil {
+	v, err := wire.Decode([]byte(value))
+	if err != nil {
 		return nil, fmt.Errorf("%s is not a JSON value: %w", value, err)
 	}
 	parts := strings.Split(path, ".")
@@ -325,18 +327,6 @@ func setJSONPath(doc []byte, path, value string) ([]byte, error) {
 	return bytes.TrimSpace(buf.Bytes()), nil
 }
 
-func decodeNumbers(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("data after the value")
-	}
-	return nil
-}
-
 // shiftTolerance is how far apart two readings of a clock's shift may be
 // and still be one: a shift travels as seconds in a float, so a document
 // put back may come out a nanosecond off.
@@ -347,18 +337,19 @@ const shiftTolerance = 0.001
 // whose shift is compared instead. A difference is named by its path,
 // never its values: a state document holds the signing key.
 func sameState(want, got []byte) error {
-	var a, b any
-	if err := decodeNumbers(want, &a); err != nil {
+	a, err := wire.Decode(want)
+	if err != nil {
 		return fmt.Errorf("the exported state is not JSON: %w", err)
 	}
-	if err := decodeNumbers(got, &b); err != nil {
+	b, err := wire.Decode(got)
+	if err != nil {
 		return fmt.Errorf("the state now is not JSON: %w", err)
 	}
 	ca, cb := clockOf(a), clockOf(b)
 	if ca["frozen"] == false && cb["frozen"] == false {
-		sa, errA := jsonNumber(ca["shift_seconds"])
-		sb, errB := jsonNumber(cb["shift_seconds"])
-		if errA == nil && errB == nil {
+		sa, okA := wire.Float(ca["shift_seconds"])
+		sb, okB := wire.Float(cb["shift_seconds"])
+		if okA && okB {
 			if math.Abs(sa-sb) > shiftTolerance {
 				return fmt.Errorf("the state differs from the exported one at clock.shift_seconds: the clock runs %gs ahead of real time, not %gs", sb, sa)
 			}
@@ -385,14 +376,6 @@ func clockOf(doc any) map[string]any {
 		}
 	}
 	return map[string]any{}
-}
-
-func jsonNumber(v any) (float64, error) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return 0, fmt.Errorf("not a number")
-	}
-	return n.Float64()
 }
 
 // firstDifference returns the path (connect.projects[0].id) of the first

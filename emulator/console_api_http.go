@@ -215,6 +215,15 @@ func toUserSummaryJSON(u connect.UserSummary) userSummaryJSON {
 // project environment's external users, oldest first, q filtering as on
 // the API.
 func (e *Emulator) listAnyUsers(r *http.Request, c *call) (response, error) {
+	return listInProject(e, r, c, func(sc connect.AccountScope, req connect.PageRequest) (connect.Page[connect.UserSummary], error) {
+		return e.connect.ListUserSummaries(sc.Access, sc.ProjectID, sc.Environment, r.URL.Query().Get("q"), req)
+	}, toUserSummaryJSON)
+}
+
+// listInProject serves a control-plane list of one project environment
+// (anyProject): list's page for the request's paging, in JSON by toJSON.
+func listInProject[T, J any](e *Emulator, r *http.Request, c *call,
+	list func(connect.AccountScope, connect.PageRequest) (connect.Page[T], error), toJSON func(T) J) (response, error) {
 	sc, err := e.anyProject(r, c)
 	if err != nil {
 		return response{}, err
@@ -223,11 +232,11 @@ func (e *Emulator) listAnyUsers(r *http.Request, c *call) (response, error) {
 	if err != nil {
 		return response{}, err
 	}
-	page, err := e.connect.ListUserSummaries(sc.Access, sc.ProjectID, sc.Environment, r.URL.Query().Get("q"), req)
+	page, err := list(sc, req)
 	if err != nil {
 		return response{}, err
 	}
-	return ok(toPageJSON(page, toUserSummaryJSON))
+	return ok(toPageJSON(page, toJSON))
 }
 
 // deleteAnyUser serves DELETE
@@ -249,20 +258,10 @@ func (e *Emulator) deleteAnyUser(r *http.Request, c *call) (response, error) {
 // (external_user_id and app filter): accounts as the API lists them,
 // never with credentials.
 func (e *Emulator) listAnyAccounts(r *http.Request, c *call) (response, error) {
-	sc, err := e.anyProject(r, c)
-	if err != nil {
-		return response{}, err
-	}
-	req, err := pageRequest(r)
-	if err != nil {
-		return response{}, err
-	}
 	q := r.URL.Query()
-	page, err := e.connect.ListAccounts(sc, connect.AccountFilter{ExternalUserID: q.Get("external_user_id"), App: q.Get("app")}, req)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(toPageJSON(page, func(a connect.Account) accountJSON { return toAccountJSON(a, false) }))
+	return listInProject(e, r, c, func(sc connect.AccountScope, req connect.PageRequest) (connect.Page[connect.Account], error) {
+		return e.connect.ListAccounts(sc, connect.AccountFilter{ExternalUserID: q.Get("external_user_id"), App: q.Get("app")}, req)
+	}, func(a connect.Account) accountJSON { return toAccountJSON(a, false) })
 }
 
 // deleteAnyAccount serves DELETE
@@ -283,19 +282,9 @@ func (e *Emulator) deleteAnyAccount(r *http.Request, c *call) (response, error) 
 // environment's deployed triggers, one external user's when
 // external_user_id names one, oldest first.
 func (e *Emulator) listAnyDeployedTriggers(r *http.Request, c *call) (response, error) {
-	sc, err := e.anyProject(r, c)
-	if err != nil {
-		return response{}, err
-	}
-	req, err := pageRequest(r)
-	if err != nil {
-		return response{}, err
-	}
-	page, err := e.connect.ListProjectTriggers(sc.Access, sc.ProjectID, sc.Environment, r.URL.Query().Get("external_user_id"), req)
-	if err != nil {
-		return response{}, err
-	}
-	return ok(toPageJSON(page, toDeployedJSON))
+	return listInProject(e, r, c, func(sc connect.AccountScope, req connect.PageRequest) (connect.Page[connect.DeployedTrigger], error) {
+		return e.connect.ListProjectTriggers(sc.Access, sc.ProjectID, sc.Environment, r.URL.Query().Get("external_user_id"), req)
+	}, toDeployedJSON)
 }
 
 // listAnyTriggerEvents serves GET

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pdemu/pdemu/internal/testbin"
 )
 
 // TestOfficialSDKAgainstTheBinary is the README's promise taken literally:
@@ -21,10 +22,9 @@ func TestOfficialSDKAgainstTheBinary(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	node := requireSDK(t)
-	bin := filepath.Join(t.TempDir(), "pdemu")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/pdemu")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testbin.Pdemu()
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")

@@ -6,54 +6,26 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/pdemu/pdemu/internal/testbin"
 )
 
 // The shell snippets run against the binary a reader starts: pdemu built
 // from this checkout, serving on a free loopback port, its export lines
 // read from its standard output.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
-// pdemuBinary builds cmd/pdemu once for the package's tests.
+// pdemuBinary returns cmd/pdemu built once for the package's tests.
 func pdemuBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		gobin, err := exec.LookPath("go")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binDir, binErr = os.MkdirTemp("", "pdemu-bin")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "pdemu")
-		if out, err := exec.Command(gobin, "build", "-o", binPath, "../cmd/pdemu").CombinedOutput(); err != nil {
-			binErr = &buildError{err: err, out: string(out)}
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("building pdemu: %v", binErr)
+	path, err := testbin.Pdemu()
+	if err != nil {
+		t.Fatalf("building pdemu: %v", err)
 	}
-	return binPath
+	return path
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // binaryServer is a started pdemu: its exports, stopped with the test.
 type binaryServer struct {
@@ -140,8 +112,6 @@ func (b binaryServer) requests(t *testing.T) []journalEntry {
 // TestMain removes the binary built for the shell snippets.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }

@@ -9,55 +9,38 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pdemu/pdemu/internal/testbin"
 )
 
 // The tests that need the built program (binary_test.go, statefile_test.go,
-// state_test.go) share one build.
-var built struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-	out  []byte
-}
+// state_test.go) share one build (internal/testbin).
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
-// pdemuBinary builds the program once per test run and returns its path.
-// Like every test that needs it, its callers skip under -short.
+// pdemuBinary returns the built program's path. Like every test that needs
+// it, its callers skip under -short, and where there is no go tool.
 func pdemuBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	goTool, err := exec.LookPath("go")
+	path, err := testbin.Pdemu()
+	if errors.Is(err, testbin.ErrNoGoTool) {
+		t.Skip(err)
+	}
 	if err != nil {
-		t.Skip("no go tool to build the binary with")
+		t.Fatal(err)
 	}
-	built.once.Do(func() {
-		built.dir, built.err = os.MkdirTemp("", "pdemu-test-bin-")
-		if built.err != nil {
-			return
-		}
-		built.path = filepath.Join(built.dir, "pdemu")
-		built.out, built.err = exec.Command(goTool, "build", "-o", built.path, ".").CombinedOutput()
-	})
-	if built.err != nil {
-		t.Fatalf("go build: %v\n%s", built.err, built.out)
-	}
-	return built.path
+	return path
 }
 
 // proc is the program running as a process.

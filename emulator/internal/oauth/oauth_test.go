@@ -74,19 +74,9 @@ func TestIssue(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tok, err := f.srv.Issue(tc.req)
-			if tc.wantErr != nil {
-				require.ErrorIs(t, err, tc.wantErr)
-				assert.NotEmpty(t, apperr.As(err).Message, "errors say what is wrong")
-				assert.Empty(t, tok.AccessToken)
+			if !checkGrant(t, tok, err, tc.wantErr, start, tc.wantScopes) {
 				return
 			}
-			require.NoError(t, err)
-			assert.Equal(t, "Bearer", tok.TokenType)
-			assert.Equal(t, 3600, tok.ExpiresIn)
-			assert.Equal(t, start, tok.CreatedAt)
-			assert.Equal(t, start.Add(time.Hour), tok.ExpiresAt)
-			assert.Equal(t, tc.wantScopes, tok.Scopes)
-
 			c, err := f.keys.Verify(tok.AccessToken)
 			require.NoError(t, err)
 			assert.Equal(t, start.Unix(), c.IssuedAt)
@@ -259,4 +249,24 @@ func TestListAndGetNeverShowSecrets(t *testing.T) {
 	assert.ErrorIs(t, err, apperr.ErrNotFound)
 	_, _, err = f.srv.RotateSecret("oc_missing")
 	assert.ErrorIs(t, err, apperr.ErrNotFound)
+}
+
+// checkGrant checks what Issue or Mint returned: wantErr with a message
+// and no token, or a one-hour Bearer token made at start with wantScopes.
+// It reports whether there is a token to look into further.
+func checkGrant(t *testing.T, tok Token, err, wantErr error, start time.Time, wantScopes scope.Set) bool {
+	t.Helper()
+	if wantErr != nil {
+		require.ErrorIs(t, err, wantErr)
+		assert.NotEmpty(t, apperr.As(err).Message, "errors say what is wrong")
+		assert.Empty(t, tok.AccessToken)
+		return false
+	}
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer", tok.TokenType)
+	assert.Equal(t, 3600, tok.ExpiresIn)
+	assert.Equal(t, start, tok.CreatedAt)
+	assert.Equal(t, start.Add(time.Hour), tok.ExpiresAt)
+	assert.Equal(t, wantScopes, tok.Scopes)
+	return true
 }
